@@ -1,0 +1,77 @@
+"""Serviceportal: the virtuelles Rathaus. ``create_app()`` builds the application."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from portal.config import Settings
+from portal.core.cli import register_commands
+from portal.core.db import render_migration_item
+from portal.core.errors import init_errors
+from portal.core.i18n import init_i18n
+from portal.core.jobs import init_jobs
+from portal.core.mail import init_mail
+from portal.core.security import init_security
+from portal.core.themes import init_themes
+from portal.core.uow import init_unit_of_work
+from portal.extensions import db, migrate
+
+
+def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
+    """Build the portal from ``PORTAL_*`` settings; ``overrides`` win over the environment.
+
+    Touches neither the database nor the network: start-up must work while they are down.
+    """
+    settings = Settings.load(overrides=overrides)
+    app = Flask(__name__, instance_path=settings.instance_path, static_folder=None)
+    init_config(app, settings)
+    init_db(app)
+    init_security(app)
+    init_i18n(app)
+    init_themes(app)
+    init_jobs(app)
+    init_mail(app)
+    init_errors(app)
+    register_blueprints(app)
+    register_commands(app)
+    return app
+
+
+def init_config(app: Flask, settings: Settings) -> None:
+    app.config.update(
+        PORTAL=settings,
+        SECRET_KEY=settings.secret_key,
+        TESTING=settings.env == "test",
+        MAX_CONTENT_LENGTH=20 * 1024 * 1024,
+    )
+    if settings.trusted_proxies:
+        count = settings.trusted_proxies
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=count, x_proto=count, x_host=count, x_port=count
+        )
+
+
+def init_db(app: Flask) -> None:
+    settings: Settings = app.config["PORTAL"]
+    app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    db.init_app(app)
+    migrate.init_app(
+        app,
+        db,
+        directory=str(settings.migrations_dir),
+        render_as_batch=True,  # SQLite can only alter tables by copying them
+        compare_type=True,
+        render_item=render_migration_item,
+    )
+    init_unit_of_work(app)
+
+
+def register_blueprints(app: Flask) -> None:
+    from portal.pages.routes import bp as pages  # noqa: PLC0415 - routes import models
+
+    app.register_blueprint(pages)

@@ -1,0 +1,135 @@
+"""Typed settings read from ``PORTAL_*`` environment variables.
+
+Every setting has a typed default; the environment overrides it; ``create_app(overrides)`` overrides
+both (tests use that). Invalid values fail at start-up with a message that names the variable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any, Literal, get_args, get_type_hints
+
+Environment = Literal["development", "test", "production"]
+ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+MIN_SECRET_BYTES = 32
+# Values that someone may have copied from an example; never acceptable in production.
+KNOWN_WEAK_SECRETS = frozenset({"dev", "secret", "changeme", "change-me", "development", "test"})
+
+
+class ConfigError(RuntimeError):
+    """Raised when the settings cannot be used; the message names the variable to fix."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Settings:
+    """The portal's settings. Field ``foo_bar`` is read from ``PORTAL_FOO_BAR``."""
+
+    env: Environment = "development"
+    secret_key: str = ""
+    database_url: str = ""
+    redis_url: str = ""
+    job_queue: str = "portal"
+    theme: str = "default"
+    themes_dir: str = str(PROJECT_ROOT / "themes")
+    instance_path: str = str(PROJECT_ROOT / "instance")
+    smtp_url: str = ""
+    mail_from: str = "serviceportal@localhost"
+    accessibility_contact: str = "barrierefreiheit@localhost"
+    default_locale: str = "de"
+    trusted_proxies: int = 0
+
+    @property
+    def is_production(self) -> bool:
+        return self.env == "production"
+
+    @property
+    def migrations_dir(self) -> Path:
+        return PROJECT_ROOT / "migrations"
+
+    @classmethod
+    def load(
+        cls, environ: Mapping[str, str] | None = None, overrides: Mapping[str, Any] | None = None
+    ) -> Settings:
+        """Build settings from defaults, then ``PORTAL_*`` variables, then ``overrides``."""
+        environ = os.environ if environ is None else environ
+        hints = get_type_hints(cls)
+        values: dict[str, Any] = {}
+        for field in dataclasses.fields(cls):
+            raw = environ.get(f"PORTAL_{field.name.upper()}")
+            if raw is None:
+                continue
+            if hints[field.name] is int:
+                try:
+                    values[field.name] = int(raw)
+                except ValueError:
+                    raise ConfigError(
+                        f"PORTAL_{field.name.upper()} muss eine ganze Zahl sein, nicht {raw!r}."
+                    ) from None
+            else:
+                values[field.name] = raw.strip()
+        for key, value in (overrides or {}).items():
+            if key not in hints:
+                raise ConfigError(f"Unbekannte Einstellung: {key}")
+            values[key] = value
+        if values.get("env", "development") not in ENVIRONMENTS:
+            raise ConfigError(
+                f"PORTAL_ENV muss einer der Werte {', '.join(ENVIRONMENTS)} sein, "
+                f"nicht {values['env']!r}."
+            )
+        return cls(**values).finish()
+
+    def finish(self) -> Settings:
+        """Fill in derived defaults and enforce the production rules."""
+        instance = Path(self.instance_path)
+        changes: dict[str, Any] = {}
+        if not self.database_url:
+            changes["database_url"] = f"sqlite:///{instance / 'portal.db'}"
+        if self.is_production:
+            check_production_secret(self.secret_key)
+        elif not self.secret_key:
+            changes["secret_key"] = (
+                secrets.token_urlsafe(48) if self.env == "test" else _instance_secret(instance)
+            )
+        return dataclasses.replace(self, **changes) if changes else self
+
+
+def check_production_secret(secret: str) -> None:
+    """Refuse a missing, short or well-known secret key."""
+    if not secret:
+        raise ConfigError(
+            "PORTAL_SECRET_KEY fehlt: in production ist ein geheimer Schlüssel Pflicht."
+        )
+    if secret.lower() in KNOWN_WEAK_SECRETS:
+        raise ConfigError(
+            "PORTAL_SECRET_KEY ist ein bekannter Beispielwert und darf nicht genutzt werden."
+        )
+    if len(secret.encode()) < MIN_SECRET_BYTES:
+        raise ConfigError(
+            f"PORTAL_SECRET_KEY ist zu kurz: mindestens {MIN_SECRET_BYTES} Bytes sind nötig."
+        )
+
+
+def _instance_secret(instance: Path) -> str:
+    """Return the development secret kept in the instance folder, creating it on first use.
+
+    Development needs no key to invent, yet sessions survive a restart of ``make run``.
+    """
+    path = instance / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    instance.mkdir(parents=True, exist_ok=True)
+    secret = secrets.token_urlsafe(48)
+    # O_EXCL: two processes starting at once must not overwrite each other's key.
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        return path.read_text().strip()
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secret)
+    return secret

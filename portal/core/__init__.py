@@ -1,0 +1,1 @@
+"""Shared infrastructure: database base, jobs, mail, themes, web layout, security."""

@@ -1,0 +1,108 @@
+"""Declarative base, naming convention and recurring column types."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from sqlalchemy import DateTime, Integer, MetaData, String, TypeDecorator, event
+from sqlalchemy.engine import Dialect, Engine
+from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
+
+# Constraint names must be stable across SQLite and PostgreSQL so migrations can refer to them.
+NAMING_CONVENTION = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+class UTCDateTime(TypeDecorator[dt.datetime]):
+    """A timezone-aware UTC datetime on every database.
+
+    SQLite stores no offset; this type refuses naive values on the way in and attaches UTC on the
+    way out, so code never compares naive and aware datetimes.
+    """
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(
+        self,
+        value: dt.datetime | None,
+        dialect: Dialect,  # noqa: ARG002 - signature fixed by TypeDecorator
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; use timezone-aware UTC values")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(
+        self,
+        value: dt.datetime | None,
+        dialect: Dialect,  # noqa: ARG002 - signature fixed by TypeDecorator
+    ) -> dt.datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=dt.UTC)
+        return value.astimezone(dt.UTC)
+
+
+intpk = Annotated[int, mapped_column(Integer, primary_key=True)]
+created_at = Annotated[dt.datetime, mapped_column(UTCDateTime(), default=utcnow, nullable=False)]
+str200 = Annotated[str, mapped_column(String(200))]
+
+
+class Base(DeclarativeBase):
+    registry = registry(
+        metadata=MetaData(naming_convention=NAMING_CONVENTION),
+        type_annotation_map={dt.datetime: UTCDateTime()},
+    )
+
+
+def _is_sqlite(dbapi_connection: Any) -> bool:
+    return type(dbapi_connection).__module__.startswith("sqlite3")
+
+
+@event.listens_for(Engine, "connect")
+def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:  # noqa: ARG001
+    """Make SQLite behave like the production database where it matters.
+
+    Foreign keys are enforced only when asked, per connection. The driver's own transaction
+    handling breaks SAVEPOINT; SQLAlchemy's documented fix is to switch it off and emit BEGIN
+    ourselves. WAL lets readers and one writer work at the same time (``make run`` is threaded).
+    """
+    if not _is_sqlite(dbapi_connection):
+        return
+    dbapi_connection.isolation_level = None
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA busy_timeout=10000")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.close()
+
+
+@event.listens_for(Engine, "begin")
+def _sqlite_begin(connection: Any) -> None:
+    if connection.dialect.name == "sqlite":
+        connection.exec_driver_sql("BEGIN")
+
+
+def render_migration_item(
+    type_: str,
+    obj: Any,
+    autogen_context: Any,  # noqa: ARG001 - Alembic's render_item signature
+) -> str | bool:
+    """Write UTCDateTime as a plain ``sa.DateTime(timezone=True)`` into generated migrations,
+    so migrations do not import application code that may change later."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False

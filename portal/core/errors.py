@@ -1,0 +1,96 @@
+"""German error pages that never show a stack trace."""
+
+from __future__ import annotations
+
+import logging
+
+from flask import Flask, render_template, request
+from flask_babel import lazy_gettext as _l
+from flask_wtf.csrf import CSRFError
+from werkzeug.exceptions import HTTPException
+from werkzeug.wrappers import Response
+
+log = logging.getLogger(__name__)
+
+MESSAGES = {
+    400: (
+        _l("Die Anfrage war fehlerhaft"),
+        _l(
+            "Ihre Eingabe konnte nicht verarbeitet werden. Bitte gehen Sie zurück und "
+            "versuchen Sie es erneut."
+        ),
+    ),
+    403: (
+        _l("Kein Zugriff"),
+        _l(
+            "Sie haben keine Berechtigung, diese Seite aufzurufen. Wenn Sie angemeldet sind, "
+            "prüfen Sie, ob Sie mit dem richtigen Konto angemeldet sind."
+        ),
+    ),
+    404: (
+        _l("Seite nicht gefunden"),
+        _l(
+            "Die Seite, die Sie aufrufen wollten, gibt es nicht oder nicht mehr. Prüfen Sie "
+            "die Adresse oder beginnen Sie auf der Startseite."
+        ),
+    ),
+    405: (_l("Aktion nicht möglich"), _l("Diese Aktion ist auf dieser Seite nicht möglich.")),
+    429: (
+        _l("Zu viele Anfragen"),
+        _l(
+            "Sie haben in kurzer Zeit zu viele Anfragen gesendet. Bitte warten Sie einen "
+            "Moment und versuchen Sie es dann erneut."
+        ),
+    ),
+    500: (
+        _l("Ein technischer Fehler ist aufgetreten"),
+        _l(
+            "Das ist nicht Ihre Schuld. Ihre Angaben wurden nicht gespeichert. Bitte versuchen "
+            "Sie es später noch einmal."
+        ),
+    ),
+    503: (
+        _l("Vorübergehend nicht erreichbar"),
+        _l(
+            "Das Serviceportal ist gerade nicht erreichbar. Bitte versuchen Sie es später "
+            "noch einmal."
+        ),
+    ),
+}
+CSRF_MESSAGE = (
+    _l("Das Formular ist abgelaufen"),
+    _l(
+        "Aus Sicherheitsgründen konnte Ihr Formular nicht angenommen werden, weil es zu alt ist "
+        "oder von einer anderen Seite stammt. Bitte laden Sie die Seite neu und senden Sie das "
+        "Formular noch einmal."
+    ),
+)
+
+
+def render_error(code: int, title: object, text: object) -> tuple[str, int]:
+    return render_template("errors/error.html", code=code, title=title, text=text), code
+
+
+def init_errors(app: Flask) -> None:
+    @app.errorhandler(CSRFError)
+    def csrf_error(error: CSRFError) -> tuple[str, int]:
+        log.info("CSRF rejected for %s: %s", request.path, error.description)
+        return render_error(400, *CSRF_MESSAGE)
+
+    @app.errorhandler(HTTPException)
+    def http_error(error: HTTPException) -> Response:
+        code = error.code or 500
+        if code < 400:  # redirects raised as exceptions (RequestRedirect) pass through
+            return error.get_response()
+        title, text = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
+        response = error.get_response()
+        body, _ = render_error(code, title, text)
+        response.set_data(body)
+        response.content_type = "text/html; charset=utf-8"
+        return response
+
+    @app.errorhandler(Exception)
+    def unexpected_error(error: Exception) -> tuple[str, int]:
+        # The trace goes to the log for operators, never to the page.
+        log.error("Unerwarteter Fehler bei %s %s", request.method, request.path, exc_info=error)
+        return render_error(500, *MESSAGES[500])

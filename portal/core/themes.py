@@ -1,0 +1,131 @@
+"""Themes: templates and static files looked up in the chosen theme, then in the default theme.
+
+A theme is a folder under ``themes/`` with ``theme.toml``, ``templates/`` and ``static/``. It only
+holds what it changes. A template may extend the one it overrides as ``@default/<name>``.
+``theme.toml`` names the municipality, the logo and asset mounts: folders (usually installed by npm)
+served under ``/static/<mount>/``.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, abort, send_from_directory
+from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
+from werkzeug.security import safe_join
+from werkzeug.wrappers import Response
+
+from portal.config import ConfigError
+
+DEFAULT_THEME = "default"
+STATIC_MAX_AGE = 3600
+
+
+@dataclass(frozen=True)
+class Theme:
+    name: str
+    path: Path
+    municipality: str
+    logo: str
+    logo_alt: str
+    assets: dict[str, Path] = field(default_factory=dict)
+
+    @property
+    def templates(self) -> Path:
+        return self.path / "templates"
+
+    @property
+    def static(self) -> Path:
+        return self.path / "static"
+
+
+def load_theme(themes_dir: Path, name: str) -> Theme:
+    """Read ``themes_dir/name/theme.toml``; raise ConfigError if the theme does not exist."""
+    path = themes_dir / name
+    manifest = path / "theme.toml"
+    if not name.replace("-", "").replace("_", "").isalnum() or not manifest.is_file():
+        raise ConfigError(f"PORTAL_THEME: Theme {name!r} nicht gefunden unter {themes_dir}.")
+    data: dict[str, Any] = tomllib.loads(manifest.read_text(encoding="utf-8"))
+    return Theme(
+        name=name,
+        path=path,
+        municipality=str(data.get("municipality", "")),
+        logo=str(data.get("logo", "")),
+        logo_alt=str(data.get("logo_alt", "")),
+        assets={mount: path / rel for mount, rel in data.get("assets", {}).items()},
+    )
+
+
+@dataclass(frozen=True)
+class ThemeChain:
+    """The chosen theme followed by the default theme; values come from the first that has them."""
+
+    themes: tuple[Theme, ...]
+
+    @property
+    def active(self) -> Theme:
+        return self.themes[0]
+
+    def setting(self, attribute: str) -> str:
+        for theme in self.themes:
+            value = getattr(theme, attribute)
+            if value:
+                return str(value)
+        return ""
+
+    def find_static(self, filename: str) -> tuple[Path, str] | None:
+        """Return (folder, relative name) of the first theme file or asset matching ``filename``."""
+        for theme in self.themes:
+            if safe_join(str(theme.static), filename) and (theme.static / filename).is_file():
+                return theme.static, filename
+        mount, _, rest = filename.partition("/")
+        for theme in self.themes:
+            folder = theme.assets.get(mount)
+            if folder and rest and safe_join(str(folder), rest) and (folder / rest).is_file():
+                return folder, rest
+        return None
+
+    def jinja_loader(self) -> BaseLoader:
+        default = FileSystemLoader(str(self.themes[-1].templates))
+        return ChoiceLoader(
+            [
+                PrefixLoader({"@default": default}, delimiter="/"),
+                *(FileSystemLoader(str(theme.templates)) for theme in self.themes),
+            ]
+        )
+
+
+def init_themes(app: Flask) -> None:
+    """Install the theme's template loader and the static route that resolves through the theme."""
+    settings = app.config["PORTAL"]
+    themes_dir = Path(settings.themes_dir)
+    chain = [load_theme(themes_dir, settings.theme)]
+    if settings.theme != DEFAULT_THEME:
+        chain.append(load_theme(themes_dir, DEFAULT_THEME))
+    themes = ThemeChain(tuple(chain))
+    app.extensions["portal.themes"] = themes
+    app.jinja_loader = themes.jinja_loader()
+    app.jinja_env.add_extension("jinja2.ext.do")
+    app.jinja_env.trim_blocks = True
+    app.jinja_env.lstrip_blocks = True
+
+    def static(filename: str) -> Response:
+        found = themes.find_static(filename)
+        if found is None:
+            abort(404)
+        folder, name = found
+        return send_from_directory(folder, name, max_age=STATIC_MAX_AGE)
+
+    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=static)
+
+    @app.context_processor
+    def theme_context() -> dict[str, Any]:
+        return {
+            "municipality": themes.setting("municipality"),
+            "theme_logo": themes.setting("logo"),
+            "theme_logo_alt": themes.setting("logo_alt"),
+            "theme_name": themes.active.name,
+        }

@@ -1,0 +1,1 @@
+"""Site pages every municipality portal needs: start, legal notices, accessibility, health."""

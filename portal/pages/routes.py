@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from flask import Blueprint, current_app, flash, jsonify, redirect, render_template, url_for
+from flask_babel import gettext as _
+from sqlalchemy import text
+from werkzeug.wrappers import Response
+
+from portal.extensions import db
+from portal.pages.forms import FeedbackForm
+from portal.pages.services import record_feedback
+
+bp = Blueprint("pages", __name__, template_folder="templates")
+
+
+@bp.get("/")
+def start() -> str:
+    return render_template("pages/start.html")
+
+
+@bp.get("/impressum")
+def impressum() -> str:
+    return render_template("pages/impressum.html")
+
+
+@bp.get("/datenschutz")
+def datenschutz() -> str:
+    return render_template("pages/datenschutz.html")
+
+
+@bp.route("/barrierefreiheit", methods=["GET", "POST"])
+def barrierefreiheit() -> str | Response:
+    form = FeedbackForm()
+    if form.validate_on_submit():
+        record_feedback(
+            form.message.data, form.page.data or "", form.name.data or "", form.email.data or ""
+        )
+        flash(_("Vielen Dank. Ihre Rückmeldung ist bei uns eingegangen."), "success")
+        return redirect(url_for("pages.barrierefreiheit"), code=303)
+    status = 422 if form.errors else 200
+    return render_template("pages/barrierefreiheit.html", form=form), status  # type: ignore[return-value]
+
+
+@bp.get("/healthz")
+def healthz() -> tuple[Response, int]:
+    """Liveness and readiness for load balancers: 200 only when the database answers."""
+    checks: dict[str, str] = {}
+    try:
+        db.session.execute(text("SELECT 1"))
+        checks["database"] = "ok"
+    except Exception:
+        current_app.logger.warning("healthz: Datenbank nicht erreichbar", exc_info=True)
+        db.session.rollback()
+        checks["database"] = "error"
+    redis_url = current_app.config["PORTAL"].redis_url
+    if redis_url:
+        checks["redis"] = _check_redis(redis_url)
+    healthy = all(value == "ok" for value in checks.values())
+    body = {"status": "ok" if healthy else "error", "checks": checks}
+    return jsonify(body), 200 if healthy else 503
+
+
+def _check_redis(url: str) -> str:
+    from redis import Redis  # noqa: PLC0415
+
+    try:
+        Redis.from_url(url, socket_timeout=2).ping()
+    except Exception:
+        current_app.logger.warning("healthz: Redis nicht erreichbar", exc_info=True)
+        return "error"
+    return "ok"

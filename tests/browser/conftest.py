@@ -1,0 +1,108 @@
+"""Browser tests: real Chromium (Debian's /usr/bin/chromium) driven by pytest-playwright.
+
+Each theme gets a live server in a background thread on a free loopback port, on the run's test
+database. Without Chromium the browser tests skip with a reason, unless PORTAL_REQUIRE_BROWSER is
+set (CI sets it), which turns the missing browser into a failure.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from werkzeug.serving import BaseWSGIServer, make_server
+
+from portal import create_app
+
+CHROMIUM = Path(os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium"))
+ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
+THEMES = ["default", "example-stadt"]
+# As root in a container Chromium needs --no-sandbox; the rest keeps it off the (closed) network.
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-dev-shm-usage",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    here = Path(__file__).resolve().parent
+    for item in items:
+        if here in Path(str(item.fspath)).resolve().parents:
+            item.add_marker(pytest.mark.browser)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args: dict[str, Any]) -> dict[str, Any]:
+    if not CHROMIUM.exists():
+        reason = f"Chromium fehlt unter {CHROMIUM} (Debian-Paket chromium)"
+        if os.environ.get("PORTAL_REQUIRE_BROWSER"):
+            pytest.fail(f"{reason}, aber PORTAL_REQUIRE_BROWSER ist gesetzt.")
+        pytest.skip(f"{reason}; Browser-Tests übersprungen.")
+    return {
+        **browser_type_launch_args,
+        "executable_path": str(CHROMIUM),
+        "args": CHROMIUM_ARGS,
+    }
+
+
+@dataclass
+class LiveServer:
+    app: Flask
+    server: BaseWSGIServer
+    thread: threading.Thread
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_port}"
+
+    def stop(self) -> None:
+        self.server.shutdown()
+        self.thread.join(timeout=10)
+
+
+@pytest.fixture(scope="session")
+def live_servers(
+    app: Flask, settings_for: Callable[..., dict[str, Any]]
+) -> Iterator[Callable[[str], LiveServer]]:
+    """``live_servers(theme)`` starts (once per run) a server showing that theme."""
+    started: dict[str, LiveServer] = {}
+
+    def get(theme: str) -> LiveServer:
+        if theme not in started:
+            application = create_app(settings_for(theme=theme))
+            server = make_server("127.0.0.1", 0, application, threaded=True)
+            thread = threading.Thread(target=server.serve_forever, daemon=True)
+            thread.start()
+            started[theme] = LiveServer(application, server, thread)
+        return started[theme]
+
+    yield get
+    for live in started.values():
+        live.stop()
+
+
+@pytest.fixture(params=THEMES)
+def themed_server(
+    request: pytest.FixtureRequest, live_servers: Callable[[str], LiveServer]
+) -> LiveServer:
+    theme: str = request.param
+    return live_servers(theme)
+
+
+@pytest.fixture(scope="session")
+def artifacts() -> Path:
+    """Screenshots land here (not committed)."""
+    ARTIFACTS.mkdir(exist_ok=True)
+    return ARTIFACTS

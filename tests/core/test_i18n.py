@@ -1,0 +1,69 @@
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+
+from portal import create_app
+from portal.config import ConfigError
+
+
+def test_german_is_the_default(client: FlaskClient) -> None:
+    html = client.get("/").get_data(as_text=True)
+    assert '<html lang="de"' in html
+    assert "Zum Inhalt springen" in html
+    assert 'lang="en"' in html  # the switch offers English, marked as English
+
+
+def test_language_switch_to_english_and_back(
+    client: FlaskClient, csrf_token: Callable[..., str]
+) -> None:
+    token = csrf_token("/impressum")
+    response = client.post(
+        "/sprache", data={"locale": "en", "next": "/impressum", "csrf_token": token}
+    )
+    assert response.status_code == 303
+    assert response.headers["Location"] == "/impressum"
+    html = client.get("/impressum").get_data(as_text=True)
+    assert '<html lang="en"' in html
+    assert "Skip to content" in html
+    assert "Legal notice" in html
+    assert "Zum Inhalt springen" not in html
+
+    client.post("/sprache", data={"locale": "de", "next": "/", "csrf_token": token})
+    assert '<html lang="de"' in client.get("/").get_data(as_text=True)
+
+
+def test_language_switch_never_redirects_elsewhere(
+    client: FlaskClient, csrf_token: Callable[..., str]
+) -> None:
+    token = csrf_token("/")
+    for target in ["https://evil.example/", "//evil.example", "/\\evil.example"]:
+        response = client.post(
+            "/sprache", data={"locale": "en", "next": target, "csrf_token": token}
+        )
+        assert response.headers["Location"] == "/"
+
+
+def test_an_unknown_language_is_ignored(
+    client: FlaskClient, csrf_token: Callable[..., str]
+) -> None:
+    token = csrf_token("/")
+    client.post("/sprache", data={"locale": "xx", "next": "/", "csrf_token": token})
+    assert '<html lang="de"' in client.get("/").get_data(as_text=True)
+
+
+def test_an_operator_may_default_to_english(settings_for: Callable[..., dict[str, Any]]) -> None:
+    app = create_app(settings_for(default_locale="en"))
+    html = app.test_client().get("/").get_data(as_text=True)
+    assert '<html lang="en"' in html
+    assert 'lang="de"' in html  # the switch now offers German
+
+
+def test_an_unsupported_default_language_stops_the_start(
+    settings_for: Callable[..., dict[str, Any]],
+) -> None:
+    with pytest.raises(ConfigError, match="PORTAL_DEFAULT_LOCALE"):
+        create_app(settings_for(default_locale="fr"))

@@ -1,0 +1,69 @@
+"""Models and migrations agree, and the history runs down and up again."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from flask import Flask
+from flask_migrate import downgrade, upgrade
+from sqlalchemy import create_engine, inspect, make_url, text
+
+from portal import create_app
+from portal.core.db import render_migration_item
+from portal.extensions import db
+from tests.conftest import TEST_DATABASE_URL
+
+
+def test_models_match_the_migrations(app: Flask) -> None:
+    with app.app_context(), db.engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "render_item": render_migration_item}
+        )
+        differences = compare_metadata(context, db.metadata)
+    assert differences == [], f"models and migrations differ: {differences}"
+
+
+def test_history_is_linear(app: Flask) -> None:
+    script = ScriptDirectory(str(app.config["PORTAL"].migrations_dir))
+    assert len(script.get_heads()) == 1
+    assert len(script.get_bases()) == 1
+
+
+@pytest.fixture
+def scratch_database(tmp_path: Path) -> Iterator[str]:
+    """An empty database of the same kind as the run's one."""
+    if not TEST_DATABASE_URL:
+        yield f"sqlite:///{tmp_path / 'scratch.db'}"
+        return
+    server = make_url(TEST_DATABASE_URL)
+    name = f"portal_scratch_{secrets.token_hex(4)}"
+    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    yield server.set(database=name).render_as_string(hide_password=False)
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+def test_migrations_run_down_to_nothing_and_up_again(
+    scratch_database: str, settings_for: Callable[..., dict[str, Any]]
+) -> None:
+    app = create_app(settings_for(database_url=scratch_database))
+    directory = str(app.config["PORTAL"].migrations_dir)
+    with app.app_context():
+        upgrade(directory=directory)
+        tables = set(inspect(db.engine).get_table_names())
+        assert "accessibility_feedback" in tables
+        downgrade(directory=directory, revision="base")
+        assert set(inspect(db.engine).get_table_names()) <= {"alembic_version"}
+        upgrade(directory=directory)
+        assert set(inspect(db.engine).get_table_names()) == tables
+        db.engine.dispose()

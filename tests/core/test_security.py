@@ -1,0 +1,123 @@
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal import create_app
+from portal.core.security import is_safe_local_path
+
+PAGES = ["/", "/impressum", "/datenschutz", "/barrierefreiheit", "/gibt-es-nicht"]
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_security_headers_on_every_page(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    csp = response.headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in csp.split(";"))
+    assert directives["script-src"] == "'self'"
+    assert directives["style-src"] == "'self'"
+    assert directives["frame-ancestors"] == "'none'"
+    assert directives["object-src"] == "'none'"
+    assert "unsafe" not in csp
+    assert response.headers["X-Content-Type-Options"] == "nosniff"
+    assert response.headers["Referrer-Policy"] == "strict-origin-when-cross-origin"
+    assert response.headers["X-Frame-Options"] == "DENY"
+    # HSTS only over HTTPS in production; a development server must not pin it.
+    assert "Strict-Transport-Security" not in response.headers
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_carry_no_inline_script_or_style(client: FlaskClient, path: str) -> None:
+    html = client.get(path).get_data(as_text=True)
+    assert not re.search(r"<script(?![^>]*\bsrc=)[^>]*>", html), "inline <script> found"
+    assert not re.search(r"<style\b", html), "inline <style> found"
+    assert not re.search(r"\sstyle=", html), "style attribute found"
+    assert not re.search(r"\son[a-z]+=", html), "inline event handler found"
+
+
+def test_csrf_rejects_a_form_post_without_token(client: FlaskClient) -> None:
+    response = client.post("/barrierefreiheit", data={"message": "Kontrast zu schwach"})
+    assert response.status_code == 400
+    page = response.get_data(as_text=True)
+    assert "Das Formular ist abgelaufen" in page
+    assert 'lang="de"' in page
+
+
+def test_csrf_rejects_a_wrong_token(client: FlaskClient) -> None:
+    client.get("/barrierefreiheit")
+    response = client.post(
+        "/barrierefreiheit", data={"message": "Kontrast zu schwach", "csrf_token": "gefälscht"}
+    )
+    assert response.status_code == 400
+
+
+def test_csrf_rejects_the_language_switch_without_token(client: FlaskClient) -> None:
+    assert client.post("/sprache", data={"locale": "en", "next": "/"}).status_code == 400
+
+
+def test_session_cookie_flags_in_development(
+    client: FlaskClient, csrf_token: Callable[..., str]
+) -> None:
+    token = csrf_token("/")
+    response = client.post("/sprache", data={"locale": "en", "next": "/", "csrf_token": token})
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("portal_session=")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    assert "Secure" not in cookie
+
+
+def test_production_sets_hsts_and_secure_cookie(
+    settings_for: Callable[..., dict[str, Any]], tmp_path: Path
+) -> None:
+    app = create_app(settings_for(env="production", secret_key="p" * 40))
+    app.config["WTF_CSRF_ENABLED"] = False
+    client = app.test_client()
+    response = client.get("/", base_url="https://portal.example")
+    assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
+    response = client.post(
+        "/sprache", data={"locale": "en", "next": "/"}, base_url="https://portal.example"
+    )
+    cookie = response.headers["Set-Cookie"]
+    assert "Secure" in cookie
+    assert "HttpOnly" in cookie
+
+
+def test_production_error_pages_show_no_trace(settings_for: Callable[..., dict[str, Any]]) -> None:
+    app: Flask = create_app(settings_for(env="production", secret_key="p" * 40))
+
+    @app.get("/kaputt")
+    def broken() -> str:
+        raise RuntimeError("geheime interne Einzelheit")
+
+    response = app.test_client().get("/kaputt")
+    body = response.get_data(as_text=True)
+    assert response.status_code == 500
+    assert "Ein technischer Fehler ist aufgetreten" in body
+    assert "geheime interne Einzelheit" not in body
+    assert "Traceback" not in body
+
+
+@pytest.mark.parametrize(
+    ("target", "safe"),
+    [
+        ("/", True),
+        ("/barrierefreiheit?x=1#rueckmeldung", True),
+        ("", False),
+        (None, False),
+        ("https://evil.example/", False),
+        ("//evil.example/", False),
+        ("/\\evil.example", False),
+        ("javascript:alert(1)", False),
+        ("relative/path", False),
+        ("/\x00evil", False),
+    ],
+)
+def test_only_local_paths_are_safe_redirect_targets(target: str | None, safe: bool) -> None:
+    assert is_safe_local_path(target) is safe
