@@ -77,14 +77,35 @@ def settings_for(
     return build
 
 
+def dispose_engines(application: Flask) -> None:
+    """Close pooled connections: an app left to the garbage collector leaks them."""
+    with application.app_context():
+        for engine in db.engines.values():
+            engine.dispose()
+
+
 @pytest.fixture(scope="session")
 def app(settings_for: Callable[..., dict[str, Any]]) -> Iterator[Flask]:
     application = create_app(settings_for())
     with application.app_context():
         upgrade(directory=str(application.config["PORTAL"].migrations_dir))
     yield application
-    with application.app_context():
-        db.engine.dispose()
+    dispose_engines(application)
+
+
+@pytest.fixture
+def make_app(settings_for: Callable[..., dict[str, Any]]) -> Iterator[Callable[..., Flask]]:
+    """``make_app(**overrides)``: another application on the run's database, closed afterwards."""
+    created: list[Flask] = []
+
+    def build(**overrides: Any) -> Flask:
+        application = create_app(settings_for(**overrides))
+        created.append(application)
+        return application
+
+    yield build
+    for application in created:
+        dispose_engines(application)
 
 
 @pytest.fixture

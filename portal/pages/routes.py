@@ -63,7 +63,8 @@ def _check_redis(url: str) -> str:
     from redis import Redis  # noqa: PLC0415
 
     try:
-        Redis.from_url(url, socket_timeout=2).ping()
+        with Redis.from_url(url, socket_timeout=2, socket_connect_timeout=2) as client:
+            client.ping()
     except Exception:
         current_app.logger.warning("healthz: Redis nicht erreichbar", exc_info=True)
         return "error"

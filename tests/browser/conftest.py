@@ -19,6 +19,7 @@ from flask import Flask
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from portal import create_app
+from tests.conftest import dispose_engines
 
 CHROMIUM = Path(os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -69,7 +70,9 @@ class LiveServer:
 
     def stop(self) -> None:
         self.server.shutdown()
+        self.server.server_close()
         self.thread.join(timeout=10)
+        dispose_engines(self.app)
 
 
 @pytest.fixture(scope="session")

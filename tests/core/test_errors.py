@@ -1,17 +1,14 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
 from flask import Flask, abort
 
-from portal import create_app
-
 
 @pytest.fixture
-def failing_app(settings_for: Callable[..., dict[str, Any]]) -> Flask:
-    app = create_app(settings_for())
+def failing_app(make_app: Callable[..., Flask]) -> Flask:
+    app = make_app()
 
     @app.get("/test/abort/<int:code>")
     def aborts(code: int) -> str:

@@ -1,12 +1,11 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 
-from portal import create_app
 from portal.config import ConfigError
 
 
@@ -55,15 +54,15 @@ def test_an_unknown_language_is_ignored(
     assert '<html lang="de"' in client.get("/").get_data(as_text=True)
 
 
-def test_an_operator_may_default_to_english(settings_for: Callable[..., dict[str, Any]]) -> None:
-    app = create_app(settings_for(default_locale="en"))
+def test_an_operator_may_default_to_english(make_app: Callable[..., Flask]) -> None:
+    app = make_app(default_locale="en")
     html = app.test_client().get("/").get_data(as_text=True)
     assert '<html lang="en"' in html
     assert 'lang="de"' in html  # the switch now offers German
 
 
 def test_an_unsupported_default_language_stops_the_start(
-    settings_for: Callable[..., dict[str, Any]],
+    make_app: Callable[..., Flask],
 ) -> None:
     with pytest.raises(ConfigError, match="PORTAL_DEFAULT_LOCALE"):
-        create_app(settings_for(default_locale="fr"))
+        make_app(default_locale="fr")

@@ -5,7 +5,6 @@ from __future__ import annotations
 import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -15,7 +14,6 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import create_engine, inspect, make_url, text
 
-from portal import create_app
 from portal.core.db import render_migration_item
 from portal.extensions import db
 from tests.conftest import TEST_DATABASE_URL
@@ -54,9 +52,9 @@ def scratch_database(tmp_path: Path) -> Iterator[str]:
 
 
 def test_migrations_run_down_to_nothing_and_up_again(
-    scratch_database: str, settings_for: Callable[..., dict[str, Any]]
+    scratch_database: str, make_app: Callable[..., Flask]
 ) -> None:
-    app = create_app(settings_for(database_url=scratch_database))
+    app = make_app(database_url=scratch_database)
     directory = str(app.config["PORTAL"].migrations_dir)
     with app.app_context():
         upgrade(directory=directory)

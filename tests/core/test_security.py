@@ -3,13 +3,11 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal import create_app
 from portal.core.security import is_safe_local_path
 
 PAGES = ["/", "/impressum", "/datenschutz", "/barrierefreiheit", "/gibt-es-nicht"]
@@ -74,9 +72,9 @@ def test_session_cookie_flags_in_development(
 
 
 def test_production_sets_hsts_and_secure_cookie(
-    settings_for: Callable[..., dict[str, Any]], tmp_path: Path
+    make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
-    app = create_app(settings_for(env="production", secret_key="p" * 40))
+    app = make_app(env="production", secret_key="p" * 40)
     app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
     response = client.get("/", base_url="https://portal.example")
@@ -89,8 +87,8 @@ def test_production_sets_hsts_and_secure_cookie(
     assert "HttpOnly" in cookie
 
 
-def test_production_error_pages_show_no_trace(settings_for: Callable[..., dict[str, Any]]) -> None:
-    app: Flask = create_app(settings_for(env="production", secret_key="p" * 40))
+def test_production_error_pages_show_no_trace(make_app: Callable[..., Flask]) -> None:
+    app: Flask = make_app(env="production", secret_key="p" * 40)
 
     @app.get("/kaputt")
     def broken() -> str:

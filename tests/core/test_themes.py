@@ -2,13 +2,11 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
 
-from portal import create_app
 from portal.config import PROJECT_ROOT
 
 
@@ -19,8 +17,8 @@ def static_text(client: FlaskClient, path: str) -> str:
 
 
 @pytest.fixture
-def stadt(settings_for: Callable[..., dict[str, Any]]) -> FlaskClient:
-    return create_app(settings_for(theme="example-stadt")).test_client()
+def stadt(make_app: Callable[..., Flask]) -> FlaskClient:
+    return make_app(theme="example-stadt").test_client()
 
 
 def test_default_theme_names_the_municipality_and_logo(client: FlaskClient) -> None:
@@ -77,7 +75,7 @@ def test_static_lookup_stays_inside_the_theme(client: FlaskClient, path: str) ->
 
 
 def test_a_new_theme_needs_only_what_it_changes(
-    tmp_path: Path, settings_for: Callable[..., dict[str, Any]]
+    tmp_path: Path, make_app: Callable[..., Flask]
 ) -> None:
     """The README's recipe: a folder with theme.toml and one override is a working theme."""
     themes = tmp_path / "themes"
@@ -88,7 +86,7 @@ def test_a_new_theme_needs_only_what_it_changes(
     (themes / "kleinstadt" / "templates" / "pages" / "impressum.html").write_text(
         '{% extends "base.html" %}{% block content %}<h1>Impressum Kleinstadt</h1>{% endblock %}'
     )
-    app: Flask = create_app(settings_for(theme="kleinstadt", themes_dir=str(themes)))
+    app: Flask = make_app(theme="kleinstadt", themes_dir=str(themes))
     client = app.test_client()
     assert "Impressum Kleinstadt" in client.get("/impressum").get_data(as_text=True)
     start = client.get("/").get_data(as_text=True)

@@ -3,7 +3,6 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import pytest
 from flask import Flask
@@ -11,7 +10,6 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, scoped_session
 
-from portal import create_app
 from portal.core.mail import FolderMailer
 from portal.pages.models import AccessibilityFeedback
 from portal.pages.services import forward_feedback, record_feedback
@@ -48,10 +46,10 @@ def test_breadcrumbs_mark_the_current_page(client: FlaskClient) -> None:
 
 
 def test_the_embedded_default_says_it_is_a_test_installation(
-    client: FlaskClient, settings_for: Callable[..., dict[str, Any]]
+    client: FlaskClient, make_app: Callable[..., Flask]
 ) -> None:
     assert "Testumgebung:" in client.get("/").get_data(as_text=True)
-    production = create_app(settings_for(env="production", secret_key="p" * 40))
+    production = make_app(env="production", secret_key="p" * 40)
     assert "Testumgebung:" not in production.test_client().get("/").get_data(as_text=True)
 
 
@@ -64,21 +62,19 @@ def test_healthz_reports_a_working_database(client: FlaskClient) -> None:
 
 
 def test_healthz_fails_when_the_database_is_unreachable(
-    settings_for: Callable[..., dict[str, Any]],
+    make_app: Callable[..., Flask],
 ) -> None:
     # Port 1 on loopback: nothing listens, the connection is refused at once.
-    app = create_app(
-        settings_for(database_url="postgresql+psycopg://portal@127.0.0.1:1/portal", redis_url="")
-    )
+    app = make_app(database_url="postgresql+psycopg://portal@127.0.0.1:1/portal", redis_url="")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json == {"status": "error", "checks": {"database": "error"}}
 
 
 def test_healthz_fails_when_redis_is_unreachable(
-    settings_for: Callable[..., dict[str, Any]],
+    make_app: Callable[..., Flask],
 ) -> None:
-    app = create_app(settings_for(redis_url="redis://127.0.0.1:1/0"))
+    app = make_app(redis_url="redis://127.0.0.1:1/0")
     response = app.test_client().get("/healthz")
     assert response.status_code == 503
     assert response.json is not None
