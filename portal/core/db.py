@@ -5,7 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any
 
-from sqlalchemy import DateTime, Integer, MetaData, String, TypeDecorator, event
+from sqlalchemy import JSON, DateTime, Integer, MetaData, String, TypeDecorator, event
+from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.engine import Dialect, Engine
 from sqlalchemy.orm import DeclarativeBase, mapped_column, registry
 
@@ -96,13 +97,18 @@ def _sqlite_begin(connection: Any) -> None:
         connection.exec_driver_sql("BEGIN")
 
 
-def render_migration_item(
-    type_: str,
-    obj: Any,
-    autogen_context: Any,  # noqa: ARG001 - Alembic's render_item signature
-) -> str | bool:
-    """Write UTCDateTime as a plain ``sa.DateTime(timezone=True)`` into generated migrations,
-    so migrations do not import application code that may change later."""
-    if type_ == "type" and isinstance(obj, UTCDateTime):
+JSONType = JSON().with_variant(JSONB(), "postgresql")
+"""JSON on SQLite, JSONB (indexable, compact) on PostgreSQL."""
+
+
+def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | bool:
+    """Render our column types in generated migrations without importing application code,
+    which may change after the migration was written."""
+    if type_ != "type":
+        return False
+    if isinstance(obj, UTCDateTime):
         return "sa.DateTime(timezone=True)"
+    if isinstance(obj, JSON) and "postgresql" in getattr(obj, "_variant_mapping", {}):
+        autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
+        return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
     return False

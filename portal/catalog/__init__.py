@@ -1,0 +1,1 @@
+"""The Leistungskatalog: services, offices and the OZG taxonomy, imported and shown."""
