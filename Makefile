@@ -55,5 +55,5 @@ portal/translations/%/LC_MESSAGES/messages.mo: portal/translations/%/LC_MESSAGES
 ## make messages: refresh the English catalogue after changing German texts
 messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o messages.pot .
-	$(BIN)/pybabel update -i messages.pot -d portal/translations --no-location --width 100
+	$(BIN)/pybabel update -i messages.pot -d portal/translations --width 100
 	rm messages.pot

@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from portal.catalog import services as catalog
 from portal.extensions import db
 from portal.pages.forms import FeedbackForm
 from portal.pages.services import record_feedback
@@ -14,7 +15,7 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 
 @bp.get("/")
 def start() -> str:
-    return render_template("pages/start.html")
+    return render_template("pages/start.html", themenfelder=catalog.themenfelder())
 
 
 @bp.get("/impressum")

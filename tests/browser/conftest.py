@@ -16,10 +16,18 @@ from typing import Any
 
 import pytest
 from flask import Flask
+from flask_migrate import upgrade
 from werkzeug.serving import BaseWSGIServer, make_server
 
 from portal import create_app
-from tests.conftest import dispose_engines
+from portal.catalog.importers import import_files, read_files
+from portal.catalog.importers.taxonomy import COMPACT_FILE
+from portal.config import PROJECT_ROOT
+from portal.extensions import db
+from tests.conftest import dispose_engines, empty_database
+
+MUENCHEN_SERVICES = PROJECT_ROOT.parent / "shared" / "data" / "muenchen_dldb_services_de.json"
+MUENCHEN_LOCATIONS = PROJECT_ROOT.parent / "shared" / "data" / "muenchen_dldb_locations_de.json"
 
 CHROMIUM = Path(os.environ.get("PORTAL_CHROMIUM", "/usr/bin/chromium"))
 ARTIFACTS = Path(__file__).resolve().parent.parent / "artifacts"
@@ -76,15 +84,33 @@ class LiveServer:
 
 
 @pytest.fixture(scope="session")
+def catalog_database(
+    tmp_path_factory: pytest.TempPathFactory, settings_for: Callable[..., dict[str, Any]]
+) -> Iterator[str]:
+    """A database of its own holding the demo taxonomy and the München catalogue, so browser
+    walks through the catalogue do not disturb the import tests' counts."""
+    with empty_database(tmp_path_factory.mktemp("catalog"), "portal_catalog") as url:
+        application = create_app(settings_for(database_url=url))
+        with application.app_context():
+            upgrade(directory=str(application.config["PORTAL"].migrations_dir))
+            import_files(read_files([COMPACT_FILE, MUENCHEN_SERVICES, MUENCHEN_LOCATIONS]))
+            db.session.commit()
+            db.session.remove()
+        dispose_engines(application)
+        yield url
+
+
+@pytest.fixture(scope="session")
 def live_servers(
-    app: Flask, settings_for: Callable[..., dict[str, Any]]
+    app: Flask, settings_for: Callable[..., dict[str, Any]], catalog_database: str
 ) -> Iterator[Callable[[str], LiveServer]]:
-    """``live_servers(theme)`` starts (once per run) a server showing that theme."""
+    """``live_servers(theme)`` starts (once per run) a server showing that theme, on a database
+    with the catalogue."""
     started: dict[str, LiveServer] = {}
 
     def get(theme: str) -> LiveServer:
         if theme not in started:
-            application = create_app(settings_for(theme=theme))
+            application = create_app(settings_for(theme=theme, database_url=catalog_database))
             server = make_server("127.0.0.1", 0, application, threaded=True)
             thread = threading.Thread(target=server.serve_forever, daemon=True)
             thread.start()

@@ -66,3 +66,24 @@ def test_an_unsupported_default_language_stops_the_start(
 ) -> None:
     with pytest.raises(ConfigError, match="PORTAL_DEFAULT_LOCALE"):
         make_app(default_locale="fr")
+
+
+def test_every_text_has_an_english_translation() -> None:
+    from babel.messages.pofile import read_po
+
+    from portal.config import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "portal" / "translations" / "en" / "LC_MESSAGES" / "messages.po"
+    with path.open("rb") as handle:
+        catalog = read_po(handle)
+    untranslated = [
+        message.id
+        for message in catalog
+        if message.id
+        and (
+            message.fuzzy
+            or not message.string
+            or (isinstance(message.string, tuple) and not all(message.string))
+        )
+    ]
+    assert untranslated == [], "run `make messages` and translate these"

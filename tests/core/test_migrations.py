@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -12,11 +11,11 @@ from alembic.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from flask import Flask
 from flask_migrate import downgrade, upgrade
-from sqlalchemy import create_engine, inspect, make_url, text
+from sqlalchemy import inspect
 
 from portal.core.db import render_migration_item
 from portal.extensions import db
-from tests.conftest import TEST_DATABASE_URL
+from tests.conftest import empty_database
 
 
 def test_models_match_the_migrations(app: Flask) -> None:
@@ -36,19 +35,8 @@ def test_history_is_linear(app: Flask) -> None:
 
 @pytest.fixture
 def scratch_database(tmp_path: Path) -> Iterator[str]:
-    """An empty database of the same kind as the run's one."""
-    if not TEST_DATABASE_URL:
-        yield f"sqlite:///{tmp_path / 'scratch.db'}"
-        return
-    server = make_url(TEST_DATABASE_URL)
-    name = f"portal_scratch_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    yield server.set(database=name).render_as_string(hide_password=False)
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
+    with empty_database(tmp_path, "portal_scratch") as url:
+        yield url
 
 
 def test_migrations_run_down_to_nothing_and_up_again(

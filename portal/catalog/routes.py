@@ -1,0 +1,62 @@
+"""Catalogue pages: Themenfeld → Lebenslage → Leistung, and one page per office."""
+
+from __future__ import annotations
+
+from flask import Blueprint, abort, redirect, render_template, url_for
+from flask_babel import get_locale
+from werkzeug.wrappers import Response
+
+from portal.catalog import services
+
+bp = Blueprint("catalog", __name__, template_folder="templates")
+
+
+@bp.get("/themen/<slug>")
+def themenfeld(slug: str) -> str:
+    feld = services.themenfeld_by_slug(slug) or abort(404)
+    return render_template(
+        "catalog/themenfeld.html", themenfeld=feld, counts=services.service_counts(feld)
+    )
+
+
+@bp.get("/themen/<themenfeld_slug>/<slug>")
+def lebenslage(themenfeld_slug: str, slug: str) -> str:
+    feld = services.themenfeld_by_slug(themenfeld_slug) or abort(404)
+    lage = services.lebenslage_by_slug(feld, slug) or abort(404)
+    return render_template(
+        "catalog/lebenslage.html",
+        themenfeld=feld,
+        lebenslage=lage,
+        leistungen=services.services_for(lage),
+    )
+
+
+@bp.get("/leistungen/<int:service_id>", defaults={"slug": ""})
+@bp.get("/leistungen/<int:service_id>/<slug>")
+def leistung(service_id: int, slug: str) -> str | Response:
+    item = services.published_service(service_id) or abort(404)
+    if slug != item.slug:
+        return redirect(url_for(".leistung", service_id=item.id, slug=item.slug), code=301)
+    language = str(get_locale() or "de")
+    return render_template(
+        "catalog/leistung.html",
+        leistung=item,
+        modules=services.modules(item, language),
+        offices=services.responsible_offices(item),
+        online_url=services.online_url(item),
+        lebenslagen=services.lebenslagen_of(item),
+        trust_level_names=services.TRUST_LEVEL_NAMES,
+    )
+
+
+@bp.get("/stellen/<int:office_id>", defaults={"slug": ""})
+@bp.get("/stellen/<int:office_id>/<slug>")
+def stelle(office_id: int, slug: str) -> str | Response:
+    office = services.published_office(office_id) or abort(404)
+    if slug != office.slug:
+        return redirect(url_for(".stelle", office_id=office.id, slug=office.slug), code=301)
+    return render_template(
+        "catalog/stelle.html",
+        view=services.office_view(office),
+        leistungen=services.services_of(office),
+    )

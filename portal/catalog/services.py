@@ -1,0 +1,190 @@
+"""Reading the catalogue for pages: published records only, local overrides applied."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask_babel import lazy_gettext as _l
+from sqlalchemy import func, select
+
+from portal.catalog.models import (
+    Lebenslage,
+    LeikaKey,
+    Leistung,
+    LeistungKey,
+    LocalOverride,
+    Office,
+    OzgLeistung,
+    Themenfeld,
+    Zustaendigkeit,
+)
+from portal.extensions import db
+
+# Order and German headings of the text modules on a service page.
+MODULE_HEADINGS = {
+    "volltext": _l("Beschreibung"),
+    "voraussetzungen": _l("Voraussetzungen"),
+    "unterlagen": _l("Erforderliche Unterlagen"),
+    "kosten": _l("Kosten"),
+    "verfahrensablauf": _l("Verfahrensablauf"),
+    "fristen": _l("Fristen"),
+    "bearbeitungsdauer": _l("Bearbeitungsdauer"),
+    "formulare": _l("Formulare"),
+    "hinweise": _l("Hinweise"),
+    "rechtsgrundlage": _l("Rechtsgrundlage"),
+    "rechtsbehelf": _l("Rechtsbehelf"),
+    "weitere_informationen": _l("Weiterführende Informationen"),
+    "zustaendige_stelle": _l("Zuständige Stelle"),
+    "ansprechpunkt": _l("Ansprechpunkt"),
+    "urheber": _l("Urheber"),
+}
+TRUST_LEVEL_NAMES = {
+    "basisregistrierung": _l("Basisregistrierung (Benutzername und Passwort)"),
+    "substanziell": _l("substanziell (z. B. ELSTER-Zertifikat)"),
+    "hoch": _l("hoch (Online-Ausweis)"),
+}
+
+
+def themenfelder() -> list[Themenfeld]:
+    return list(db.session.scalars(select(Themenfeld).order_by(Themenfeld.position)))
+
+
+def themenfeld_by_slug(slug: str) -> Themenfeld | None:
+    return db.session.scalars(select(Themenfeld).filter_by(slug=slug)).first()
+
+
+def lebenslage_by_slug(themenfeld: Themenfeld, slug: str) -> Lebenslage | None:
+    return db.session.scalars(
+        select(Lebenslage).filter_by(themenfeld_id=themenfeld.id, slug=slug)
+    ).first()
+
+
+def _published_in(lebenslage_ids: Any) -> Any:
+    """Published Leistungen whose keys belong to OZG-Leistungen of the given Lebenslagen."""
+    return (
+        select(Leistung.id)
+        .join(LeistungKey, LeistungKey.leistung_id == Leistung.id)
+        .join(LeikaKey, LeikaKey.key == LeistungKey.key)
+        .join(OzgLeistung, OzgLeistung.id == LeikaKey.ozg_leistung_id)
+        .where(Leistung.published, OzgLeistung.lebenslage_id.in_(lebenslage_ids))
+    )
+
+
+def service_counts(themenfeld: Themenfeld) -> dict[int, int]:
+    """Number of published Leistungen per Lebenslage of a Themenfeld."""
+    rows = db.session.execute(
+        select(OzgLeistung.lebenslage_id, func.count(func.distinct(Leistung.id)))
+        .select_from(Leistung)
+        .join(LeistungKey, LeistungKey.leistung_id == Leistung.id)
+        .join(LeikaKey, LeikaKey.key == LeistungKey.key)
+        .join(OzgLeistung, OzgLeistung.id == LeikaKey.ozg_leistung_id)
+        .join(Lebenslage, Lebenslage.id == OzgLeistung.lebenslage_id)
+        .where(Leistung.published, Lebenslage.themenfeld_id == themenfeld.id)
+        .group_by(OzgLeistung.lebenslage_id)
+    )
+    return {lebenslage_id: total for lebenslage_id, total in rows if lebenslage_id is not None}
+
+
+def services_for(lebenslage: Lebenslage) -> list[Leistung]:
+    ids = _published_in([lebenslage.id])
+    return list(
+        db.session.scalars(select(Leistung).where(Leistung.id.in_(ids)).order_by(Leistung.name))
+    )
+
+
+def published_service(service_id: int) -> Leistung | None:
+    leistung = db.session.get(Leistung, service_id)
+    return leistung if leistung is not None and leistung.published else None
+
+
+def published_office(office_id: int) -> Office | None:
+    office = db.session.get(Office, office_id)
+    return office if office is not None and office.published else None
+
+
+def overrides(kind: str, source: str, source_id: str) -> dict[str, Any]:
+    rows = db.session.scalars(
+        select(LocalOverride).filter_by(kind=kind, source=source, source_id=source_id)
+    )
+    return {row.field: row.value for row in rows}
+
+
+@dataclass(frozen=True)
+class OfficeView:
+    """An office as citizens see it: imported data with the municipality's overrides."""
+
+    office: Office
+    phone: str
+    email: str
+    url: str
+    opening_hours: list[dict[str, str]]
+    areas: tuple[str, ...] = ()
+
+
+def office_view(office: Office, areas: tuple[str, ...] = ()) -> OfficeView:
+    local = overrides("office", office.source, office.source_id)
+    return OfficeView(
+        office=office,
+        phone=local.get("phone", office.phone),
+        email=local.get("email", office.email),
+        url=local.get("url", office.url),
+        opening_hours=local.get("opening_hours", office.opening_hours),
+        areas=areas,
+    )
+
+
+def responsible_offices(leistung: Leistung) -> list[OfficeView]:
+    areas: dict[int, list[str]] = {}
+    offices: dict[int, Office] = {}
+    for row in leistung.zustaendigkeiten:
+        if row.office.published:
+            offices[row.office_id] = row.office
+            if row.area:
+                areas.setdefault(row.office_id, []).append(row.area)
+    return [
+        office_view(office, tuple(sorted(areas.get(office_id, []))))
+        for office_id, office in sorted(offices.items(), key=lambda item: item[1].name)
+    ]
+
+
+def online_url(leistung: Leistung) -> str | None:
+    local = overrides("leistung", leistung.source, leistung.source_id)
+    value = local.get("online_url", leistung.online_url)
+    return str(value) if value else None
+
+
+def services_of(office: Office) -> list[Leistung]:
+    return list(
+        db.session.scalars(
+            select(Leistung)
+            .join(Zustaendigkeit, Zustaendigkeit.leistung_id == Leistung.id)
+            .where(Zustaendigkeit.office_id == office.id, Leistung.published)
+            .distinct()
+            .order_by(Leistung.name)
+        )
+    )
+
+
+def modules(leistung: Leistung, language: str) -> list[tuple[Any, str]]:
+    """(heading, HTML) of each text module in page order, in the language or else German."""
+    result = []
+    for name, heading in MODULE_HEADINGS.items():
+        texts = leistung.texts.get(name)
+        if texts:
+            result.append((heading, texts.get(language) or texts.get("de") or ""))
+    return [(heading, html) for heading, html in result if html]
+
+
+def lebenslagen_of(leistung: Leistung) -> list[Lebenslage]:
+    return list(
+        db.session.scalars(
+            select(Lebenslage)
+            .join(OzgLeistung, OzgLeistung.lebenslage_id == Lebenslage.id)
+            .join(LeikaKey, LeikaKey.ozg_leistung_id == OzgLeistung.id)
+            .join(LeistungKey, LeistungKey.key == LeikaKey.key)
+            .where(LeistungKey.leistung_id == leistung.id)
+            .distinct()
+            .order_by(Lebenslage.name)
+        )
+    )

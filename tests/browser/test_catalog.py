@@ -1,0 +1,63 @@
+"""Walking the catalogue in real Chromium: start → Themenfeld → Lebenslage → Leistung → Stelle."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import LiveServer
+from tests.support.axe import assert_accessible
+
+
+def test_walk_from_the_start_page_to_an_office(
+    page: Page, themed_server: LiveServer, artifacts: Path
+) -> None:
+    theme = themed_server.app.config["PORTAL"].theme
+    page.goto(themed_server.url + "/")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Unternehmensführung & -entwicklung").click()
+    expect(page.locator("h1")).to_have_text("Unternehmensführung & -entwicklung")
+    assert_accessible(page)
+
+    page.get_by_role("link", name="Unternehmensstart & Gewerbezulassung").click()
+    expect(page.locator("h1")).to_have_text("Unternehmensstart & Gewerbezulassung")
+    assert_accessible(page)
+    page.screenshot(path=artifacts / f"{theme}-lebenslage.png", full_page=True)
+
+    page.get_by_role("link", name="Gewerbe-Anmeldung", exact=True).click()
+    expect(page.locator("h1")).to_have_text("Gewerbe-Anmeldung")
+    expect(page.get_by_text("99050012104000")).to_be_visible()
+    expect(page.get_by_role("heading", name="Kosten")).to_be_visible()
+    breadcrumbs = page.get_by_role("navigation", name="Sie sind hier")
+    expect(
+        breadcrumbs.get_by_role("link", name="Unternehmensstart & Gewerbezulassung")
+    ).to_be_visible()
+    assert_accessible(page)
+    page.screenshot(path=artifacts / f"{theme}-leistung.png", full_page=True)
+
+    page.get_by_role("link", name="Gewerbeamt").first.click()
+    expect(page.locator("h1")).to_have_text("Gewerbeamt")
+    expect(page.get_by_role("link", name="gewerbemeldung.kvr@muenchen.de")).to_be_visible()
+    expect(page.get_by_role("link", name="Gewerbe-Anmeldung", exact=True)).to_be_visible()
+    assert_accessible(page)
+    page.screenshot(path=artifacts / f"{theme}-stelle.png", full_page=True)
+
+
+def test_an_empty_lebenslage_says_where_to_get_help(page: Page, themed_server: LiveServer) -> None:
+    page.goto(themed_server.url + "/themen/forschung-foerderung")
+    first = page.locator(".tile a").first
+    first.click()
+    expect(page.get_by_text("Behördennummer 115")).to_be_visible()
+    assert_accessible(page)
+
+
+def test_catalogue_pages_on_a_small_screen(page: Page, themed_server: LiveServer) -> None:
+    page.set_viewport_size({"width": 360, "height": 740})
+    page.goto(themed_server.url + "/")
+    page.get_by_role("link", name="Unternehmensführung & -entwicklung").click()
+    page.get_by_role("link", name="Unternehmensstart & Gewerbezulassung").click()
+    page.get_by_role("link", name="Gewerbe-Anmeldung", exact=True).click()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_accessible(page)

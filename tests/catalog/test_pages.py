@@ -1,0 +1,116 @@
+"""Catalogue pages through the test client: what is shown, what is hidden, overrides applied."""
+
+from __future__ import annotations
+
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, scoped_session
+
+from portal.catalog.models import Leistung, LocalOverride, Office
+from tests.catalog.test_import import run_import
+from tests.catalog.test_xzufi import MESSAGE
+
+
+class Ref:
+    """Plain values of a row: rows loaded in a test detach when a request ends its session."""
+
+    def __init__(self, row: Leistung | Office) -> None:
+        self.id, self.slug = row.id, row.slug
+        self.source, self.source_id = row.source, row.source_id
+
+
+def imported(app: Flask, session: scoped_session[Session]) -> Ref:
+    assert run_import(app, MESSAGE).exit_code == 0
+    return Ref(session.scalars(select(Leistung).filter_by(source_id="L100042_LEISTUNG_1")).one())
+
+
+def test_service_page_shows_every_part(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    hund = imported(app, db_session)
+    response = client.get(f"/leistungen/{hund.id}/{hund.slug}")
+    html = response.get_data(as_text=True)
+    assert response.status_code == 200
+    assert '<h1 class="kern-heading-x-large">Hund anmelden</h1>' in html
+    assert "Erforderliche Unterlagen" in html
+    assert "<li>Chipnummer des Hundes</li>" in html
+    assert "12,50\xa0€" in html
+    assert "substanziell (z. B. ELSTER-Zertifikat)" in html
+    assert 'href="https://antrag.example.org/hund"' in html
+    assert "Online beantragen" in html
+    assert "Steueramt" in html
+    assert "Mo–Fr 8–12 Uhr, Do 14–18 Uhr" in html
+    assert "<script" not in html.split("</head>")[1]
+
+
+def test_old_or_missing_slug_redirects_to_the_canonical_address(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    hund = imported(app, db_session)
+    for path in (f"/leistungen/{hund.id}", f"/leistungen/{hund.id}/alter-name"):
+        response = client.get(path)
+        assert response.status_code == 301
+        assert response.headers["Location"] == f"/leistungen/{hund.id}/hund-anmelden"
+
+
+def test_unpublished_and_unknown_records_are_not_found(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    hund = imported(app, db_session)
+    row = db_session.get(Leistung, hund.id)
+    assert row is not None
+    row.published = False
+    db_session.commit()
+    assert client.get(f"/leistungen/{hund.id}/{hund.slug}").status_code == 404
+    assert client.get("/leistungen/999999999").status_code == 404
+    assert client.get("/stellen/999999999").status_code == 404
+    assert client.get("/themen/gibt-es-nicht").status_code == 404
+
+
+def test_local_overrides_win_on_the_pages(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    hund = imported(app, db_session)
+    office = Ref(db_session.scalars(select(Office).filter_by(source_id="L100042_OE_3")).one())
+    db_session.add_all(
+        [
+            LocalOverride(
+                kind="leistung",
+                source=hund.source,
+                source_id=hund.source_id,
+                field="online_url",
+                value="https://portal.musterstadt.example/hund",
+            ),
+            LocalOverride(
+                kind="office",
+                source=office.source,
+                source_id=office.source_id,
+                field="phone",
+                value="0123 999-1",
+            ),
+        ]
+    )
+    db_session.commit()
+    html = client.get(f"/leistungen/{hund.id}/{hund.slug}").get_data(as_text=True)
+    assert 'href="https://portal.musterstadt.example/hund"' in html
+    assert "0123 999-1" in html
+    assert "0123 456-0" not in html
+    office_page = client.get(f"/stellen/{office.id}/{office.slug}").get_data(as_text=True)
+    assert "0123 999-1" in office_page
+    assert "Hund anmelden" in office_page
+
+
+def test_service_page_in_english_uses_the_english_text(
+    app: Flask,
+    client: FlaskClient,
+    db_session: scoped_session[Session],
+    csrf_token: object,
+) -> None:
+    hund = imported(app, db_session)
+    token = csrf_token("/")  # type: ignore[operator]
+    client.post("/sprache", data={"locale": "en", "next": "/", "csrf_token": token})
+    html = client.get(f"/leistungen/{hund.id}/{hund.slug}").get_data(as_text=True)
+    assert "Dog owners register their dog" in html
+    assert "Documents required" in html
+    assert "Nachweis der Haftpflichtversicherung" in html  # no English text: German shown
