@@ -10,7 +10,7 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.config import Settings
 from portal.core.cli import register_commands
-from portal.core.db import render_migration_item
+from portal.core.db import include_in_migrations, render_migration_item
 from portal.core.errors import init_errors
 from portal.core.i18n import init_i18n
 from portal.core.jobs import init_jobs
@@ -67,6 +67,7 @@ def init_db(app: Flask) -> None:
         render_as_batch=True,  # SQLite can only alter tables by copying them
         compare_type=True,
         render_item=render_migration_item,
+        include_object=include_in_migrations,
     )
     init_unit_of_work(app)
 

@@ -45,3 +45,13 @@ def export_taxonomy_command(path: Path) -> None:
     """Write the taxonomy in the database as the compact JSON file the demo loads."""
     path.write_text(dump_compact(export_compact()), encoding="utf-8")
     click.echo(f"Taxonomie geschrieben: {path}")
+
+
+@catalog_cli.command("reindex")
+def reindex_command() -> None:
+    """Rebuild the search index of every Leistung (after an upgrade or a restore)."""
+    from portal.catalog.search import reindex_all  # noqa: PLC0415
+
+    total = reindex_all()
+    db.session.commit()
+    click.echo(f"{total} Leistungen im Suchindex.")

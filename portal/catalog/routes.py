@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, redirect, render_template, url_for
+from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
-from portal.catalog import services
+from portal.catalog import search, services
+from portal.catalog.forms import SearchForm
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 
@@ -59,4 +60,27 @@ def stelle(office_id: int, slug: str) -> str | Response:
         "catalog/stelle.html",
         view=services.office_view(office),
         leistungen=services.services_of(office),
+    )
+
+
+@bp.get("/suche")
+def suche() -> tuple[str, int]:
+    form = SearchForm(formdata=request.args)
+    query = (form.q.data or "").strip()
+    results = []
+    valid = form.validate()
+    if valid and query:
+        results = search.search(
+            query, online_only=bool(form.online.data), addressee=form.fuer.data or ""
+        )
+    status = 200 if valid else 422
+    return (
+        render_template(
+            "catalog/suche.html",
+            form=form,
+            query=query,
+            results=results,
+            themenfelder=services.themenfelder() if query and not results else [],
+        ),
+        status,
     )

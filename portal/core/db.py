@@ -112,3 +112,19 @@ def render_migration_item(type_: str, obj: Any, autogen_context: Any) -> str | b
         autogen_context.imports.add("from sqlalchemy.dialects import postgresql")
         return 'sa.JSON().with_variant(postgresql.JSONB(), "postgresql")'
     return False
+
+
+# Tables the models do not describe: full-text indexes whose shape depends on the database
+# (an FTS5 virtual table and its shadow tables on SQLite, a tsvector table on PostgreSQL).
+UNMANAGED_TABLE_PREFIXES = ("catalog_search_",)
+
+
+def include_in_migrations(
+    obj: Any,  # noqa: ARG001 - Alembic's include_object signature
+    name: str | None,
+    type_: str,
+    reflected: bool,  # noqa: ARG001
+    compare_to: Any,  # noqa: ARG001
+) -> bool:
+    """Leave the database-specific search tables out of autogenerate and the model check."""
+    return not (type_ == "table" and (name or "").startswith(UNMANAGED_TABLE_PREFIXES))

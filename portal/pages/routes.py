@@ -6,6 +6,7 @@ from sqlalchemy import text
 from werkzeug.wrappers import Response
 
 from portal.catalog import services as catalog
+from portal.catalog.forms import SearchForm
 from portal.extensions import db
 from portal.pages.forms import FeedbackForm
 from portal.pages.services import record_feedback
@@ -15,7 +16,11 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 
 @bp.get("/")
 def start() -> str:
-    return render_template("pages/start.html", themenfelder=catalog.themenfelder())
+    return render_template(
+        "pages/start.html",
+        themenfelder=catalog.themenfelder(),
+        search_form=SearchForm(formdata=None),
+    )
 
 
 @bp.get("/impressum")

@@ -93,7 +93,10 @@ def catalog_database(
         application = create_app(settings_for(database_url=url))
         with application.app_context():
             upgrade(directory=str(application.config["PORTAL"].migrations_dir))
-            import_files(read_files([COMPACT_FILE, MUENCHEN_SERVICES, MUENCHEN_LOCATIONS]))
+            files = [COMPACT_FILE]
+            if MUENCHEN_SERVICES.exists():
+                files += [MUENCHEN_SERVICES, MUENCHEN_LOCATIONS]
+            import_files(read_files(files))
             db.session.commit()
             db.session.remove()
         dispose_engines(application)

@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import MUENCHEN_SERVICES, LiveServer
 from tests.support.axe import assert_accessible
+
+pytestmark = pytest.mark.skipif(
+    not MUENCHEN_SERVICES.exists(), reason="../shared/data fehlt neben dem Projekt"
+)
 
 
 def test_walk_from_the_start_page_to_an_office(
@@ -60,4 +65,29 @@ def test_catalogue_pages_on_a_small_screen(page: Page, themed_server: LiveServer
     page.get_by_role("link", name="Unternehmensstart & Gewerbezulassung").click()
     page.get_by_role("link", name="Gewerbe-Anmeldung", exact=True).click()
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    assert_accessible(page)
+
+
+def test_search_from_the_start_page(page: Page, themed_server: LiveServer, artifacts: Path) -> None:
+    theme = themed_server.app.config["PORTAL"].theme
+    page.goto(themed_server.url + "/")
+    page.get_by_label("Suchbegriff").fill("Gewerbe")
+    page.keyboard.press("Enter")
+    expect(page.locator("h1")).to_have_text("Leistungen suchen")
+    first = page.locator(".service-list__item a").first
+    expect(first).to_have_text("Gewerbe-Anmeldung")
+    assert_accessible(page)
+    page.screenshot(path=artifacts / f"{theme}-suche.png", full_page=True)
+
+    page.get_by_label("Suchbegriff").fill("Quarkstrudelverordnung")
+    page.get_by_role("button", name="Suchen").click()
+    expect(page.get_by_role("status")).to_have_text(
+        "Keine Leistung gefunden für „Quarkstrudelverordnung“"
+    )
+    assert_accessible(page)
+
+    page.get_by_label("Suchbegriff").fill("Perso")
+    page.get_by_label("Unternehmen").check()
+    page.get_by_role("button", name="Suchen").click()
+    expect(page.get_by_label("Unternehmen")).to_be_checked()
     assert_accessible(page)

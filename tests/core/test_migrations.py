@@ -13,7 +13,7 @@ from flask import Flask
 from flask_migrate import downgrade, upgrade
 from sqlalchemy import inspect
 
-from portal.core.db import render_migration_item
+from portal.core.db import include_in_migrations, render_migration_item
 from portal.extensions import db
 from tests.conftest import empty_database
 
@@ -21,7 +21,12 @@ from tests.conftest import empty_database
 def test_models_match_the_migrations(app: Flask) -> None:
     with app.app_context(), db.engine.connect() as connection:
         context = MigrationContext.configure(
-            connection, opts={"compare_type": True, "render_item": render_migration_item}
+            connection,
+            opts={
+                "compare_type": True,
+                "render_item": render_migration_item,
+                "include_object": include_in_migrations,
+            },
         )
         differences = compare_metadata(context, db.metadata)
     assert differences == [], f"models and migrations differ: {differences}"

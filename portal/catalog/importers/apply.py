@@ -7,6 +7,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 
+from portal.catalog import search
 from portal.catalog.importers.records import (
     ImportBatch,
     ImportSummary,
@@ -46,8 +47,10 @@ def apply_batch(batch: ImportBatch, progress: Progress = _no_progress) -> Import
     summary = ImportSummary()
     leftover = batch.attach_responsibilities()
     offices = _apply_offices(batch, summary, progress)
-    _apply_services(batch, offices, summary, progress)
+    touched = _apply_services(batch, offices, summary, progress)
     _add_responsibilities(batch.source, leftover, offices)
+    db.session.flush()
+    search.reindex(leistung.id for leistung in touched)
     if batch.rejected:
         summary.add("Leistungen", "abgelehnt", len(batch.rejected))
         summary.notes.extend(f"abgelehnt: {reason}" for reason in batch.rejected)
@@ -104,9 +107,11 @@ def _write_office(office: Office, record: OfficeRecord, fingerprint: str) -> Non
 
 def _apply_services(
     batch: ImportBatch, offices: dict[str, Office], summary: ImportSummary, progress: Progress
-) -> None:
+) -> list[Leistung]:
+    """Write the batch's services; return those created, changed or withdrawn."""
     existing = _existing(Leistung, batch.source)
     seen: set[str] = set()
+    touched: list[Leistung] = []
     unknown_offices: set[str] = set()
     for record in batch.services:
         seen.add(record.source_id)
@@ -124,6 +129,7 @@ def _apply_services(
             continue
         _write_service(leistung, record, fingerprint)
         unknown_offices |= _sync_responsibilities(leistung, record, offices)
+        touched.append(leistung)
         progress(1)
     for source_id, leistung in existing.items():
         missing = batch.complete_services and source_id not in seen
@@ -131,11 +137,13 @@ def _apply_services(
             leistung.published = False
             leistung.content_hash = "withdrawn"
             summary.add("Leistungen", "zurückgezogen")
+            touched.append(leistung)
     if unknown_offices:
         summary.notes.append(
             f"{len(unknown_offices)} Zuständigkeiten verweisen auf Stellen, die (noch) nicht "
             "importiert sind; sie werden beim Import der Standorte ergänzt."
         )
+    return touched
 
 
 def _write_service(leistung: Leistung, record: ServiceRecord, fingerprint: str) -> None:

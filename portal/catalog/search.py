@@ -1,0 +1,303 @@
+"""Full-text search over the published Leistungen, in the database's own index.
+
+One analyser for both databases: lower case, umlauts folded (ä → ae, ß → ss), Snowball German
+stems. The index holds the analysed terms; SQLite keeps them in an FTS5 table
+(``catalog_search_fts``), PostgreSQL in a ``tsvector`` column with a GIN index
+(``catalog_search_document``, ``simple`` configuration because the German stemming already
+happened here — the same stems on both databases, so both rank and match alike).
+
+What citizens get forgiven:
+- prefixes: every term matches as a prefix ("Perso" → "Personalausweis");
+- synonyms from ``data/synonyme.txt`` ("Ummeldung" → "Wohnsitz anmelden");
+- one typo per term: a term unknown to the index is replaced by known terms one edit away;
+- ranking: the exact service name first, then services whose Redaktion keywords contain the
+  query as a whole keyword, then names starting with the query (each alphabetically), then
+  the index's relevance (BM25 on SQLite, ts_rank_cd on PostgreSQL) with the name weighted
+  above the Redaktion's keywords and those above the text.
+"""
+
+from __future__ import annotations
+
+import re
+import unicodedata
+from collections.abc import Iterable
+from dataclasses import dataclass
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+import snowballstemmer
+from sqlalchemy import bindparam, select, text
+
+from portal.catalog.models import Leistung
+from portal.catalog.text import plain_text
+from portal.extensions import db
+
+SYNONYM_FILE = Path(__file__).resolve().parent / "data" / "synonyme.txt"
+FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
+TOKEN = re.compile(r"[a-z0-9]+")
+MAX_CANDIDATES = 500
+BODY_MODULES = ("teaser", "kurztext", "volltext", "voraussetzungen", "unterlagen")
+
+
+def fold(value: str) -> str:
+    lowered = value.lower().translate(FOLD)
+    return unicodedata.normalize("NFKD", lowered).encode("ascii", "ignore").decode("ascii")
+
+
+@cache
+def _stemmer() -> Any:
+    return snowballstemmer.stemmer("german")
+
+
+def analyse(value: str) -> list[str]:
+    """The index terms of a text."""
+    words = TOKEN.findall(fold(value))
+    return [stem for stem in _stemmer().stemWords(words) if stem]
+
+
+@cache
+def synonyms() -> dict[tuple[str, ...], list[str]]:
+    """``Perso => Personalausweis`` lines: analysed left side → the right sides' texts."""
+    table: dict[tuple[str, ...], list[str]] = {}
+    for raw in SYNONYM_FILE.read_text(encoding="utf-8").splitlines():
+        line = raw.split("#", 1)[0].strip()
+        if "=>" not in line:
+            continue
+        left, right = (part.strip() for part in line.split("=>", 1))
+        key = tuple(analyse(left))
+        if key:
+            table.setdefault(key, []).extend(part.strip() for part in right.split(",") if part)
+    return table
+
+
+def document_for(leistung: Leistung) -> dict[str, str]:
+    """Name, keyword and body terms of a Leistung as stored in the index."""
+    body_parts = [leistung.summary]
+    for module in BODY_MODULES:
+        body_parts.extend(plain_text(html) for html in leistung.texts.get(module, {}).values())
+    body_parts.extend(row.key for row in leistung.keys)
+    return {
+        "name": " ".join(analyse(leistung.name)),
+        "keywords": " ".join(analyse(leistung.keywords)),
+        "body": " ".join(analyse(" ".join(body_parts))),
+    }
+
+
+def _is_sqlite() -> bool:
+    return db.engine.dialect.name == "sqlite"
+
+
+def reindex(leistung_ids: Iterable[int]) -> int:
+    """Bring the index up to date for these Leistungen (published ones in, others out).
+
+    Runs in the caller's transaction; does not commit. Returns how many were indexed.
+    """
+    ids = sorted(set(leistung_ids))
+    if not ids:
+        return 0
+    table = "catalog_search_fts" if _is_sqlite() else "catalog_search_document"
+    delete = text(f"DELETE FROM {table} WHERE leistung_id IN :ids").bindparams(  # noqa: S608
+        bindparam("ids", expanding=True)
+    )
+    db.session.execute(delete, {"ids": ids})
+    rows = []
+    for leistung in db.session.scalars(select(Leistung).where(Leistung.id.in_(ids))):
+        if leistung.published:
+            rows.append({"id": leistung.id, **document_for(leistung)})
+    if rows:
+        if _is_sqlite():
+            insert = (
+                "INSERT INTO catalog_search_fts (leistung_id, name, keywords, body) "
+                "VALUES (:id, :name, :keywords, :body)"
+            )
+        else:
+            insert = (
+                "INSERT INTO catalog_search_document (leistung_id, vector) VALUES (:id, "
+                "setweight(to_tsvector('simple', :name), 'A') || "
+                "setweight(to_tsvector('simple', :keywords), 'B') || "
+                "setweight(to_tsvector('simple', :body), 'C'))"
+            )
+        db.session.execute(text(insert), rows)
+        _remember_terms(
+            term
+            for row in rows
+            for term in f"{row['name']} {row['keywords']} {row['body']}".split()
+        )
+    return len(rows)
+
+
+def reindex_all() -> int:
+    return reindex(db.session.scalars(select(Leistung.id)))
+
+
+def _remember_terms(terms: Iterable[str]) -> None:
+    """Keep the vocabulary the typo tolerance chooses from."""
+    new = set(terms)
+    known = set(
+        db.session.scalars(
+            text("SELECT term FROM catalog_search_term WHERE term IN :terms").bindparams(
+                bindparam("terms", expanding=True)
+            ),
+            {"terms": sorted(new)},
+        )
+    )
+    missing = sorted(new - known)
+    if missing:
+        db.session.execute(
+            text("INSERT INTO catalog_search_term (term) VALUES (:term)"),
+            [{"term": term} for term in missing],
+        )
+
+
+def _within_one_edit(a: str, b: str) -> bool:
+    if a == b:
+        return True
+    if abs(len(a) - len(b)) > 1:
+        return False
+    if len(a) == len(b):
+        differences = [i for i in range(len(a)) if a[i] != b[i]]
+        if len(differences) == 1:
+            return True
+        i = differences[0] if len(differences) == 2 else -1
+        return i >= 0 and differences[1] == i + 1 and a[i] == b[i + 1] and a[i + 1] == b[i]
+    shorter, longer = sorted((a, b), key=len)
+    return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
+
+
+def _alternatives(term: str, word: str) -> list[str]:
+    """The term itself if the index knows a word starting with it; otherwise indexed terms one
+    typo away from the stem or from the typed word (a typo can change what the stemmer cuts)."""
+    prefix_known = db.session.scalar(
+        text("SELECT 1 FROM catalog_search_term WHERE term >= :term AND term < :end LIMIT 1"),
+        {"term": term, "end": term + "\uffff"},
+    )
+    if prefix_known or len(term) < 4:
+        return [term]
+    candidates = db.session.scalars(
+        text("SELECT term FROM catalog_search_term WHERE term LIKE :start"),
+        {"start": term[:1] + "%"},
+    )
+    close = sorted(
+        candidate
+        for candidate in candidates
+        if any(
+            abs(len(candidate) - len(typed)) <= 1 and _within_one_edit(candidate, typed)
+            for typed in (term, word)
+        )
+    )
+    return close or [term]
+
+
+Alternative = tuple[str, ...]  # terms that must all match (as prefixes)
+
+
+def query_groups(query: str) -> list[list[Alternative]]:
+    """The analysed query: AND-ed groups, each a list of OR-ed alternatives."""
+    words = TOKEN.findall(fold(query))
+    terms = _stemmer().stemWords(words)
+    groups: list[list[Alternative]] = []
+    table = synonyms()
+    position = 0
+    while position < len(terms):
+        for length in range(min(3, len(terms) - position), 0, -1):
+            phrase = tuple(terms[position : position + length])
+            if phrase in table:
+                expansions = {tuple(analyse(target)) for target in table[phrase]}
+                groups.append(sorted({phrase, *(e for e in expansions if e)}))
+                position += length
+                break
+        else:
+            alternatives = _alternatives(terms[position], words[position])
+            groups.append([(term,) for term in alternatives])
+            position += 1
+    return groups
+
+
+def _fts_match(groups: list[list[Alternative]]) -> str:
+    def alternative(terms: Alternative) -> str:
+        return "(" + " AND ".join(f'"{term}"*' for term in terms) + ")"
+
+    return " AND ".join("(" + " OR ".join(map(alternative, group)) + ")" for group in groups)
+
+
+def _tsquery(groups: list[list[Alternative]]) -> str:
+    def alternative(terms: Alternative) -> str:
+        return "(" + " & ".join(f"{term}:*" for term in terms) + ")"
+
+    return " & ".join("(" + " | ".join(map(alternative, group)) + ")" for group in groups)
+
+
+@dataclass(frozen=True)
+class Hit:
+    leistung_id: int
+    rank: float
+
+
+def _candidates(groups: list[list[Alternative]]) -> list[Hit]:
+    if _is_sqlite():
+        match = _fts_match(groups)
+        rows = db.session.execute(
+            text(
+                "SELECT leistung_id, bm25(catalog_search_fts, 0.0, 10.0, 4.0, 1.0) AS rank "
+                "FROM catalog_search_fts WHERE catalog_search_fts MATCH :match "
+                "ORDER BY rank LIMIT :limit"
+            ),
+            {"match": match, "limit": MAX_CANDIDATES},
+        )
+        return [Hit(int(row.leistung_id), float(row.rank)) for row in rows]
+    tsquery = _tsquery(groups)
+    rows = db.session.execute(
+        text(
+            "SELECT leistung_id, -ts_rank_cd(vector, to_tsquery('simple', :query)) AS rank "
+            "FROM catalog_search_document WHERE vector @@ to_tsquery('simple', :query) "
+            "ORDER BY rank LIMIT :limit"
+        ),
+        {"query": tsquery, "limit": MAX_CANDIDATES},
+    )
+    return [Hit(int(row.leistung_id), float(row.rank)) for row in rows]
+
+
+def search(query: str, *, online_only: bool = False, addressee: str = "") -> list[Leistung]:
+    """Published Leistungen matching the query, best first."""
+    groups = query_groups(query)
+    if not groups:
+        return []
+    hits = _candidates(groups)
+    if not hits:
+        return []
+    rows = {
+        row.id: row
+        for row in db.session.scalars(
+            select(Leistung).where(Leistung.id.in_([hit.leistung_id for hit in hits]))
+        )
+    }
+    wanted = fold(" ".join(query.split()))
+
+    def order(hit: Hit) -> tuple[int, float, str]:
+        leistung = rows[hit.leistung_id]
+        name = fold(leistung.name)
+        keywords = {fold(keyword.strip()) for keyword in leistung.keywords.split(",")}
+        if name == wanted:
+            closeness = 0
+        elif wanted in keywords:  # the Redaktion named this exact search word for the service
+            closeness = 1
+        elif name.startswith(wanted):
+            closeness = 2
+        else:
+            # Only loose matches are ordered by the index's relevance; the close ones above
+            # read best in alphabetical order (…-Abmeldung, …-Anmeldung, …-Ummeldung).
+            return 3, hit.rank, name
+        return closeness, 0.0, name
+
+    result = []
+    for hit in sorted((hit for hit in hits if hit.leistung_id in rows), key=order):
+        leistung = rows[hit.leistung_id]
+        if not leistung.published:
+            continue
+        if online_only and not leistung.online_url:
+            continue
+        if addressee and addressee not in leistung.addressees:
+            continue
+        result.append(leistung)
+    return result

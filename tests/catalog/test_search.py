@@ -1,0 +1,115 @@
+"""Search over the real München catalogue, on whichever database the run uses."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, scoped_session
+
+from portal.catalog.models import Leistung
+from portal.catalog.search import _within_one_edit, analyse, fold, query_groups, search
+from tests.catalog.test_import import LOCATIONS, SERVICES, run_import
+
+
+@pytest.fixture
+def munich(app: Flask, db_session: scoped_session[Session]) -> Flask:
+    assert run_import(app, SERVICES, LOCATIONS).exit_code == 0
+    return app
+
+
+def names(app: Flask, query: str, **filters: object) -> list[str]:
+    with app.test_request_context():
+        return [leistung.name for leistung in search(query, **filters)]  # type: ignore[arg-type]
+
+
+def test_the_analyser_folds_umlauts_and_stems() -> None:
+    assert fold("Führerschein Straße") == "fuehrerschein strasse"
+    assert analyse("Führerschein") == analyse("Fuehrerschein") == analyse("FÜHRERSCHEIN")
+    assert analyse("Anmeldungen") == analyse("Anmeldung")
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "close"),
+    [
+        ("personalausweis", "personalauswies", True),  # swapped letters
+        ("reisepass", "reisepas", True),  # one missing
+        ("hund", "hunde", True),
+        ("gewerbe", "gewerbe", True),
+        ("gewerbe", "gewarbi", False),
+        ("pass", "passen", False),
+    ],
+)
+def test_one_edit(a: str, b: str, close: bool) -> None:
+    assert _within_one_edit(a, b) is close
+
+
+def test_gewerbe_finds_the_gewerbe_anmeldung_first(munich: Flask) -> None:
+    found = names(munich, "Gewerbe")
+    assert found[0] == "Gewerbe-Anmeldung"
+    with munich.app_context():
+        from portal.extensions import db
+
+        first = db.session.scalars(select(Leistung).filter_by(name=found[0])).one()
+        assert [row.key for row in first.keys] == ["99050012104000"]
+
+
+def test_perso_finds_the_personalausweis(munich: Flask) -> None:
+    assert names(munich, "Perso")[0] == "Personalausweis"
+    assert names(munich, "perso")[0] == "Personalausweis"
+
+
+def test_the_exact_name_comes_first(munich: Flask) -> None:
+    assert names(munich, "Reisepass")[0] == "Reisepass"
+    assert names(munich, "reisepass")[0] == "Reisepass"
+
+
+def test_synonyms_umlauts_and_a_typo_are_forgiven(munich: Flask) -> None:
+    assert "Wohnsitzanmeldung" in names(munich, "Ummeldung")
+    fuehrerschein = names(munich, "Führerschein")
+    assert fuehrerschein
+    assert names(munich, "Fuehrerschein") == fuehrerschein
+    assert names(munich, "Personalauswies")[0] == "Personalausweis"  # one typo
+    with munich.test_request_context():
+        assert query_groups("Perso")[0] == [("perso",), ("personalausweis",)]
+
+
+def test_unknown_words_and_unpublished_services_find_nothing(munich: Flask) -> None:
+    assert names(munich, "Quarkstrudelverordnung") == []
+    assert "Testleistung" not in names(munich, "Testleistung")
+
+
+def test_filters(munich: Flask) -> None:
+    assert names(munich, "Gewerbe", addressee="unternehmen") == []  # DLDB: all for citizens
+    assert names(munich, "Gewerbe", online_only=True) == []  # München lists no online link
+
+
+def test_search_page(munich: Flask, client: FlaskClient) -> None:
+    html = client.get("/suche?q=Gewerbe").get_data(as_text=True)
+    assert "Gewerbe-Anmeldung" in html
+    assert html.index("Gewerbe-Anmeldung") < html.index("Gewerbe-Ummeldung")
+    assert 'value="Gewerbe"' in html
+    empty = client.get("/suche?q=Quarkstrudelverordnung")
+    assert empty.status_code == 200
+    text = empty.get_data(as_text=True)
+    assert "Keine Leistung gefunden für „Quarkstrudelverordnung“" in text
+    assert "Behördennummer 115" in text
+    too_long = client.get("/suche?q=" + "x" * 201)
+    assert too_long.status_code == 422
+    assert "höchstens 200 Zeichen" in too_long.get_data(as_text=True)
+
+
+def test_reimport_keeps_the_index_in_step(
+    munich: Flask, db_session: scoped_session[Session], tmp_path: object
+) -> None:
+    """A withdrawn service leaves the index with the import that withdrew it."""
+    import json
+    from pathlib import Path
+
+    payload = json.loads(SERVICES.read_text(encoding="utf-8"))
+    payload["data"] = [item for item in payload["data"] if item["name"] != "Reisepass"]
+    changed = Path(str(tmp_path)) / "services.json"
+    changed.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
+    assert run_import(munich, changed, LOCATIONS).exit_code == 0
+    assert "Reisepass" not in names(munich, "Reisepass")
