@@ -6,7 +6,7 @@ PORTAL_PORT ?= 5000
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-test assets test-assets translations lint typecheck check-clean messages
+.PHONY: run test install install-test assets test-assets translations messages bench-catalog
 
 ## make run: install, migrate, load demo content, serve on http://127.0.0.1:$(PORTAL_PORT)
 run: install assets translations
@@ -57,3 +57,7 @@ messages: install
 	$(BIN)/pybabel extract -F babel.cfg -k _l -k lazy_gettext --no-location -o messages.pot .
 	$(BIN)/pybabel update -i messages.pot -d portal/translations --width 100
 	rm messages.pot
+
+## make bench-catalog: import, search and page throughput at full LeiKa scale (prints figures)
+bench-catalog: install assets translations
+	$(BIN)/python benchmarks/bench_catalog.py

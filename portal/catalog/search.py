@@ -22,12 +22,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass
-from functools import cache
+from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import snowballstemmer
 from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import load_only
 
 from portal.catalog.models import Leistung
 from portal.catalog.text import plain_text
@@ -50,10 +51,16 @@ def _stemmer() -> Any:
     return snowballstemmer.stemmer("german")
 
 
+@lru_cache(maxsize=200_000)
+def stem(word: str) -> str:
+    """Snowball is pure Python and slow; a catalogue's vocabulary is small, so cache per word."""
+    result: str = _stemmer().stemWord(word)
+    return result
+
+
 def analyse(value: str) -> list[str]:
     """The index terms of a text."""
-    words = TOKEN.findall(fold(value))
-    return [stem for stem in _stemmer().stemWords(words) if stem]
+    return [term for term in map(stem, TOKEN.findall(fold(value))) if term]
 
 
 @cache
@@ -195,7 +202,7 @@ Alternative = tuple[str, ...]  # terms that must all match (as prefixes)
 def query_groups(query: str) -> list[list[Alternative]]:
     """The analysed query: AND-ed groups, each a list of OR-ed alternatives."""
     words = TOKEN.findall(fold(query))
-    terms = _stemmer().stemWords(words)
+    terms = [stem(word) for word in words]
     groups: list[list[Alternative]] = []
     table = synonyms()
     position = 0
@@ -266,10 +273,17 @@ def search(query: str, *, online_only: bool = False, addressee: str = "") -> lis
     hits = _candidates(groups)
     if not hits:
         return []
+    # Only what ranking, filters and the result list need; not the (large) text modules.
+    columns = load_only(
+        Leistung.name, Leistung.slug, Leistung.summary, Leistung.keywords,
+        Leistung.published, Leistung.online_url, Leistung.addressees,
+    )  # fmt: skip
     rows = {
         row.id: row
         for row in db.session.scalars(
-            select(Leistung).where(Leistung.id.in_([hit.leistung_id for hit in hits]))
+            select(Leistung)
+            .options(columns)
+            .where(Leistung.id.in_([hit.leistung_id for hit in hits]))
         )
     }
     wanted = fold(" ".join(query.split()))
