@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from flask import Blueprint, abort, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
@@ -47,6 +49,9 @@ def leistung(service_id: int, slug: str) -> str | Response:
         online_url=services.online_url(item),
         lebenslagen=services.lebenslagen_of(item),
         trust_level_names=services.TRUST_LEVEL_NAMES,
+        structured_data=services.structured_data(
+            item, url_for(".leistung", service_id=item.id, slug=item.slug, _external=True)
+        ),
     )
 
 
@@ -84,3 +89,34 @@ def suche() -> tuple[str, int]:
         ),
         status,
     )
+
+
+@bp.get("/a-z", defaults={"letter": ""})
+@bp.get("/a-z/<letter>")
+def a_z(letter: str) -> str | Response:
+    letters = services.a_to_z()
+    if not letter:
+        first = next((entry for entry in [*services.ALPHABET, "#"] if entry in letters), "A")
+        return redirect(url_for(".a_z", letter=first))
+    if letter.upper() != letter and letter.upper() in services.ALPHABET:
+        return redirect(url_for(".a_z", letter=letter.upper()), code=301)
+    if letter not in services.ALPHABET and letter != "#":
+        abort(404)
+    return render_template(
+        "catalog/a_z.html",
+        letters=letters,
+        letter=letter,
+        alphabet=[*services.ALPHABET, "#"],
+        entries=letters.get(letter, []),
+    )
+
+
+@bp.get("/sitemap.xml")
+def sitemap() -> Response:
+    pages: list[tuple[str, dict[str, Any]]] = [("pages.start", {})]
+    pages += [("catalog.a_z", {"letter": letter}) for letter in sorted(services.a_to_z())]
+    pages += services.sitemap_entries()
+    pages += [("pages.impressum", {}), ("pages.datenschutz", {}), ("pages.barrierefreiheit", {})]
+    urls = [url_for(endpoint, _external=True, **values) for endpoint, values in pages]
+    body = render_template("catalog/sitemap.xml", urls=urls)
+    return Response(body, mimetype="application/xml")

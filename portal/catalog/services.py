@@ -188,3 +188,93 @@ def lebenslagen_of(leistung: Leistung) -> list[Lebenslage]:
             .order_by(Lebenslage.name)
         )
     )
+
+
+ALPHABET = "ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+
+
+def initial(name: str) -> str:
+    """The A–Z letter of a name: umlauts under their base letter, digits and signs under '#'."""
+    for char in name.strip():
+        folded = char.upper().translate(str.maketrans("ÄÖÜ", "AOU"))
+        if folded in ALPHABET:
+            return folded
+        if char.isalnum():
+            return "#"
+    return "#"
+
+
+def a_to_z() -> dict[str, list[tuple[int, str, str]]]:
+    """Published services by letter as (id, name, slug), sorted by name; empty letters absent."""
+    letters: dict[str, list[tuple[int, str, str]]] = {}
+    rows = db.session.execute(
+        select(Leistung.id, Leistung.name, Leistung.slug).where(Leistung.published)
+    )
+    for service_id, name, slug in rows:
+        letters.setdefault(initial(name), []).append((service_id, name, slug))
+    for entries in letters.values():
+        entries.sort(key=lambda entry: entry[1].casefold())
+    return letters
+
+
+def sitemap_entries() -> list[tuple[str, dict[str, Any]]]:
+    """(endpoint, values) of every public catalogue page."""
+    entries: list[tuple[str, dict[str, Any]]] = []
+    for feld in themenfelder():
+        entries.append(("catalog.themenfeld", {"slug": feld.slug}))
+        entries.extend(
+            ("catalog.lebenslage", {"themenfeld_slug": feld.slug, "slug": lage.slug})
+            for lage in feld.lebenslagen
+        )
+    for service_id, slug in db.session.execute(
+        select(Leistung.id, Leistung.slug).where(Leistung.published).order_by(Leistung.id)
+    ):
+        entries.append(("catalog.leistung", {"service_id": service_id, "slug": slug}))
+    for office_id, slug in db.session.execute(
+        select(Office.id, Office.slug).where(Office.published).order_by(Office.id)
+    ):
+        entries.append(("catalog.stelle", {"office_id": office_id, "slug": slug}))
+    return entries
+
+
+def structured_data(leistung: Leistung, url: str) -> dict[str, Any]:
+    """schema.org GovernmentService for search engines and other portals."""
+    data: dict[str, Any] = {
+        "@context": "https://schema.org",
+        "@type": "GovernmentService",
+        "name": leistung.name,
+        "url": url,
+        "identifier": [
+            {"@type": "PropertyValue", "propertyID": "Leistungsschlüssel", "value": row.key}
+            for row in leistung.keys
+        ],
+    }
+    if leistung.summary:
+        data["description"] = leistung.summary
+    channels: list[dict[str, Any]] = []
+    link = online_url(leistung)
+    if link:
+        channels.append({"@type": "ServiceChannel", "serviceUrl": link})
+    for view in responsible_offices(leistung):
+        office = view.office
+        channels.append(
+            {
+                "@type": "ServiceChannel",
+                "serviceLocation": {
+                    "@type": "GovernmentOffice",
+                    "name": office.name,
+                    "telephone": view.phone or None,
+                    "email": view.email or None,
+                    "address": {
+                        "@type": "PostalAddress",
+                        "streetAddress": office.street,
+                        "postalCode": office.postal_code,
+                        "addressLocality": office.city,
+                        "addressCountry": "DE",
+                    },
+                },
+            }
+        )
+    if channels:
+        data["availableChannel"] = channels
+    return data

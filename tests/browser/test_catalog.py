@@ -8,6 +8,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.conftest import MUENCHEN_SERVICES, LiveServer
+from tests.browser.test_layout import watch_csp
 from tests.support.axe import assert_accessible
 
 pytestmark = pytest.mark.skipif(
@@ -19,6 +20,7 @@ def test_walk_from_the_start_page_to_an_office(
     page: Page, themed_server: LiveServer, artifacts: Path
 ) -> None:
     theme = themed_server.app.config["PORTAL"].theme
+    problems = watch_csp(page)
     page.goto(themed_server.url + "/")
     assert_accessible(page)
 
@@ -48,6 +50,7 @@ def test_walk_from_the_start_page_to_an_office(
     expect(page.get_by_role("link", name="Gewerbe-Anmeldung", exact=True)).to_be_visible()
     assert_accessible(page)
     page.screenshot(path=artifacts / f"{theme}-stelle.png", full_page=True)
+    assert problems == []
 
 
 def test_an_empty_lebenslage_says_where_to_get_help(page: Page, themed_server: LiveServer) -> None:
@@ -91,3 +94,17 @@ def test_search_from_the_start_page(page: Page, themed_server: LiveServer, artif
     page.get_by_role("button", name="Suchen").click()
     expect(page.get_by_label("Unternehmen")).to_be_checked()
     assert_accessible(page)
+
+
+def test_a_to_z_by_keyboard(page: Page, themed_server: LiveServer, artifacts: Path) -> None:
+    page.goto(themed_server.url + "/")
+    page.get_by_role("link", name="Leistungen von A bis Z").click()
+    expect(page.locator("h1")).to_have_text("Leistungen von A bis Z")
+    letters = page.get_by_role("navigation", name="Anfangsbuchstaben")
+    letters.get_by_role("link", name="G", exact=True).focus()
+    page.keyboard.press("Enter")
+    expect(page.locator("h2").first).to_have_text("G")
+    expect(page.get_by_role("link", name="Gewerbe-Anmeldung", exact=True)).to_be_visible()
+    assert_accessible(page)
+    theme = themed_server.app.config["PORTAL"].theme
+    page.screenshot(path=artifacts / f"{theme}-a-z.png", full_page=True)

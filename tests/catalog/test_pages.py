@@ -114,3 +114,50 @@ def test_service_page_in_english_uses_the_english_text(
     assert "Dog owners register their dog" in html
     assert "Documents required" in html
     assert "Nachweis der Haftpflichtversicherung" in html  # no English text: German shown
+
+
+def test_a_to_z(app: Flask, client: FlaskClient, db_session: scoped_session[Session]) -> None:
+    hund = imported(app, db_session)
+    assert client.get("/a-z").headers["Location"] == "/a-z/G"  # first letter with services
+    assert client.get("/a-z/h").headers["Location"] == "/a-z/H"
+    page = client.get("/a-z/H").get_data(as_text=True)
+    assert f'href="/leistungen/{hund.id}/hund-anmelden">Hund anmelden</a>' in page
+    assert '<span class="letter-list__current" aria-current="page">H</span>' in page
+    assert 'href="/a-z/G"' in page
+    assert "Hund anmelden" not in client.get("/a-z/G").get_data(as_text=True)
+    assert client.get("/a-z/ä").status_code == 404
+
+
+def test_sitemap_lists_published_pages_only(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    hund = imported(app, db_session)
+    response = client.get("/sitemap.xml")
+    assert response.mimetype == "application/xml"
+    body = response.get_data(as_text=True)
+    assert f"<loc>http://localhost/leistungen/{hund.id}/hund-anmelden</loc>" in body
+    assert "<loc>http://localhost/barrierefreiheit</loc>" in body
+    gewerbe = db_session.scalars(select(Leistung).filter_by(source_id="L100042_LEISTUNG_2")).one()
+    gewerbe.published = False
+    gewerbe_id = gewerbe.id
+    db_session.commit()
+    assert f"/leistungen/{gewerbe_id}/" not in client.get("/sitemap.xml").get_data(as_text=True)
+
+
+def test_service_page_carries_schema_org_json_ld(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    import json
+    import re
+
+    hund = imported(app, db_session)
+    html = client.get(f"/leistungen/{hund.id}/{hund.slug}").get_data(as_text=True)
+    [block] = re.findall(r'<script type="application/ld\+json">(.*?)</script>', html, re.S)
+    data = json.loads(block)
+    assert data["@type"] == "GovernmentService"
+    assert data["name"] == "Hund anmelden"
+    assert {"@type": "PropertyValue", "propertyID": "Leistungsschlüssel",
+            "value": "99108007000000"} in data["identifier"]  # fmt: skip
+    channels = data["availableChannel"]
+    assert channels[0]["serviceUrl"] == "https://antrag.example.org/hund"
+    assert channels[1]["serviceLocation"]["address"]["postalCode"] == "12345"
