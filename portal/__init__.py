@@ -75,10 +75,12 @@ def init_db(app: Flask) -> None:
 def register_blueprints(app: Flask) -> None:
     # Imported here: routes import models, which need the extensions defined first.
     from portal.catalog import demo as _catalog_demo  # noqa: F401, PLC0415 - registers loader
+    from portal.catalog.api import bp as catalog_api  # noqa: PLC0415
     from portal.catalog.cli import catalog_cli  # noqa: PLC0415
     from portal.catalog.routes import bp as catalog  # noqa: PLC0415
     from portal.pages.routes import bp as pages  # noqa: PLC0415
 
     app.register_blueprint(pages)
     app.register_blueprint(catalog)
+    app.register_blueprint(catalog_api)
     app.cli.add_command(catalog_cli)

@@ -71,6 +71,13 @@ def _published_in(lebenslage_ids: Any) -> Any:
     )
 
 
+def published_in_themenfeld(themenfeld: Themenfeld) -> Any:
+    """Select of the ids of published Leistungen in any Lebenslage of the Themenfeld."""
+    return _published_in(
+        select(Lebenslage.id).where(Lebenslage.themenfeld_id == themenfeld.id)
+    ).distinct()
+
+
 def service_counts(themenfeld: Themenfeld) -> dict[int, int]:
     """Number of published Leistungen per Lebenslage of a Themenfeld."""
     rows = db.session.execute(

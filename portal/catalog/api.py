@@ -1,0 +1,190 @@
+"""JSON API of the catalogue for the Portalverbund and other portals (read only).
+
+Described by the OpenAPI document at ``/api/openapi.json``. Ids are the portal's own row ids,
+which stay the same across re-imports. Responses carry ``Cache-Control`` and an ``ETag``;
+a client sending ``If-None-Match`` gets ``304 Not Modified``.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, jsonify, request, url_for
+from sqlalchemy import func, select
+from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.wrappers import Response
+
+from portal.catalog import search, services
+from portal.catalog.models import Leistung, Office
+from portal.catalog.openapi import openapi_document
+from portal.extensions import db
+
+bp = Blueprint("catalog_api", __name__, url_prefix="/api")
+CACHE_SECONDS = 300
+MAX_PER_PAGE = 100
+
+
+def cached(payload: Any) -> Response:
+    response = jsonify(payload)
+    response.cache_control.public = True
+    response.cache_control.max_age = CACHE_SECONDS
+    response.add_etag()
+    return response.make_conditional(request)
+
+
+@bp.errorhandler(HTTPException)
+def api_error(error: HTTPException) -> tuple[Response, int]:
+    code = error.code or 500
+    return jsonify({"error": {"status": code, "message": error.description}}), code
+
+
+def _int_arg(name: str, default: int, maximum: int) -> int:
+    raw = request.args.get(name, "")
+    if not raw:
+        return default
+    if not raw.isdigit() or not 1 <= int(raw) <= maximum:
+        raise BadRequest(f"'{name}' muss eine ganze Zahl von 1 bis {maximum} sein.")
+    return int(raw)
+
+
+def _summary(leistung: Leistung) -> dict[str, Any]:
+    return {
+        "id": leistung.id,
+        "name": leistung.name,
+        "summary": leistung.summary,
+        "keys": [row.key for row in leistung.keys],
+        "online_url": services.online_url(leistung),
+        "url": url_for(
+            "catalog.leistung", service_id=leistung.id, slug=leistung.slug, _external=True
+        ),
+        "api_url": url_for(".service", service_id=leistung.id, _external=True),
+    }
+
+
+@bp.get("/openapi.json")
+def openapi() -> Response:
+    return cached(openapi_document())
+
+
+@bp.get("/v1/services")
+def service_list() -> Response:
+    page = _int_arg("page", 1, 100_000)
+    per_page = _int_arg("per_page", 20, MAX_PER_PAGE)
+    query = request.args.get("q", "").strip()[:200]
+    themenfeld_slug = request.args.get("themenfeld", "")
+    allowed: set[int] | None = None
+    if themenfeld_slug:
+        feld = services.themenfeld_by_slug(themenfeld_slug)
+        if feld is None:
+            raise BadRequest(f"Unbekanntes Themenfeld '{themenfeld_slug}'.")
+        allowed = set(db.session.scalars(services.published_in_themenfeld(feld)))
+    if query:
+        found = [item for item in search.search(query) if allowed is None or item.id in allowed]
+        total, items = len(found), found[(page - 1) * per_page : page * per_page]
+    else:
+        statement = select(Leistung).where(Leistung.published)
+        if allowed is not None:
+            statement = statement.where(Leistung.id.in_(allowed))
+        total = db.session.scalar(select(func.count()).select_from(statement.subquery())) or 0
+        items = list(
+            db.session.scalars(
+                statement.order_by(Leistung.name, Leistung.id)
+                .offset((page - 1) * per_page)
+                .limit(per_page)
+            )
+        )
+    more = page * per_page < total
+    args = {key: value for key, value in request.args.items() if key != "page"}
+    return cached(
+        {
+            "items": [_summary(item) for item in items],
+            "page": page,
+            "per_page": per_page,
+            "total": total,
+            "next": url_for(".service_list", page=page + 1, _external=True, **args)
+            if more
+            else None,
+        }
+    )
+
+
+@bp.get("/v1/services/<int:service_id>")
+def service(service_id: int) -> Response:
+    leistung = services.published_service(service_id)
+    if leistung is None:
+        raise NotFound("Keine veröffentlichte Leistung mit dieser id.")
+    return cached(
+        {
+            **_summary(leistung),
+            "texts": leistung.texts,
+            "fees": leistung.fees,
+            "deadlines": leistung.deadlines,
+            "processing_times": leistung.processing_times,
+            "forms": leistung.forms,
+            "links": leistung.links,
+            "addressees": leistung.addressees,
+            "trust_level": leistung.trust_level,
+            "source": leistung.source,
+            "changed_at": leistung.source_changed_at.isoformat()
+            if leistung.source_changed_at
+            else None,
+            "lebenslagen": [
+                {"key": lage.key, "name": lage.name, "themenfeld": lage.themenfeld.name}
+                for lage in services.lebenslagen_of(leistung)
+            ],
+            "offices": [
+                {
+                    "id": view.office.id,
+                    "name": view.office.name,
+                    "areas": list(view.areas),
+                    "api_url": url_for(".office", office_id=view.office.id, _external=True),
+                }
+                for view in services.responsible_offices(leistung)
+            ],
+        }
+    )
+
+
+@bp.get("/v1/themenfelder")
+def themenfelder() -> Response:
+    return cached(
+        [
+            {
+                "key": feld.key,
+                "name": feld.name,
+                "slug": feld.slug,
+                "lebenslagen": [
+                    {"key": lage.key, "name": lage.name, "slug": lage.slug}
+                    for lage in feld.lebenslagen
+                ],
+            }
+            for feld in services.themenfelder()
+        ]
+    )
+
+
+@bp.get("/v1/offices/<int:office_id>")
+def office(office_id: int) -> Response:
+    found: Office | None = services.published_office(office_id)
+    if found is None:
+        raise NotFound("Keine veröffentlichte Stelle mit dieser id.")
+    view = services.office_view(found)
+    return cached(
+        {
+            "id": found.id,
+            "name": found.name,
+            "organization": found.organization,
+            "address": {
+                "street": found.street,
+                "postal_code": found.postal_code,
+                "city": found.city,
+            },
+            "phone": view.phone,
+            "email": view.email,
+            "url": view.url,
+            "opening_hours": view.opening_hours,
+            "services": [
+                {"id": item.id, "name": item.name} for item in services.services_of(found)
+            ],
+        }
+    )

@@ -1,0 +1,242 @@
+"""The OpenAPI 3.1 description of the catalogue API (served at /api/openapi.json)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+STRING = {"type": "string"}
+NULLABLE_STRING = {"type": ["string", "null"]}
+INTEGER = {"type": "integer"}
+
+
+def _ref(name: str) -> dict[str, str]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
+    return {
+        "description": description,
+        "headers": {
+            "ETag": {"schema": STRING},
+            "Cache-Control": {"schema": STRING},
+        },
+        "content": {"application/json": {"schema": schema}},
+    }
+
+
+ERROR = {
+    "description": "Fehler",
+    "content": {"application/json": {"schema": _ref("Error")}},
+}
+NOT_MODIFIED = {"description": "Unverändert seit dem ETag aus If-None-Match"}
+
+
+def openapi_document() -> dict[str, Any]:
+    return {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "Serviceportal – Leistungskatalog",
+            "version": "1.0.0",
+            "description": (
+                "Lesender Zugriff auf die veröffentlichten Leistungen, Themenfelder und Stellen. "
+                "Ids bleiben über Importe hinweg gleich."
+            ),
+        },
+        "paths": {
+            "/api/v1/services": {
+                "get": {
+                    "summary": "Leistungen suchen und blättern",
+                    "operationId": "listServices",
+                    "parameters": [
+                        {
+                            "name": "q",
+                            "in": "query",
+                            "schema": {"type": "string", "maxLength": 200},
+                            "description": "Suchbegriff; ohne ihn alphabetisch",
+                        },
+                        {
+                            "name": "themenfeld",
+                            "in": "query",
+                            "schema": STRING,
+                            "description": "Slug eines Themenfelds (siehe /api/v1/themenfelder)",
+                        },
+                        {
+                            "name": "page",
+                            "in": "query",
+                            "schema": {"type": "integer", "minimum": 1, "default": 1},
+                        },
+                        {
+                            "name": "per_page",
+                            "in": "query",
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 100,
+                                "default": 20,
+                            },
+                        },
+                    ],
+                    "responses": {
+                        "200": _json(_ref("ServicePage"), "Eine Seite Leistungen"),
+                        "304": NOT_MODIFIED,
+                        "400": ERROR,
+                    },
+                }
+            },
+            "/api/v1/services/{id}": {
+                "get": {
+                    "summary": "Eine Leistung mit allen Textmodulen",
+                    "operationId": "getService",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": INTEGER}
+                    ],
+                    "responses": {
+                        "200": _json(_ref("Service"), "Die Leistung"),
+                        "304": NOT_MODIFIED,
+                        "404": ERROR,
+                    },
+                }
+            },
+            "/api/v1/themenfelder": {
+                "get": {
+                    "summary": "Themenfelder mit ihren Lebenslagen",
+                    "operationId": "listThemenfelder",
+                    "responses": {
+                        "200": _json(
+                            {"type": "array", "items": _ref("Themenfeld")}, "Alle Themenfelder"
+                        ),
+                        "304": NOT_MODIFIED,
+                    },
+                }
+            },
+            "/api/v1/offices/{id}": {
+                "get": {
+                    "summary": "Eine Stelle mit Kontakt, Öffnungszeiten und Leistungen",
+                    "operationId": "getOffice",
+                    "parameters": [
+                        {"name": "id", "in": "path", "required": True, "schema": INTEGER}
+                    ],
+                    "responses": {
+                        "200": _json(_ref("Office"), "Die Stelle"),
+                        "304": NOT_MODIFIED,
+                        "404": ERROR,
+                    },
+                }
+            },
+        },
+        "components": {"schemas": _schemas()},
+    }
+
+
+def _schemas() -> dict[str, Any]:
+    summary_properties = {
+        "id": INTEGER,
+        "name": STRING,
+        "summary": STRING,
+        "keys": {"type": "array", "items": {"type": "string", "pattern": "^99[0-9]{12}$"}},
+        "online_url": NULLABLE_STRING,
+        "url": {"type": "string", "format": "uri"},
+        "api_url": {"type": "string", "format": "uri"},
+    }
+    return {
+        "Error": {
+            "type": "object",
+            "required": ["error"],
+            "properties": {
+                "error": {
+                    "type": "object",
+                    "required": ["status", "message"],
+                    "properties": {"status": INTEGER, "message": STRING},
+                }
+            },
+        },
+        "ServiceSummary": {
+            "type": "object",
+            "required": list(summary_properties),
+            "properties": summary_properties,
+        },
+        "ServicePage": {
+            "type": "object",
+            "required": ["items", "page", "per_page", "total", "next"],
+            "properties": {
+                "items": {"type": "array", "items": _ref("ServiceSummary")},
+                "page": INTEGER,
+                "per_page": INTEGER,
+                "total": INTEGER,
+                "next": {"type": ["string", "null"], "format": "uri"},
+            },
+        },
+        "Service": {
+            "allOf": [
+                _ref("ServiceSummary"),
+                {
+                    "type": "object",
+                    "required": ["texts", "fees", "offices", "lebenslagen"],
+                    "properties": {
+                        "texts": {
+                            "type": "object",
+                            "description": "Textmodul → Sprache → HTML",
+                            "additionalProperties": {
+                                "type": "object",
+                                "additionalProperties": STRING,
+                            },
+                        },
+                        "fees": {"type": "array", "items": {"type": "object"}},
+                        "deadlines": {"type": "array", "items": {"type": "object"}},
+                        "processing_times": {"type": "array", "items": {"type": "object"}},
+                        "forms": {"type": "array", "items": _ref("Link")},
+                        "links": {"type": "array", "items": _ref("Link")},
+                        "addressees": {
+                            "type": "array",
+                            "items": {"enum": ["buerger", "unternehmen", "verwaltung"]},
+                        },
+                        "trust_level": {
+                            "enum": ["basisregistrierung", "substanziell", "hoch", None]
+                        },
+                        "source": STRING,
+                        "changed_at": {"type": ["string", "null"], "format": "date-time"},
+                        "lebenslagen": {"type": "array", "items": {"type": "object"}},
+                        "offices": {"type": "array", "items": {"type": "object"}},
+                    },
+                },
+            ]
+        },
+        "Link": {
+            "type": "object",
+            "properties": {"name": STRING, "url": STRING, "description": STRING},
+        },
+        "Themenfeld": {
+            "type": "object",
+            "required": ["key", "name", "slug", "lebenslagen"],
+            "properties": {
+                "key": STRING,
+                "name": STRING,
+                "slug": STRING,
+                "lebenslagen": {
+                    "type": "array",
+                    "items": {
+                        "type": "object",
+                        "properties": {"key": STRING, "name": STRING, "slug": STRING},
+                    },
+                },
+            },
+        },
+        "Office": {
+            "type": "object",
+            "required": ["id", "name", "address", "services"],
+            "properties": {
+                "id": INTEGER,
+                "name": STRING,
+                "organization": STRING,
+                "address": {
+                    "type": "object",
+                    "properties": {"street": STRING, "postal_code": STRING, "city": STRING},
+                },
+                "phone": STRING,
+                "email": STRING,
+                "url": STRING,
+                "opening_hours": {"type": "array", "items": {"type": "object"}},
+                "services": {"type": "array", "items": {"type": "object"}},
+            },
+        },
+    }
