@@ -41,17 +41,18 @@ def leistung(service_id: int, slug: str) -> str | Response:
     if slug != item.slug:
         return redirect(url_for(".leistung", service_id=item.id, slug=item.slug), code=301)
     language = str(get_locale() or "de")
+    offices = services.responsible_offices(item)
+    link = services.online_url(item)
+    url = url_for(".leistung", service_id=item.id, slug=item.slug, _external=True)
     return render_template(
         "catalog/leistung.html",
         leistung=item,
         modules=services.modules(item, language),
-        offices=services.responsible_offices(item),
-        online_url=services.online_url(item),
+        offices=offices,
+        online_url=link,
         lebenslagen=services.lebenslagen_of(item),
         trust_level_names=services.TRUST_LEVEL_NAMES,
-        structured_data=services.structured_data(
-            item, url_for(".leistung", service_id=item.id, slug=item.slug, _external=True)
-        ),
+        structured_data=services.structured_data(item, url, link, offices),
     )
 
 

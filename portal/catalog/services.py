@@ -244,8 +244,13 @@ def sitemap_entries() -> list[tuple[str, dict[str, Any]]]:
     return entries
 
 
-def structured_data(leistung: Leistung, url: str) -> dict[str, Any]:
-    """schema.org GovernmentService for search engines and other portals."""
+def structured_data(
+    leistung: Leistung, url: str, link: str | None, offices: list[OfficeView]
+) -> dict[str, Any]:
+    """schema.org GovernmentService for search engines and other portals.
+
+    Takes the online link and the offices the page already loaded, so nothing is queried twice.
+    """
     data: dict[str, Any] = {
         "@context": "https://schema.org",
         "@type": "GovernmentService",
@@ -259,10 +264,9 @@ def structured_data(leistung: Leistung, url: str) -> dict[str, Any]:
     if leistung.summary:
         data["description"] = leistung.summary
     channels: list[dict[str, Any]] = []
-    link = online_url(leistung)
     if link:
         channels.append({"@type": "ServiceChannel", "serviceUrl": link})
-    for view in responsible_offices(leistung):
+    for view in offices:
         office = view.office
         channels.append(
             {

@@ -60,10 +60,10 @@ def init_i18n(app: Flask) -> None:
     def language_context() -> dict[str, object]:
         locale = str(get_locale() or app.config["PORTAL"].default_locale)
         other = next(code for code in LANGUAGES if code != locale)
-        form = LanguageForm(formdata=None, locale=other, next=request.full_path.rstrip("?"))
+        # Rendered as plain hidden fields (see base.html); LanguageForm validates the post.
         return {
             "current_locale": locale,
             "other_locale": other,
             "other_language": LANGUAGES[other],
-            "language_form": form,
+            "language_next": request.full_path.rstrip("?"),
         }
