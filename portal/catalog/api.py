@@ -79,8 +79,9 @@ def service_list() -> Response:
             raise BadRequest(f"Unbekanntes Themenfeld '{themenfeld_slug}'.")
         allowed = set(db.session.scalars(services.published_in_themenfeld(feld)))
     if query:
-        found = [item for item in search.search(query) if allowed is None or item.id in allowed]
-        total, items = len(found), found[(page - 1) * per_page : page * per_page]
+        ids = [item for item in search.ranked_ids(query) if allowed is None or item in allowed]
+        total = len(ids)
+        items = search.load_in_order(ids[(page - 1) * per_page : page * per_page])
     else:
         statement = select(Leistung).where(Leistung.published)
         if allowed is not None:

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, RadioField, SearchField, SelectChoice
-from wtforms.validators import Length, Optional
+from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SearchField, SelectChoice
+from wtforms.validators import Length, NumberRange, Optional
 
 
 class SearchForm(FlaskForm):  # type: ignore[misc]
@@ -30,4 +30,12 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
         ],
         default="",
         validators=[Optional()],
+    )
+    seite = IntegerField(
+        _l("Seite"),
+        widget=HiddenField.widget,
+        validators=[
+            Optional(),
+            NumberRange(min=1, max=10_000, message=_l("Diese Ergebnisseite gibt es nicht.")),
+        ],
     )

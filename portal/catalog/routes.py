@@ -12,6 +12,7 @@ from portal.catalog import search, services
 from portal.catalog.forms import SearchForm
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
+SEARCH_PAGE_SIZE = 20
 
 
 @bp.get("/themen/<slug>")
@@ -73,22 +74,30 @@ def stelle(office_id: int, slug: str) -> str | Response:
 def suche() -> tuple[str, int]:
     form = SearchForm(formdata=request.args)
     query = (form.q.data or "").strip()
-    results = []
+    ids: list[int] = []
     valid = form.validate()
     if valid and query:
-        results = search.search(
+        ids = search.ranked_ids(
             query, online_only=bool(form.online.data), addressee=form.fuer.data or ""
         )
-    status = 200 if valid else 422
+    pages = max(1, -(-len(ids) // SEARCH_PAGE_SIZE))
+    page = min(form.seite.data or 1, pages) if valid else 1
+    shown = ids[(page - 1) * SEARCH_PAGE_SIZE : page * SEARCH_PAGE_SIZE]
+    args = {key: value for key, value in request.args.items() if key != "seite"}
     return (
         render_template(
             "catalog/suche.html",
             form=form,
             query=query,
-            results=results,
-            themenfelder=services.themenfelder() if query and not results else [],
+            total=len(ids),
+            results=search.load_in_order(shown),
+            page=page,
+            pages=pages,
+            first_rank=(page - 1) * SEARCH_PAGE_SIZE + 1,
+            page_args=args,
+            themenfelder=services.themenfelder() if query and not ids else [],
         ),
-        status,
+        200 if valid else 422,
     )
 
 

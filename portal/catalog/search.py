@@ -265,33 +265,33 @@ def _candidates(groups: list[list[Alternative]]) -> list[Hit]:
     return [Hit(int(row.leistung_id), float(row.rank)) for row in rows]
 
 
-def search(query: str, *, online_only: bool = False, addressee: str = "") -> list[Leistung]:
-    """Published Leistungen matching the query, best first."""
+def ranked_ids(query: str, *, online_only: bool = False, addressee: str = "") -> list[int]:
+    """Ids of the published Leistungen matching the query, best first.
+
+    Ranks plain rows (id, name, keywords, filter columns), not ORM objects: a broad query
+    ranks hundreds of candidates, of which a page shows twenty.
+    """
     groups = query_groups(query)
     if not groups:
         return []
     hits = _candidates(groups)
     if not hits:
         return []
-    # Only what ranking, filters and the result list need; not the (large) text modules.
-    columns = load_only(
-        Leistung.name, Leistung.slug, Leistung.summary, Leistung.keywords,
-        Leistung.published, Leistung.online_url, Leistung.addressees,
-    )  # fmt: skip
     rows = {
         row.id: row
-        for row in db.session.scalars(
-            select(Leistung)
-            .options(columns)
-            .where(Leistung.id.in_([hit.leistung_id for hit in hits]))
+        for row in db.session.execute(
+            select(
+                Leistung.id, Leistung.name, Leistung.keywords,
+                Leistung.online_url, Leistung.addressees,
+            ).where(Leistung.id.in_([hit.leistung_id for hit in hits]), Leistung.published)
         )
-    }
+    }  # fmt: skip
     wanted = fold(" ".join(query.split()))
 
     def order(hit: Hit) -> tuple[int, float, str]:
-        leistung = rows[hit.leistung_id]
-        name = fold(leistung.name)
-        keywords = {fold(keyword.strip()) for keyword in leistung.keywords.split(",")}
+        row = rows[hit.leistung_id]
+        name = fold(row.name)
+        keywords = {fold(keyword.strip()) for keyword in row.keywords.split(",")}
         if name == wanted:
             closeness = 0
         elif wanted in keywords:  # the Redaktion named this exact search word for the service
@@ -306,12 +306,27 @@ def search(query: str, *, online_only: bool = False, addressee: str = "") -> lis
 
     result = []
     for hit in sorted((hit for hit in hits if hit.leistung_id in rows), key=order):
-        leistung = rows[hit.leistung_id]
-        if not leistung.published:
+        row = rows[hit.leistung_id]
+        if online_only and not row.online_url:
             continue
-        if online_only and not leistung.online_url:
+        if addressee and addressee not in row.addressees:
             continue
-        if addressee and addressee not in leistung.addressees:
-            continue
-        result.append(leistung)
+        result.append(row.id)
     return result
+
+
+def load_in_order(ids: list[int]) -> list[Leistung]:
+    """The Leistungen with these ids, in the given order, without their text modules."""
+    columns = load_only(
+        Leistung.name, Leistung.slug, Leistung.summary, Leistung.online_url, Leistung.published
+    )
+    found = {
+        row.id: row
+        for row in db.session.scalars(select(Leistung).options(columns).where(Leistung.id.in_(ids)))
+    }
+    return [found[item] for item in ids if item in found]
+
+
+def search(query: str, *, online_only: bool = False, addressee: str = "") -> list[Leistung]:
+    """All published Leistungen matching the query, best first."""
+    return load_in_order(ranked_ids(query, online_only=online_only, addressee=addressee))

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -113,3 +115,25 @@ def test_reimport_keeps_the_index_in_step(
     changed.write_text(json.dumps(payload, ensure_ascii=False), encoding="utf-8")
     assert run_import(munich, changed, LOCATIONS).exit_code == 0
     assert "Reisepass" not in names(munich, "Reisepass")
+
+
+def test_search_results_are_paged(munich: Flask, client: FlaskClient) -> None:
+    with munich.test_request_context():
+        total = len(search("Perso"))
+    assert total > 40
+    first = client.get("/suche?q=Perso").get_data(as_text=True)
+    assert f"{total} Leistungen gefunden" in first
+    assert first.count('class="service-list__item"') == 20
+    assert "Seite 1 von" in first
+    assert 'rel="next" href="/suche?seite=2&amp;q=Perso"' in first
+    assert 'rel="prev"' not in first
+    second = client.get("/suche?q=Perso&seite=2").get_data(as_text=True)
+    assert 'rel="prev"' in second
+    assert 'start="21"' in second
+    first_names = set(re.findall(r'kern-heading-small"><a[^>]*>([^<]+)<', first))
+    second_names = set(re.findall(r'kern-heading-small"><a[^>]*>([^<]+)<', second))
+    assert first_names.isdisjoint(second_names)
+    beyond = client.get("/suche?q=Perso&seite=999").get_data(as_text=True)
+    pages = -(-total // 20)
+    assert f"Seite {pages} von {pages}" in beyond  # past the end shows the last page
+    assert client.get("/suche?q=Perso&seite=0").status_code == 422
