@@ -112,7 +112,7 @@ def apply_taxonomy(batch: TaxonomyBatch) -> ImportSummary:
         row = themenfelder.get(key)
         values = {"name": name, "slug": slugify(name), "position": position}
         themenfelder[key] = _upsert(
-            Themenfeld, row, key, values, summary=summary, kind="Themenfelder"
+            Themenfeld, row, {"key": key}, values, summary=summary, kind="Themenfelder"
         )
     db.session.flush()
 
@@ -124,8 +124,9 @@ def apply_taxonomy(batch: TaxonomyBatch) -> ImportSummary:
             "themenfeld_id": themenfelder[themenfeld_key].id,
         }
         lebenslagen[key] = _upsert(
-            Lebenslage, lebenslagen.get(key), key, values, summary=summary, kind="Lebenslagen"
-        )
+            Lebenslage, lebenslagen.get(key), {"key": key}, values, summary=summary,
+            kind="Lebenslagen",
+        )  # fmt: skip
     db.session.flush()
 
     by_name = {(row.themenfeld.name.strip(), row.name): row for row in lebenslagen.values()}
@@ -133,17 +134,10 @@ def apply_taxonomy(batch: TaxonomyBatch) -> ImportSummary:
     for ozg_id, name, themenfeld_name, lebenslage_name in batch.ozg_leistungen:
         lebenslage = by_name.get((themenfeld_name.strip(), lebenslage_name))
         values = {"name": name, "lebenslage_id": lebenslage.id if lebenslage else None}
-        row = ozg_rows.get(ozg_id)
-        if row is None:
-            row = OzgLeistung(ozg_id=ozg_id, **values)
-            db.session.add(row)
-            summary.add("OZG-Leistungen", "neu")
-        elif _differs(row, values):
-            _assign(row, values)
-            summary.add("OZG-Leistungen", "geändert")
-        else:
-            summary.add("OZG-Leistungen", "unverändert")
-        ozg_rows[ozg_id] = row
+        ozg_rows[ozg_id] = _upsert(
+            OzgLeistung, ozg_rows.get(ozg_id), {"ozg_id": ozg_id}, values, summary=summary,
+            kind="OZG-Leistungen",
+        )  # fmt: skip
     db.session.flush()
 
     keys = {row.key: row for row in db.session.scalars(select(LeikaKey))}
@@ -152,17 +146,10 @@ def apply_taxonomy(batch: TaxonomyBatch) -> ImportSummary:
         key_values: dict[str, Any] = {"ozg_leistung_id": ozg.id if ozg else None}
         if name:  # the compact file carries no names; never blank out imported ones
             key_values["name"] = name
-        row = keys.get(key)
-        if row is None:
-            row = LeikaKey(key=key, **{"name": "", **key_values})
-            db.session.add(row)
-            keys[key] = row
-            summary.add("Leistungsschlüssel", "neu")
-        elif _differs(row, key_values):
-            _assign(row, key_values)
-            summary.add("Leistungsschlüssel", "geändert")
-        else:
-            summary.add("Leistungsschlüssel", "unverändert")
+        keys[key] = _upsert(
+            LeikaKey, keys.get(key), {"key": key, "name": ""}, key_values, summary=summary,
+            kind="Leistungsschlüssel",
+        )  # fmt: skip
     if batch.rejected:
         summary.add("Leistungsschlüssel", "abgelehnt", len(batch.rejected))
     db.session.flush()
@@ -179,16 +166,17 @@ def _assign(row: object, values: dict[str, Any]) -> None:
 
 
 def _upsert(
-    model: type[Themenfeld] | type[Lebenslage],
-    row: Themenfeld | Lebenslage | None,
-    key: str,
+    model: type[Any],
+    row: Any,
+    identity: dict[str, Any],
     values: dict[str, Any],
     *,
     summary: ImportSummary,
     kind: str,
 ) -> Any:
+    """Create the row (identity + values) or update the values that differ; count either way."""
     if row is None:
-        row = model(key=key, **values)
+        row = model(**{**identity, **values})
         db.session.add(row)
         summary.add(kind, "neu")
     elif _differs(row, values):
