@@ -108,3 +108,14 @@ def test_a_to_z_by_keyboard(page: Page, themed_server: LiveServer, artifacts: Pa
     assert_accessible(page)
     theme = themed_server.app.config["PORTAL"].theme
     page.screenshot(path=artifacts / f"{theme}-a-z.png", full_page=True)
+
+
+def test_search_error_state_is_accessible(page: Page, themed_server: LiveServer) -> None:
+    # The field stops typing at 200 characters (maxlength); a longer query can only come by URL.
+    page.goto(themed_server.url + "/suche")
+    page.get_by_label("Suchbegriff").fill("x" * 201)
+    expect(page.get_by_label("Suchbegriff")).to_have_value("x" * 200)
+    page.goto(themed_server.url + "/suche?q=" + "x" * 201)
+    expect(page.get_by_text("Bitte geben Sie höchstens 200 Zeichen ein.")).to_be_visible()
+    expect(page.get_by_label("Suchbegriff")).to_have_value("x" * 201)
+    assert_accessible(page)

@@ -137,3 +137,25 @@ def test_search_results_are_paged(munich: Flask, client: FlaskClient) -> None:
     pages = -(-total // 20)
     assert f"Seite {pages} von {pages}" in beyond  # past the end shows the last page
     assert client.get("/suche?q=Perso&seite=0").status_code == 422
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        '"',
+        "*",
+        ")(",
+        "OR AND NOT",
+        "NEAR(a b)",
+        "a:*",
+        "' OR 1=1 --",
+        "ßßß",
+        "ä",
+        "\u200b",
+        "x" * 200,
+    ],
+)
+def test_odd_input_never_breaks_the_search(munich: Flask, client: FlaskClient, query: str) -> None:
+    response = client.get("/suche", query_string={"q": query})
+    assert response.status_code == 200
+    assert response.mimetype == "text/html"
