@@ -60,15 +60,22 @@ def lebenslage_by_slug(themenfeld: Themenfeld, slug: str) -> Lebenslage | None:
     ).first()
 
 
-def _published_in(lebenslage_ids: Any) -> Any:
-    """Published Leistungen whose keys belong to OZG-Leistungen of the given Lebenslagen."""
+def _placed(*columns: Any) -> Any:
+    """``select(columns)`` over published Leistungen joined, through their keys, to the
+    OZG-Leistungen that place them in the taxonomy."""
     return (
-        select(Leistung.id)
+        select(*columns)
+        .select_from(Leistung)
         .join(LeistungKey, LeistungKey.leistung_id == Leistung.id)
         .join(LeikaKey, LeikaKey.key == LeistungKey.key)
         .join(OzgLeistung, OzgLeistung.id == LeikaKey.ozg_leistung_id)
-        .where(Leistung.published, OzgLeistung.lebenslage_id.in_(lebenslage_ids))
+        .where(Leistung.published)
     )
+
+
+def _published_in(lebenslage_ids: Any) -> Any:
+    """Published Leistungen whose keys belong to OZG-Leistungen of the given Lebenslagen."""
+    return _placed(Leistung.id).where(OzgLeistung.lebenslage_id.in_(lebenslage_ids))
 
 
 def published_in_themenfeld(themenfeld: Themenfeld) -> Any:
@@ -81,13 +88,9 @@ def published_in_themenfeld(themenfeld: Themenfeld) -> Any:
 def service_counts(themenfeld: Themenfeld) -> dict[int, int]:
     """Number of published Leistungen per Lebenslage of a Themenfeld."""
     rows = db.session.execute(
-        select(OzgLeistung.lebenslage_id, func.count(func.distinct(Leistung.id)))
-        .select_from(Leistung)
-        .join(LeistungKey, LeistungKey.leistung_id == Leistung.id)
-        .join(LeikaKey, LeikaKey.key == LeistungKey.key)
-        .join(OzgLeistung, OzgLeistung.id == LeikaKey.ozg_leistung_id)
+        _placed(OzgLeistung.lebenslage_id, func.count(func.distinct(Leistung.id)))
         .join(Lebenslage, Lebenslage.id == OzgLeistung.lebenslage_id)
-        .where(Leistung.published, Lebenslage.themenfeld_id == themenfeld.id)
+        .where(Lebenslage.themenfeld_id == themenfeld.id)
         .group_by(OzgLeistung.lebenslage_id)
     )
     return {lebenslage_id: total for lebenslage_id, total in rows if lebenslage_id is not None}
@@ -177,10 +180,11 @@ def modules(leistung: Leistung, language: str) -> list[tuple[Any, str]]:
     """(heading, HTML) of each text module in page order, in the language or else German."""
     result = []
     for name, heading in MODULE_HEADINGS.items():
-        texts = leistung.texts.get(name)
-        if texts:
-            result.append((heading, texts.get(language) or texts.get("de") or ""))
-    return [(heading, html) for heading, html in result if html]
+        texts = leistung.texts.get(name, {})
+        html = texts.get(language) or texts.get("de")
+        if html:
+            result.append((heading, html))
+    return result
 
 
 def lebenslagen_of(leistung: Leistung) -> list[Lebenslage]:

@@ -4,13 +4,12 @@ the database; ``import_files`` then writes everything in the current transaction
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from portal.catalog.importers import dldb, taxonomy
-from portal.catalog.importers.apply import apply_batch
+from portal.catalog.importers.apply import Progress, apply_batch, no_progress
 from portal.catalog.importers.records import CatalogImportError, ImportBatch, ImportSummary
 
 __all__ = ["CatalogImportError", "ParsedFiles", "import_files", "read_files"]
@@ -91,20 +90,14 @@ def read_files(paths: list[Path]) -> ParsedFiles:
     return parsed
 
 
-def import_files(
-    parsed: ParsedFiles, progress: Callable[[int], None] | None = None
-) -> ImportSummary:
+def import_files(parsed: ParsedFiles, progress: Progress = no_progress) -> ImportSummary:
     """Write parsed files into the current transaction (taxonomy first). Does not commit."""
     summary = ImportSummary()
     if parsed.taxonomy is not None:
         _merge(summary, taxonomy.apply_taxonomy(parsed.taxonomy))
     for batch in parsed.batches.values():
-        _merge(summary, apply_batch(batch, progress or _ignore_progress))
+        _merge(summary, apply_batch(batch, progress))
     return summary
-
-
-def _ignore_progress(_: int) -> None:
-    return None
 
 
 def _merge(total: ImportSummary, part: ImportSummary) -> None:

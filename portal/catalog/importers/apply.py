@@ -21,6 +21,7 @@ from portal.extensions import db
 
 Progress = Callable[[int], None]
 T = TypeVar("T")
+Record = TypeVar("Record", Leistung, Office)
 
 SERVICE_FIELDS = (
     "name", "summary", "texts", "fees", "deadlines", "processing_times", "forms", "links",
@@ -33,11 +34,11 @@ OFFICE_FIELDS = (
 )  # fmt: skip
 
 
-def _no_progress(_: int) -> None:
+def no_progress(_: int) -> None:
     return None
 
 
-def apply_batch(batch: ImportBatch, progress: Progress = _no_progress) -> ImportSummary:
+def apply_batch(batch: ImportBatch, progress: Progress = no_progress) -> ImportSummary:
     """Write the batch into the current transaction. Flushes; the caller commits or rolls back.
 
     Unchanged records (same content hash) are not written at all, so running the same import
@@ -47,20 +48,41 @@ def apply_batch(batch: ImportBatch, progress: Progress = _no_progress) -> Import
     summary = ImportSummary()
     leftover = batch.attach_responsibilities()
     offices = _apply_offices(batch, summary, progress)
-    touched = _apply_services(batch, offices, summary, progress)
-    _add_responsibilities(batch.source, leftover, offices)
+    services = _existing(Leistung, batch.source)
+    touched = _apply_services(batch, services, offices, summary, progress)
+    _add_responsibilities(services, leftover, offices)
     db.session.flush()
     search.reindex(leistung.id for leistung in touched)
     if batch.rejected:
         summary.add("Leistungen", "abgelehnt", len(batch.rejected))
         summary.notes.extend(f"abgelehnt: {reason}" for reason in batch.rejected)
-    db.session.flush()
     return summary
 
 
 def _existing(model: type[T], source: str) -> dict[str, T]:
     rows = db.session.scalars(select(model).where(model.source == source))  # type: ignore[attr-defined]
     return {row.source_id: row for row in rows}  # type: ignore[attr-defined]
+
+
+def _withdraw(
+    existing: dict[str, Record],
+    seen: set[str],
+    *,
+    complete: bool,
+    explicit: list[str],
+    summary: ImportSummary,
+    kind: str,
+) -> list[Record]:
+    """Unpublish records missing from a complete batch or withdrawn explicitly; return them."""
+    withdrawn = []
+    for source_id, row in existing.items():
+        missing = complete and source_id not in seen
+        if (missing or source_id in explicit) and row.published:
+            row.published = False
+            row.content_hash = "withdrawn"
+            summary.add(kind, "zurückgezogen")
+            withdrawn.append(row)
+    return withdrawn
 
 
 def _copy_fields(target: object, record: object, fields: Iterable[str]) -> None:
@@ -89,12 +111,10 @@ def _apply_offices(
         else:
             summary.add("Stellen", "unverändert")
         progress(1)
-    for source_id, office in existing.items():
-        missing = batch.complete_offices and source_id not in seen
-        if (missing or source_id in batch.withdrawn_offices) and office.published:
-            office.published = False
-            office.content_hash = "withdrawn"
-            summary.add("Stellen", "zurückgezogen")
+    _withdraw(
+        existing, seen, complete=batch.complete_offices, explicit=batch.withdrawn_offices,
+        summary=summary, kind="Stellen",
+    )  # fmt: skip
     db.session.flush()
     return existing
 
@@ -106,10 +126,14 @@ def _write_office(office: Office, record: OfficeRecord, fingerprint: str) -> Non
 
 
 def _apply_services(
-    batch: ImportBatch, offices: dict[str, Office], summary: ImportSummary, progress: Progress
+    batch: ImportBatch,
+    existing: dict[str, Leistung],
+    offices: dict[str, Office],
+    summary: ImportSummary,
+    progress: Progress,
 ) -> list[Leistung]:
-    """Write the batch's services; return those created, changed or withdrawn."""
-    existing = _existing(Leistung, batch.source)
+    """Write the batch's services (adding new ones to ``existing``); return those created,
+    changed or withdrawn."""
     seen: set[str] = set()
     touched: list[Leistung] = []
     unknown_offices: set[str] = set()
@@ -120,6 +144,7 @@ def _apply_services(
         if leistung is None:
             leistung = Leistung(source=batch.source, source_id=record.source_id)
             db.session.add(leistung)
+            existing[record.source_id] = leistung
             summary.add("Leistungen", "neu")
         elif leistung.content_hash != fingerprint:
             summary.add("Leistungen", "geändert")
@@ -131,13 +156,10 @@ def _apply_services(
         unknown_offices |= _sync_responsibilities(leistung, record, offices)
         touched.append(leistung)
         progress(1)
-    for source_id, leistung in existing.items():
-        missing = batch.complete_services and source_id not in seen
-        if (missing or source_id in batch.withdrawn_services) and leistung.published:
-            leistung.published = False
-            leistung.content_hash = "withdrawn"
-            summary.add("Leistungen", "zurückgezogen")
-            touched.append(leistung)
+    touched += _withdraw(
+        existing, seen, complete=batch.complete_services, explicit=batch.withdrawn_services,
+        summary=summary, kind="Leistungen",
+    )  # fmt: skip
     if unknown_offices:
         summary.notes.append(
             f"{len(unknown_offices)} Zuständigkeiten verweisen auf Stellen, die (noch) nicht "
@@ -173,27 +195,25 @@ def _sync_responsibilities(
     for row in list(leistung.zustaendigkeiten):
         if row.origin == "import" and (row.office_id, row.area) not in wanted:
             leistung.zustaendigkeiten.remove(row)
-    present = {(row.office_id, row.area) for row in leistung.zustaendigkeiten}
-    for (office_id, area), office in wanted.items():
-        if (office_id, area) not in present:
-            leistung.zustaendigkeiten.append(Zustaendigkeit(office=office, area=area))
+    for (_, area), office in wanted.items():
+        _ensure_responsibility(leistung, office, area)
     return unknown
 
 
+def _ensure_responsibility(leistung: Leistung, office: Office, area: str) -> None:
+    present = {(row.office_id, row.area) for row in leistung.zustaendigkeiten}
+    if (office.id, area) not in present:
+        leistung.zustaendigkeiten.append(Zustaendigkeit(office=office, area=area))
+
+
 def _add_responsibilities(
-    source: str, pairs: list[tuple[str, Responsibility]], offices: dict[str, Office]
+    services: dict[str, Leistung],
+    pairs: list[tuple[str, Responsibility]],
+    offices: dict[str, Office],
 ) -> None:
     """Responsibilities for services imported earlier: add what is missing, remove nothing."""
-    if not pairs:
-        return
-    services = _existing(Leistung, source)
     for service_id, responsibility in pairs:
         leistung = services.get(service_id)
         office = offices.get(responsibility.office_source_id)
-        if leistung is None or office is None:
-            continue
-        present = {(row.office_id, row.area) for row in leistung.zustaendigkeiten}
-        if (office.id, responsibility.area) not in present:
-            leistung.zustaendigkeiten.append(
-                Zustaendigkeit(office=office, area=responsibility.area)
-            )
+        if leistung is not None and office is not None:
+            _ensure_responsibility(leistung, office, responsibility.area)
