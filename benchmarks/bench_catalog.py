@@ -9,7 +9,9 @@ for PostgreSQL), then prints:
 - full import time and no-change re-import time;
 - search latency p50/p95 over 200 queries made of words from real service names (ranking every
   match and loading the first page of twenty, as the search page does);
-- requests/s of a service page next to a bare "hello" route, both served by the same gunicorn.
+- requests/s of 200 service pages in turn next to a bare "hello" route, both served by the same
+  gunicorn: for anonymous visitors (shared page cache) and for visitors with a session (each
+  page rendered afresh).
 Targets (issue 3): import < 20 s, re-import < 5 s, search p95 < 15 ms, page ≥ 50 % of bare.
 Needs ../shared/data beside the project. Not part of `make test`.
 """
@@ -36,6 +38,7 @@ DATA = ROOT.parent / "shared" / "data"
 SEARCHES = 200
 LOAD_SECONDS = 10.0
 LOAD_THREADS = 8
+PAGES = 200
 
 
 def build_services(target: Path) -> int:
@@ -114,25 +117,59 @@ def free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def throughput(url: str) -> float:
+def throughput(urls: list[str], headers: dict[str, str] | None = None) -> float:
     done = 0
     lock = threading.Lock()
     deadline = time.perf_counter() + LOAD_SECONDS
 
-    def worker() -> None:
+    def worker(offset: int) -> None:
         nonlocal done
+        number = offset
         while time.perf_counter() < deadline:
-            with urllib.request.urlopen(url, timeout=10) as response:  # noqa: S310 - loopback
+            url = urls[number % len(urls)]
+            request = urllib.request.Request(url, headers=headers or {})  # noqa: S310 - loopback
+            with urllib.request.urlopen(request, timeout=10) as response:  # noqa: S310
                 response.read()
+            number += LOAD_THREADS
             with lock:
                 done += 1
 
-    threads = [threading.Thread(target=worker) for _ in range(LOAD_THREADS)]
+    threads = [threading.Thread(target=worker, args=(n,)) for n in range(LOAD_THREADS)]
     for thread in threads:
         thread.start()
     for thread in threads:
         thread.join()
     return done / LOAD_SECONDS
+
+
+def page_throughput(env: dict[str, str], count: int) -> tuple[list[str], float, float, float]:
+    """Requests/s of the bare route, of shared service pages and of freshly rendered ones."""
+    port = free_port()
+    server = subprocess.Popen(  # noqa: S603 - fixed command
+        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "2", "--threads", "4",
+         "--bind", f"127.0.0.1:{port}", "benchmarks.bench_wsgi:app"],
+        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    try:
+        base = f"http://127.0.0.1:{port}"
+        for _ in range(100):
+            try:
+                urllib.request.urlopen(base + "/_bench/hello", timeout=1).read()  # noqa: S310
+                break
+            except OSError:
+                time.sleep(0.1)
+        pages = []
+        for number in range(1, count, count // PAGES):
+            with urllib.request.urlopen(f"{base}/leistungen/{number}", timeout=10) as response:  # noqa: S310
+                pages.append(response.geturl())  # the canonical address, slug included
+        hello_rps = throughput([base + "/_bench/hello"])
+        page_rps = throughput(pages)
+        # A visitor with a session (logged in) gets every page rendered afresh.
+        rendered_rps = throughput(pages, {"Cookie": "portal_session=bench"})
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+    return pages, hello_rps, page_rps, rendered_rps
 
 
 def main() -> None:
@@ -165,28 +202,7 @@ def main() -> None:
     ]
     timings = search_latency(env, queries)
 
-    port = free_port()
-    server = subprocess.Popen(  # noqa: S603 - fixed command
-        [str(ROOT / ".venv" / "bin" / "gunicorn"), "--workers", "2", "--threads", "4",
-         "--bind", f"127.0.0.1:{port}", "benchmarks.bench_wsgi:app"],
-        cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-    )  # fmt: skip
-    try:
-        base = f"http://127.0.0.1:{port}"
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(base + "/_bench/hello", timeout=1).read()  # noqa: S310
-                break
-            except OSError:
-                time.sleep(0.1)
-        page = base + "/leistungen/1"
-        with urllib.request.urlopen(page, timeout=10) as response:  # noqa: S310 - follow slug
-            page = response.geturl()
-        hello_rps = throughput(base + "/_bench/hello")
-        page_rps = throughput(page)
-    finally:
-        server.terminate()
-        server.wait(timeout=10)
+    pages, hello_rps, page_rps, rendered_rps = page_throughput(env, count)
 
     print(f"database                 {env['PORTAL_DATABASE_URL'].split(':')[0]}")
     print(f"services                 {count}")
@@ -197,7 +213,13 @@ def main() -> None:
     print("                         (target p95 < 15 ms)")
     print(f"bare hello route         {hello_rps:8.0f} req/s")
     print(f"service page             {page_rps:8.0f} req/s   ({page_rps / hello_rps:.0%} of bare)")
-    print("                         (target ≥ 50 %)")
+    print(
+        f"                         (target ≥ 50 %; {len(pages)} pages in turn, anonymous visitors,"
+    )
+    print("                         shared page cache)")
+    share = rendered_rps / hello_rps
+    print(f"service page, rendered   {rendered_rps:8.0f} req/s   ({share:.0%} of bare; visitor")
+    print("                         with a session, no page cache)")
     print(
         f"(gunicorn 2 workers × 4 threads, {LOAD_THREADS} client threads, "
         f"{LOAD_SECONDS:.0f} s each, same machine; import times include starting the command)"

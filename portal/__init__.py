@@ -15,6 +15,7 @@ from portal.core.errors import init_errors
 from portal.core.i18n import init_i18n
 from portal.core.jobs import init_jobs
 from portal.core.mail import init_mail
+from portal.core.pagecache import init_page_cache
 from portal.core.security import init_security
 from portal.core.themes import init_themes
 from portal.core.uow import init_unit_of_work
@@ -35,6 +36,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_themes(app)
     init_jobs(app)
     init_mail(app)
+    init_page_cache(app)
     init_errors(app)
     register_blueprints(app)
     register_commands(app)

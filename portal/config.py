@@ -43,6 +43,7 @@ class Settings:
     accessibility_contact: str = "barrierefreiheit@localhost"
     default_locale: str = "de"
     trusted_proxies: int = 0
+    page_cache_size: int = 1000
 
     @property
     def is_production(self) -> bool:

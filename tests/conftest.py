@@ -79,6 +79,8 @@ def settings_for(
             "redis_url": TEST_REDIS_URL,
             "job_queue": job_queue_name,
             "instance_path": str(tmp_path_factory.mktemp("instance")),
+            # Tests change the catalogue behind the pages' back; the cache has its own tests.
+            "page_cache_size": 0,
             **overrides,
         }
 

@@ -10,12 +10,14 @@ from werkzeug.wrappers import Response
 
 from portal.catalog import search, services
 from portal.catalog.forms import SearchForm
+from portal.core.pagecache import shared_page
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 SEARCH_PAGE_SIZE = 20
 
 
 @bp.get("/themen/<slug>")
+@shared_page
 def themenfeld(slug: str) -> str:
     feld = services.themenfeld_by_slug(slug) or abort(404)
     return render_template(
@@ -24,6 +26,7 @@ def themenfeld(slug: str) -> str:
 
 
 @bp.get("/themen/<themenfeld_slug>/<slug>")
+@shared_page
 def lebenslage(themenfeld_slug: str, slug: str) -> str:
     feld = services.themenfeld_by_slug(themenfeld_slug) or abort(404)
     lage = services.lebenslage_by_slug(feld, slug) or abort(404)
@@ -37,6 +40,7 @@ def lebenslage(themenfeld_slug: str, slug: str) -> str:
 
 @bp.get("/leistungen/<int:service_id>", defaults={"slug": ""})
 @bp.get("/leistungen/<int:service_id>/<slug>")
+@shared_page
 def leistung(service_id: int, slug: str) -> str | Response:
     item = services.published_service(service_id) or abort(404)
     if slug != item.slug:
@@ -59,6 +63,7 @@ def leistung(service_id: int, slug: str) -> str | Response:
 
 @bp.get("/stellen/<int:office_id>", defaults={"slug": ""})
 @bp.get("/stellen/<int:office_id>/<slug>")
+@shared_page
 def stelle(office_id: int, slug: str) -> str | Response:
     office = services.published_office(office_id) or abort(404)
     if slug != office.slug:
@@ -71,6 +76,7 @@ def stelle(office_id: int, slug: str) -> str | Response:
 
 
 @bp.get("/suche")
+@shared_page
 def suche() -> tuple[str, int]:
     form = SearchForm(formdata=request.args)
     query = (form.q.data or "").strip()
@@ -103,6 +109,7 @@ def suche() -> tuple[str, int]:
 
 @bp.get("/a-z", defaults={"letter": ""})
 @bp.get("/a-z/<letter>")
+@shared_page
 def a_z(letter: str) -> str | Response:
     letters = services.a_to_z()
     if not letter:
@@ -122,6 +129,7 @@ def a_z(letter: str) -> str | Response:
 
 
 @bp.get("/sitemap.xml")
+@shared_page
 def sitemap() -> Response:
     pages: list[tuple[str, dict[str, Any]]] = [("pages.start", {})]
     pages += [("catalog.a_z", {"letter": letter}) for letter in sorted(services.a_to_z())]

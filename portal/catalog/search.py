@@ -35,6 +35,7 @@ from portal.catalog.text import plain_text
 from portal.extensions import db
 
 SYNONYM_FILE = Path(__file__).resolve().parent / "data" / "synonyme.txt"
+STOP_WORD_FILE = Path(__file__).resolve().parent / "data" / "stoppwoerter.txt"
 FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 TOKEN = re.compile(r"[a-z0-9]+")
 MAX_CANDIDATES = 500
@@ -76,6 +77,15 @@ def synonyms() -> dict[tuple[str, ...], list[str]]:
         if key:
             table.setdefault(key, []).extend(part.strip() for part in right.split(",") if part)
     return table
+
+
+@cache
+def stop_words() -> frozenset[str]:
+    """Folded filler words from ``data/stoppwoerter.txt``."""
+    words = set()
+    for raw in STOP_WORD_FILE.read_text(encoding="utf-8").splitlines():
+        words.update(TOKEN.findall(fold(raw.split("#", 1)[0])))
+    return frozenset(words)
 
 
 def document_for(leistung: Leistung) -> dict[str, str]:
@@ -199,9 +209,26 @@ def _alternatives(term: str, word: str) -> list[str]:
 Alternative = tuple[str, ...]  # terms that must all match (as prefixes)
 
 
+def query_words(query: str) -> tuple[list[str], bool]:
+    """The folded words to search for, and whether to look in the names only.
+
+    Filler words ("nach", "eines") match most of the catalogue and say nothing about it: they
+    are dropped when the query has other words; a query of filler words alone searches names.
+    """
+    words = TOKEN.findall(fold(query))
+    meaningful = [word for word in words if word not in stop_words()]
+    if meaningful:
+        return meaningful, False
+    return words, bool(words)
+
+
 def query_groups(query: str) -> list[list[Alternative]]:
     """The analysed query: AND-ed groups, each a list of OR-ed alternatives."""
-    words = TOKEN.findall(fold(query))
+    words, _ = query_words(query)
+    return _groups(words)
+
+
+def _groups(words: list[str]) -> list[list[Alternative]]:
     terms = [stem(word) for word in words]
     groups: list[list[Alternative]] = []
     table = synonyms()
@@ -221,16 +248,19 @@ def query_groups(query: str) -> list[list[Alternative]]:
     return groups
 
 
-def _fts_match(groups: list[list[Alternative]]) -> str:
+def _fts_match(groups: list[list[Alternative]], names_only: bool) -> str:
     def alternative(terms: Alternative) -> str:
         return "(" + " AND ".join(f'"{term}"*' for term in terms) + ")"
 
-    return " AND ".join("(" + " OR ".join(map(alternative, group)) + ")" for group in groups)
+    match = " AND ".join("(" + " OR ".join(map(alternative, group)) + ")" for group in groups)
+    return f"name : ({match})" if names_only else match
 
 
-def _tsquery(groups: list[list[Alternative]]) -> str:
+def _tsquery(groups: list[list[Alternative]], names_only: bool) -> str:
+    weight = "A" if names_only else ""  # the name is weighted A in the index
+
     def alternative(terms: Alternative) -> str:
-        return "(" + " & ".join(f"{term}:*" for term in terms) + ")"
+        return "(" + " & ".join(f"{term}:*{weight}" for term in terms) + ")"
 
     return " & ".join("(" + " | ".join(map(alternative, group)) + ")" for group in groups)
 
@@ -241,9 +271,9 @@ class Hit:
     rank: float
 
 
-def _candidates(groups: list[list[Alternative]]) -> list[Hit]:
+def _candidates(groups: list[list[Alternative]], names_only: bool) -> list[Hit]:
     if _is_sqlite():
-        match = _fts_match(groups)
+        match = _fts_match(groups, names_only)
         rows = db.session.execute(
             text(
                 "SELECT leistung_id, bm25(catalog_search_fts, 0.0, 10.0, 4.0, 1.0) AS rank "
@@ -253,7 +283,7 @@ def _candidates(groups: list[list[Alternative]]) -> list[Hit]:
             {"match": match, "limit": MAX_CANDIDATES},
         )
         return [Hit(int(row.leistung_id), float(row.rank)) for row in rows]
-    tsquery = _tsquery(groups)
+    tsquery = _tsquery(groups, names_only)
     rows = db.session.execute(
         text(
             "SELECT leistung_id, -ts_rank_cd(vector, to_tsquery('simple', :query)) AS rank "
@@ -271,30 +301,36 @@ def ranked_ids(query: str, *, online_only: bool = False, addressee: str = "") ->
     Ranks plain rows (id, name, keywords, filter columns), not ORM objects: a broad query
     ranks hundreds of candidates, of which a page shows twenty.
     """
-    groups = query_groups(query)
+    words, names_only = query_words(query)
+    groups = _groups(words)
     if not groups:
         return []
-    hits = _candidates(groups)
+    hits = _candidates(groups, names_only)
     if not hits:
         return []
+    columns = [Leistung.id, Leistung.name, Leistung.keywords]
+    if online_only:
+        columns.append(Leistung.online_url)
+    if addressee:
+        columns.append(Leistung.addressees)
     rows = {
         row.id: row
         for row in db.session.execute(
-            select(
-                Leistung.id, Leistung.name, Leistung.keywords,
-                Leistung.online_url, Leistung.addressees,
-            ).where(Leistung.id.in_([hit.leistung_id for hit in hits]), Leistung.published)
+            select(*columns).where(
+                Leistung.id.in_([hit.leistung_id for hit in hits]), Leistung.published
+            )
         )
-    }  # fmt: skip
-    wanted = fold(" ".join(query.split()))
+    }
+    # Names and query compared as folded words: punctuation and the filler words a citizen may
+    # have typed around the name ("einen Reisepass") do not matter.
+    wanted = " ".join(words)
 
     def order(hit: Hit) -> tuple[int, float, str]:
         row = rows[hit.leistung_id]
-        name = fold(row.name)
-        keywords = {fold(keyword.strip()) for keyword in row.keywords.split(",")}
+        name = _folded(row.name)
         if name == wanted:
             closeness = 0
-        elif wanted in keywords:  # the Redaktion named this exact search word for the service
+        elif wanted in _folded_keywords(row.keywords):  # the Redaktion's exact search word
             closeness = 1
         elif name.startswith(wanted):
             closeness = 2
@@ -313,6 +349,17 @@ def ranked_ids(query: str, *, online_only: bool = False, addressee: str = "") ->
             continue
         result.append(row.id)
     return result
+
+
+@lru_cache(maxsize=50_000)
+def _folded(name: str) -> str:
+    """A name as folded words, cached: ranking looks at every candidate's name on each search."""
+    return " ".join(TOKEN.findall(fold(name)))
+
+
+@lru_cache(maxsize=50_000)
+def _folded_keywords(keywords: str) -> frozenset[str]:
+    return frozenset(_folded(keyword) for keyword in keywords.split(","))
 
 
 def load_in_order(ids: list[int]) -> list[Leistung]:

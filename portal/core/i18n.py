@@ -2,46 +2,48 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, redirect, request, session
+from flask import Blueprint, Flask, current_app, redirect, request
 from flask_babel import get_locale
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response
-from wtforms import HiddenField, SelectChoice, SelectField
-from wtforms.validators import DataRequired
 
 from portal.config import ConfigError
 from portal.core.security import is_safe_local_path
 from portal.extensions import babel
 
 LANGUAGES = {"de": "Deutsch", "en": "English"}
-SESSION_KEY = "locale"
+COOKIE = "portal_sprache"
+COOKIE_MAX_AGE = 365 * 24 * 3600
 TRANSLATIONS = "translations"
 
 bp = Blueprint("i18n", __name__)
 
 
-class LanguageForm(FlaskForm):  # type: ignore[misc]
-    locale = SelectField(
-        choices=[SelectChoice(code, name) for code, name in LANGUAGES.items()],
-        validators=[DataRequired()],
-    )
-    next = HiddenField()
-
-
 def select_locale() -> str:
-    chosen = session.get(SESSION_KEY)
+    chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return str(chosen)
     return str(current_app.config["PORTAL"].default_locale)
 
 
-@bp.post("/sprache")
-def switch_language() -> Response:
-    form = LanguageForm()
-    target = form.next.data if is_safe_local_path(form.next.data) else "/"
-    if form.validate_on_submit():
-        session[SESSION_KEY] = form.locale.data
-    return redirect(target, code=303)
+@bp.get("/sprache/<code>")
+def switch_language(code: str) -> Response:
+    """Remember the display language in its own cookie and go back.
+
+    A plain link, not a form: it changes nothing but how the visitor's own pages read, and it
+    keeps anonymous pages free of a session, so they can be shared from the page cache.
+    """
+    target = request.args.get("next", "")
+    response = redirect(target if is_safe_local_path(target) else "/", code=303)
+    if code in LANGUAGES:
+        response.set_cookie(
+            COOKIE,
+            code,
+            max_age=COOKIE_MAX_AGE,
+            httponly=True,
+            samesite="Lax",
+            secure=current_app.config["PORTAL"].is_production,
+        )
+    return response
 
 
 def init_i18n(app: Flask) -> None:
@@ -60,7 +62,6 @@ def init_i18n(app: Flask) -> None:
     def language_context() -> dict[str, object]:
         locale = str(get_locale() or app.config["PORTAL"].default_locale)
         other = next(code for code in LANGUAGES if code != locale)
-        # Rendered as plain hidden fields (see base.html); LanguageForm validates the post.
         return {
             "current_locale": locale,
             "other_locale": other,

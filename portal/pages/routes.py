@@ -7,6 +7,7 @@ from werkzeug.wrappers import Response
 
 from portal.catalog import services as catalog
 from portal.catalog.forms import SearchForm
+from portal.core.pagecache import shared_page
 from portal.extensions import db
 from portal.pages.forms import FeedbackForm
 from portal.pages.services import record_feedback
@@ -15,6 +16,7 @@ bp = Blueprint("pages", __name__, template_folder="templates")
 
 
 @bp.get("/")
+@shared_page
 def start() -> str:
     return render_template(
         "pages/start.html",
@@ -24,11 +26,13 @@ def start() -> str:
 
 
 @bp.get("/impressum")
+@shared_page
 def impressum() -> str:
     return render_template("pages/impressum.html")
 
 
 @bp.get("/datenschutz")
+@shared_page
 def datenschutz() -> str:
     return render_template("pages/datenschutz.html")
 

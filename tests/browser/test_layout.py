@@ -103,13 +103,13 @@ def test_skip_link_is_first_and_moves_focus_to_the_content(
 
 def test_language_switch_by_keyboard(page: Page, themed_server: LiveServer) -> None:
     page.goto(themed_server.url + "/impressum")
-    page.locator(".language-switch button").focus()
+    page.locator("a.language-switch").focus()
     page.keyboard.press("Enter")
     page.wait_for_url("**/impressum")
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator("h1")).to_have_text("Legal notice")
     assert_accessible(page)
-    page.locator(".language-switch button").click()
+    page.get_by_role("link", name="Deutsch").click()
     expect(page.locator("html")).to_have_attribute("lang", "de")
 
 

@@ -105,11 +105,9 @@ def test_service_page_in_english_uses_the_english_text(
     app: Flask,
     client: FlaskClient,
     db_session: scoped_session[Session],
-    csrf_token: object,
 ) -> None:
     hund = imported(app, db_session)
-    token = csrf_token("/")  # type: ignore[operator]
-    client.post("/sprache", data={"locale": "en", "next": "/", "csrf_token": token})
+    client.get("/sprache/en?next=/")
     html = client.get(f"/leistungen/{hund.id}/{hund.slug}").get_data(as_text=True)
     assert "Dog owners register their dog" in html
     assert "Documents required" in html

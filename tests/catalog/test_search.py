@@ -77,6 +77,18 @@ def test_synonyms_umlauts_and_a_typo_are_forgiven(munich: Flask) -> None:
         assert query_groups("Perso")[0] == [("perso",), ("personalausweis",)]
 
 
+def test_filler_words_are_passed_over(munich: Flask) -> None:
+    reisepass = names(munich, "Reisepass")
+    assert names(munich, "einen Reisepass für mich") == reisepass
+    assert names(munich, "Pass für den Hund") == names(munich, "Pass Hund")
+
+
+def test_filler_words_alone_search_the_names_only(munich: Flask) -> None:
+    found = names(munich, "für")
+    assert "Parkausweis für Härtefalle" in found  # sic, as München spells it
+    assert all("für" in name.lower() for name in found)  # most texts say „für“: not those
+
+
 def test_unknown_words_and_unpublished_services_find_nothing(munich: Flask) -> None:
     assert names(munich, "Quarkstrudelverordnung") == []
     assert "Testleistung" not in names(munich, "Testleistung")

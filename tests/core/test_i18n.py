@@ -16,41 +16,47 @@ def test_german_is_the_default(client: FlaskClient) -> None:
     assert 'lang="en"' in html  # the switch offers English, marked as English
 
 
-def test_language_switch_to_english_and_back(
-    client: FlaskClient, csrf_token: Callable[..., str]
-) -> None:
-    token = csrf_token("/impressum")
-    response = client.post(
-        "/sprache", data={"locale": "en", "next": "/impressum", "csrf_token": token}
-    )
+def test_language_switch_to_english_and_back(client: FlaskClient) -> None:
+    response = client.get("/sprache/en?next=/impressum")
     assert response.status_code == 303
     assert response.headers["Location"] == "/impressum"
+    cookie = response.headers["Set-Cookie"]
+    assert cookie.startswith("portal_sprache=en;")
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
     html = client.get("/impressum").get_data(as_text=True)
     assert '<html lang="en"' in html
     assert "Skip to content" in html
     assert "Legal notice" in html
     assert "Zum Inhalt springen" not in html
+    assert 'href="/sprache/de?next=/impressum"' in html
 
-    client.post("/sprache", data={"locale": "de", "next": "/", "csrf_token": token})
+    client.get("/sprache/de?next=/")
     assert '<html lang="de"' in client.get("/").get_data(as_text=True)
 
 
-def test_language_switch_never_redirects_elsewhere(
-    client: FlaskClient, csrf_token: Callable[..., str]
-) -> None:
-    token = csrf_token("/")
-    for target in ["https://evil.example/", "//evil.example", "/\\evil.example"]:
-        response = client.post(
-            "/sprache", data={"locale": "en", "next": target, "csrf_token": token}
-        )
+def test_the_switch_is_a_link_back_to_the_same_page(client: FlaskClient) -> None:
+    html = client.get("/suche?q=Hund").get_data(as_text=True)
+    assert 'href="/sprache/en?next=/suche?q%3DHund"' in html
+    assert client.get("/sprache/en?next=/suche?q%3DHund").headers["Location"] == "/suche?q=Hund"
+
+
+def test_switching_language_needs_no_session(client: FlaskClient) -> None:
+    response = client.get("/sprache/en?next=/")
+    assert "portal_session" not in response.headers.get("Set-Cookie", "")
+
+
+def test_language_switch_never_redirects_elsewhere(client: FlaskClient) -> None:
+    for target in ["https://evil.example/", "//evil.example", "/\\evil.example", ""]:
+        response = client.get("/sprache/en", query_string={"next": target})
         assert response.headers["Location"] == "/"
 
 
-def test_an_unknown_language_is_ignored(
-    client: FlaskClient, csrf_token: Callable[..., str]
-) -> None:
-    token = csrf_token("/")
-    client.post("/sprache", data={"locale": "xx", "next": "/", "csrf_token": token})
+def test_an_unknown_language_is_ignored(client: FlaskClient) -> None:
+    response = client.get("/sprache/xx?next=/")
+    assert response.status_code == 303
+    assert "Set-Cookie" not in response.headers
+    client.set_cookie("portal_sprache", "xx")
     assert '<html lang="de"' in client.get("/").get_data(as_text=True)
 
 

@@ -57,15 +57,13 @@ def test_csrf_rejects_a_wrong_token(client: FlaskClient) -> None:
     assert response.status_code == 400
 
 
-def test_csrf_rejects_the_language_switch_without_token(client: FlaskClient) -> None:
-    assert client.post("/sprache", data={"locale": "en", "next": "/"}).status_code == 400
+def test_csrf_rejects_a_form_without_token(client: FlaskClient) -> None:
+    client.get("/barrierefreiheit")
+    assert client.post("/barrierefreiheit", data={"message": "Kontrast"}).status_code == 400
 
 
-def test_session_cookie_flags_in_development(
-    client: FlaskClient, csrf_token: Callable[..., str]
-) -> None:
-    token = csrf_token("/")
-    response = client.post("/sprache", data={"locale": "en", "next": "/", "csrf_token": token})
+def test_session_cookie_flags_in_development(client: FlaskClient) -> None:
+    response = client.get("/barrierefreiheit")
     cookie = response.headers["Set-Cookie"]
     assert cookie.startswith("portal_session=")
     assert "HttpOnly" in cookie
@@ -77,16 +75,13 @@ def test_production_sets_hsts_and_secure_cookie(
     make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
     app = make_app(env="production", secret_key="p" * 40)
-    app.config["WTF_CSRF_ENABLED"] = False
     client = app.test_client()
     response = client.get("/", base_url="https://portal.example")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
-    response = client.post(
-        "/sprache", data={"locale": "en", "next": "/"}, base_url="https://portal.example"
-    )
-    cookie = response.headers["Set-Cookie"]
-    assert "Secure" in cookie
-    assert "HttpOnly" in cookie
+    for path in ["/barrierefreiheit", "/sprache/en"]:
+        cookie = client.get(path, base_url="https://portal.example").headers["Set-Cookie"]
+        assert "Secure" in cookie
+        assert "HttpOnly" in cookie
 
 
 def test_production_error_pages_show_no_trace(make_app: Callable[..., Flask]) -> None:

@@ -11,6 +11,7 @@ from typing import Any
 from portal.catalog.importers import dldb, taxonomy
 from portal.catalog.importers.apply import Progress, apply_batch, no_progress
 from portal.catalog.importers.records import CatalogImportError, ImportBatch, ImportSummary
+from portal.core.pagecache import bump_revision
 
 __all__ = ["CatalogImportError", "ParsedFiles", "import_files", "read_files"]
 
@@ -97,6 +98,8 @@ def import_files(parsed: ParsedFiles, progress: Progress = no_progress) -> Impor
         _merge(summary, taxonomy.apply_taxonomy(parsed.taxonomy))
     for batch in parsed.batches.values():
         _merge(summary, apply_batch(batch, progress))
+    if summary.writes:
+        bump_revision()  # pages served from the page cache are stale now
     return summary
 
 

@@ -17,6 +17,7 @@ from portal.catalog.importers.records import (
 )
 from portal.catalog.models import Leistung, LeistungKey, Office, Zustaendigkeit
 from portal.catalog.text import slugify
+from portal.core.pagecache import bump_revision
 from portal.extensions import db
 
 Progress = Callable[[int], None]
@@ -56,6 +57,8 @@ def apply_batch(batch: ImportBatch, progress: Progress = no_progress) -> ImportS
     if batch.rejected:
         summary.add("Leistungen", "abgelehnt", len(batch.rejected))
         summary.notes.extend(f"abgelehnt: {reason}" for reason in batch.rejected)
+    if summary.writes:
+        bump_revision()
     return summary
 
 

@@ -1,0 +1,161 @@
+"""Pages that are the same for every anonymous visitor, kept per process.
+
+Catalogue pages are read far more often than they change. A view decorated with
+``@shared_page`` is rendered once per path, query string and language and then served from an
+in-process LRU cache — but only to requests without a session cookie, and only if rendering did
+not write to the session (a CSRF token or a login do). Each entry remembers
+the content revision it was made under; writers call ``bump_revision()`` in their transaction,
+and every process notices the new revision within ``REVISION_CHECK_SECONDS``. So several app
+servers stay stateless: the only shared state is one row in the database.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import wraps
+from typing import Any, TypeVar, cast
+
+from flask import Flask, current_app, make_response, request, session
+from flask_babel import get_locale
+from sqlalchemy import String, select, update
+from sqlalchemy.orm import Mapped, mapped_column
+from werkzeug.datastructures import Headers
+from werkzeug.wrappers import Response
+
+from portal.core.db import Base
+from portal.extensions import db
+
+REVISION_CHECK_SECONDS = 1.0
+CONTENT = "content"
+View = TypeVar("View", bound=Callable[..., Any])
+
+
+class ContentRevision(Base):
+    """A counter per kind of shared content; raising it invalidates every cached page."""
+
+    __tablename__ = "content_revision"
+
+    name: Mapped[str] = mapped_column(String(40), primary_key=True)
+    value: Mapped[int] = mapped_column(default=0)
+
+
+@dataclass(frozen=True)
+class CachedPage:
+    revision: int
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+
+    def response(self) -> Response:
+        return Response(self.body, status=self.status, headers=Headers(self.headers))
+
+
+class PageCache:
+    """A bounded LRU of rendered pages plus the last known content revision."""
+
+    def __init__(self, size: int, clock: Callable[[], float] = time.monotonic) -> None:
+        self.size = size
+        self._clock = clock
+        self._pages: OrderedDict[tuple[str, ...], CachedPage] = OrderedDict()
+        self._lock = threading.Lock()
+        self._revision = 0
+        self._checked_at = float("-inf")
+
+    @property
+    def enabled(self) -> bool:
+        return self.size > 0
+
+    def revision(self) -> int:
+        """The content revision, read from the database at most once per check interval."""
+        now = self._clock()
+        if now - self._checked_at >= REVISION_CHECK_SECONDS:
+            value = db.session.scalar(
+                select(ContentRevision.value).where(ContentRevision.name == CONTENT)
+            )
+            with self._lock:
+                self._revision, self._checked_at = value or 0, now
+        return self._revision
+
+    def forget_revision(self) -> None:
+        """Re-read the revision on the next request (this process just changed it)."""
+        self._checked_at = float("-inf")
+
+    def get(self, key: tuple[str, ...], revision: int) -> CachedPage | None:
+        with self._lock:
+            page = self._pages.get(key)
+            if page is None or page.revision != revision:
+                return None
+            self._pages.move_to_end(key)
+            return page
+
+    def put(self, key: tuple[str, ...], page: CachedPage) -> None:
+        with self._lock:
+            self._pages[key] = page
+            self._pages.move_to_end(key)
+            while len(self._pages) > self.size:
+                self._pages.popitem(last=False)
+
+    def __len__(self) -> int:
+        return len(self._pages)
+
+
+def page_cache() -> PageCache:
+    return cast(PageCache, current_app.extensions["page_cache"])
+
+
+def bump_revision() -> None:
+    """Mark shared content as changed, in the caller's transaction."""
+    changed = db.session.execute(
+        update(ContentRevision)
+        .where(ContentRevision.name == CONTENT)
+        .values(value=ContentRevision.value + 1)
+    )
+    if not getattr(changed, "rowcount", 0):
+        db.session.add(ContentRevision(name=CONTENT, value=1))
+    db.session.flush()
+    if "page_cache" in current_app.extensions:
+        page_cache().forget_revision()
+
+
+def _anonymous_get() -> bool:
+    return (
+        request.method == "GET" and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
+    )
+
+
+def shared_page(view: View) -> View:
+    """Serve the view from the page cache to anonymous visitors (see the module docstring)."""
+
+    @wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        cache = page_cache()
+        if not cache.enabled or not _anonymous_get():
+            return view(*args, **kwargs)
+        key = (request.path, request.query_string.decode("latin-1"), str(get_locale()))
+        revision = cache.revision()
+        hit = cache.get(key, revision)
+        if hit is not None:
+            return hit.response()
+        response = make_response(view(*args, **kwargs))
+        # The visitor came without a session, so the page can only depend on one if rendering
+        # wrote to it (a CSRF token, say) — and then the session cookie is already set here.
+        # Flask adds that cookie after this wrapper, so look at the session itself.
+        if (
+            response.status_code == 200
+            and not response.is_streamed
+            and not session.modified
+            and "Set-Cookie" not in response.headers
+        ):
+            headers = list(response.headers.items())
+            cache.put(key, CachedPage(revision, 200, headers, response.get_data()))
+        return response
+
+    return cast(View, wrapper)
+
+
+def init_page_cache(app: Flask) -> None:
+    app.extensions["page_cache"] = PageCache(app.config["PORTAL"].page_cache_size)
