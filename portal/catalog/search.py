@@ -21,13 +21,12 @@ from __future__ import annotations
 import re
 import unicodedata
 from collections.abc import Iterable
-from dataclasses import dataclass
 from functools import cache, lru_cache
 from pathlib import Path
 from typing import Any
 
 import snowballstemmer
-from sqlalchemy import bindparam, select, text
+from sqlalchemy import Float, Integer, bindparam, select, text
 from sqlalchemy.orm import load_only
 
 from portal.catalog.models import Leistung
@@ -265,68 +264,49 @@ def _tsquery(groups: list[list[Alternative]], names_only: bool) -> str:
     return " & ".join("(" + " | ".join(map(alternative, group)) + ")" for group in groups)
 
 
-@dataclass(frozen=True)
-class Hit:
-    leistung_id: int
-    rank: float
-
-
-def _candidates(groups: list[list[Alternative]], names_only: bool) -> list[Hit]:
+def _matches(groups: list[list[Alternative]], names_only: bool) -> Any:
+    """The index's matches as a subquery of (leistung_id, rank), lower rank = better."""
     if _is_sqlite():
-        match = _fts_match(groups, names_only)
-        rows = db.session.execute(
-            text(
-                "SELECT leistung_id, bm25(catalog_search_fts, 0.0, 10.0, 4.0, 1.0) AS rank "
-                "FROM catalog_search_fts WHERE catalog_search_fts MATCH :match "
-                "ORDER BY rank LIMIT :limit"
-            ),
-            {"match": match, "limit": MAX_CANDIDATES},
-        )
-        return [Hit(int(row.leistung_id), float(row.rank)) for row in rows]
-    tsquery = _tsquery(groups, names_only)
-    rows = db.session.execute(
-        text(
+        sql = text(
+            "SELECT leistung_id, bm25(catalog_search_fts, 0.0, 10.0, 4.0, 1.0) AS rank "
+            "FROM catalog_search_fts WHERE catalog_search_fts MATCH :match"
+        ).bindparams(match=_fts_match(groups, names_only))
+    else:
+        sql = text(
             "SELECT leistung_id, -ts_rank_cd(vector, to_tsquery('simple', :query)) AS rank "
-            "FROM catalog_search_document WHERE vector @@ to_tsquery('simple', :query) "
-            "ORDER BY rank LIMIT :limit"
-        ),
-        {"query": tsquery, "limit": MAX_CANDIDATES},
-    )
-    return [Hit(int(row.leistung_id), float(row.rank)) for row in rows]
+            "FROM catalog_search_document WHERE vector @@ to_tsquery('simple', :query)"
+        ).bindparams(query=_tsquery(groups, names_only))
+    return sql.columns(leistung_id=Integer, rank=Float).subquery("matches")
 
 
 def ranked_ids(query: str, *, online_only: bool = False, addressee: str = "") -> list[int]:
     """Ids of the published Leistungen matching the query, best first.
 
-    Ranks plain rows (id, name, keywords, filter columns), not ORM objects: a broad query
-    ranks hundreds of candidates, of which a page shows twenty.
+    One round trip: the index's best matches joined to the plain columns the ranking and the
+    filters need (not ORM objects: a broad query ranks hundreds, of which a page shows twenty).
     """
     words, names_only = query_words(query)
     groups = _groups(words)
     if not groups:
         return []
-    hits = _candidates(groups, names_only)
-    if not hits:
-        return []
-    columns = [Leistung.id, Leistung.name, Leistung.keywords]
+    matches = _matches(groups, names_only)
+    columns = [Leistung.id, matches.c.rank, Leistung.name, Leistung.keywords]
     if online_only:
         columns.append(Leistung.online_url)
     if addressee:
         columns.append(Leistung.addressees)
-    rows = {
-        row.id: row
-        for row in db.session.execute(
-            select(*columns).where(
-                Leistung.id.in_([hit.leistung_id for hit in hits]), Leistung.published
-            )
-        )
-    }
+    rows = db.session.execute(
+        select(*columns)
+        .join(matches, matches.c.leistung_id == Leistung.id)
+        .where(Leistung.published)
+        .order_by(matches.c.rank)
+        .limit(MAX_CANDIDATES)
+    ).all()
     # Names and query compared as folded words: punctuation and the filler words a citizen may
     # have typed around the name ("einen Reisepass") do not matter.
     wanted = " ".join(words)
 
-    def order(hit: Hit) -> tuple[int, float, str]:
-        row = rows[hit.leistung_id]
+    def order(row: Any) -> tuple[int, float, str]:
         name = _folded(row.name)
         if name == wanted:
             closeness = 0
@@ -337,18 +317,14 @@ def ranked_ids(query: str, *, online_only: bool = False, addressee: str = "") ->
         else:
             # Only loose matches are ordered by the index's relevance; the close ones above
             # read best in alphabetical order (…-Abmeldung, …-Anmeldung, …-Ummeldung).
-            return 3, hit.rank, name
+            return 3, row.rank, name
         return closeness, 0.0, name
 
-    result = []
-    for hit in sorted((hit for hit in hits if hit.leistung_id in rows), key=order):
-        row = rows[hit.leistung_id]
-        if online_only and not row.online_url:
-            continue
-        if addressee and addressee not in row.addressees:
-            continue
-        result.append(row.id)
-    return result
+    return [
+        row.id
+        for row in sorted(rows, key=order)
+        if (not online_only or row.online_url) and (not addressee or addressee in row.addressees)
+    ]
 
 
 @lru_cache(maxsize=50_000)
