@@ -20,6 +20,7 @@ from portal.core.security import init_security
 from portal.core.themes import init_themes
 from portal.core.uow import init_unit_of_work
 from portal.extensions import db, migrate
+from portal.identity import init_identity
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -40,6 +41,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_errors(app)
     register_blueprints(app)
     register_commands(app)
+    init_identity(app)
     return app
 
 

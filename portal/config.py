@@ -44,6 +44,29 @@ class Settings:
     default_locale: str = "de"
     trusted_proxies: int = 0
     page_cache_size: int = 1000
+    # Citizen login (BundID-like). Empty issuer: the built-in test provider (not in production).
+    oidc_issuer: str = ""
+    oidc_client_id: str = ""
+    oidc_client_secret: str = ""
+    oidc_scope: str = "openid profile email address phone"
+    oidc_trust_claim: str = "acr"
+    oidc_trust_values: str = (
+        "STORK-QAA-Level-1=basisregistrierung,STORK-QAA-Level-3=substanziell,STORK-QAA-Level-4=hoch"
+    )
+    oidc_claims: str = ""
+    oidc_algorithms: str = "RS256,PS256,ES256"
+    # Organisationskonto; empty issuer: the citizen provider's settings.
+    org_oidc_issuer: str = ""
+    org_oidc_client_id: str = ""
+    org_oidc_client_secret: str = ""
+    org_oidc_scope: str = "openid profile email organisation"
+    org_oidc_claims: str = ""
+    # Staff of the Ämter; empty issuer: the built-in test provider (not in production).
+    staff_oidc_issuer: str = ""
+    staff_oidc_client_id: str = ""
+    staff_oidc_client_secret: str = ""
+    staff_oidc_scope: str = "openid profile email"
+    login_rate_limit: str = "30 per minute"
 
     @property
     def is_production(self) -> bool:

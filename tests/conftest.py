@@ -81,6 +81,7 @@ def settings_for(
             "instance_path": str(tmp_path_factory.mktemp("instance")),
             # Tests change the catalogue behind the pages' back; the cache has its own tests.
             "page_cache_size": 0,
+            "login_rate_limit": "10000 per minute",
             **overrides,
         }
 

@@ -122,9 +122,14 @@ def bump_revision() -> None:
 
 
 def _anonymous_get() -> bool:
-    return (
-        request.method == "GET" and current_app.config["SESSION_COOKIE_NAME"] not in request.cookies
-    )
+    """A GET without a session or login cookie (other packages add theirs to the list)."""
+    if request.method != "GET":
+        return False
+    names = [
+        current_app.config["SESSION_COOKIE_NAME"],
+        *current_app.config["PAGE_CACHE_SKIP_COOKIES"],
+    ]
+    return not any(name in request.cookies for name in names)
 
 
 def shared_page(view: View) -> View:
@@ -159,3 +164,4 @@ def shared_page(view: View) -> View:
 
 def init_page_cache(app: Flask) -> None:
     app.extensions["page_cache"] = PageCache(app.config["PORTAL"].page_cache_size)
+    app.config.setdefault("PAGE_CACHE_SKIP_COOKIES", [])

@@ -1,0 +1,27 @@
+"""Identity: citizen, Organisationskonto and staff logins over OpenID Connect."""
+
+from __future__ import annotations
+
+from flask import Flask
+
+from portal.extensions import limiter
+
+
+def init_identity(app: Flask) -> None:
+    from portal.identity.access import init_access  # noqa: PLC0415
+    from portal.identity.oidc import init_oidc  # noqa: PLC0415
+    from portal.identity.routes import bp  # noqa: PLC0415
+    from portal.identity.sessions import CITIZEN_COOKIE, STAFF_COOKIE, init_sessions  # noqa: PLC0415
+    from portal.identity.testidp import init_testidp  # noqa: PLC0415
+
+    settings = app.config["PORTAL"]
+    app.config.setdefault("RATELIMIT_STORAGE_URI", settings.redis_url or "memory://")
+    app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    limiter.init_app(app)
+    init_oidc(app)
+    init_sessions(app)
+    init_access(app)
+    init_testidp(app)
+    app.register_blueprint(bp)
+    # A logged-in page is never shared from the page cache.
+    app.config.setdefault("PAGE_CACHE_SKIP_COOKIES", []).extend([CITIZEN_COOKIE, STAFF_COOKIE])

@@ -1,0 +1,322 @@
+"""Login, logout and the Nutzerkonto. Route names are stable: other tools rely on them."""
+
+from __future__ import annotations
+
+import json
+import logging
+from typing import Any
+from urllib.parse import urlencode
+
+import requests
+from authlib.integrations.base_client.errors import MismatchingStateError, OAuthError
+from flask import (
+    Blueprint,
+    Response,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    session,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import BooleanField
+from wtforms.validators import DataRequired
+
+from portal.core.security import is_safe_local_path
+from portal.extensions import db, limiter
+from portal.identity import services, sessions
+from portal.identity.access import TRUST_LEVEL_LABELS
+from portal.identity.models import PERSON_FIELDS, AccountKind, TrustLevel
+from portal.identity.oidc import (
+    CITIZEN,
+    ORGANISATION,
+    STAFF,
+    LoginError,
+    Provider,
+    client_for,
+)
+
+log = logging.getLogger(__name__)
+bp = Blueprint("identity", __name__, template_folder="templates")
+LOGIN_STATE = "login_state"
+FIELD_LABELS = {
+    "given_name": _l("Vorname"),
+    "family_name": _l("Familienname"),
+    "birth_name": _l("Geburtsname"),
+    "birth_date": _l("Geburtsdatum"),
+    "birth_place": _l("Geburtsort"),
+    "nationality": _l("Staatsangehörigkeit"),
+    "street": _l("Straße und Hausnummer"),
+    "postal_code": _l("Postleitzahl"),
+    "locality": _l("Ort"),
+    "country": _l("Land"),
+    "email": _l("E-Mail-Adresse"),
+    "phone": _l("Telefon"),
+}
+KIND_FOR = {
+    CITIZEN: AccountKind.CITIZEN,
+    ORGANISATION: AccountKind.ORGANISATION,
+    STAFF: AccountKind.STAFF,
+}
+
+
+class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
+    confirm = BooleanField(
+        _l("Ja, ich möchte mein Nutzerkonto und alle Angaben darin endgültig löschen."),
+        validators=[DataRequired(_l("Bitte bestätigen Sie, dass Sie Ihr Konto löschen möchten."))],
+    )
+
+
+def provider(name: str) -> Provider:
+    found: Provider = current_app.extensions["identity_providers"][name]
+    return found
+
+
+def login_failed(name: str, reason: str, status: int = 400) -> tuple[str, int]:
+    """German error page; nothing of the attempt stays: no login session, no OAuth state."""
+    log.warning("login (%s) failed: %s", name, reason)
+    sessions.end(KIND_FOR[name] if name == STAFF else AccountKind.CITIZEN)
+    for key in [key for key in session if key.startswith("_state_")]:
+        session.pop(key)
+    session.pop(LOGIN_STATE, None)
+    db.session.commit()  # keep the ended session although the response is an error
+    return (
+        render_template(
+            "identity/login_failed.html",
+            reason=reason,
+            retry=url_for("identity.staff_login" if name == STAFF else "identity.login"),
+        ),
+        status,
+    )
+
+
+def begin(name: str, callback: str) -> BaseResponse | tuple[str, int]:
+    """Send the browser to the provider: code flow with PKCE, state, nonce (and acr_values)."""
+    chosen = provider(name)
+    if chosen.builtin and current_app.config["PORTAL"].is_production:
+        return login_failed(
+            name, _("Die Anmeldung ist für dieses Portal noch nicht eingerichtet."), 503
+        )
+    target = request.args.get("next", "")
+    level_code = request.args.get("niveau", "")
+    try:
+        level = TrustLevel.from_code(level_code) if level_code else TrustLevel.BASISREGISTRIERUNG
+    except KeyError:
+        level = TrustLevel.BASISREGISTRIERUNG
+    client = client_for(chosen)
+    try:
+        metadata = client.load_server_metadata()
+    except (requests.RequestException, ValueError) as error:
+        log.error("identity provider %s unreachable: %s", chosen.resolved_issuer(), error)
+        return login_failed(
+            name, _("Der Identitätsanbieter ist gerade nicht erreichbar. Bitte später erneut."), 503
+        )
+    if str(metadata.get("issuer", "")).rstrip("/") != chosen.resolved_issuer():
+        return login_failed(name, _("Der Identitätsanbieter meldet sich mit falscher Kennung."))
+    session[LOGIN_STATE] = {
+        "side": name,
+        "next": target if is_safe_local_path(target) else "",
+        "level": int(level),
+    }
+    extra: dict[str, str] = {}
+    if level > TrustLevel.BASISREGISTRIERUNG:
+        extra["acr_values"] = chosen.acr_for(level)
+        extra["prompt"] = "login"  # a step-up is a new authentication, not a silent one
+    return client.authorize_redirect(url_for(callback, _external=True), **extra)  # type: ignore[no-any-return]
+
+
+def finish(name: str) -> tuple[dict[str, Any], dict[str, Any], TrustLevel]:
+    """Check the provider's answer; returns (state, claims, trust level) or raises LoginError."""
+    state = session.pop(LOGIN_STATE, None)
+    if not state or state.get("side") != name:
+        raise LoginError(
+            _("Diese Anmeldung wurde nicht in diesem Browser begonnen oder ist schon beendet.")
+        )
+    chosen = provider(name)
+    client = client_for(chosen)
+    try:
+        token = client.authorize_access_token()
+    except MismatchingStateError:
+        raise LoginError(_("Die Anmeldung passt nicht zu der begonnenen (state).")) from None
+    except OAuthError as error:
+        log.info("provider error: %s %s", error.error, error.description)
+        if error.error == "access_denied":
+            raise LoginError(_("Sie haben die Anmeldung abgebrochen.")) from None
+        raise LoginError(_("Der Identitätsanbieter hat die Anmeldung abgelehnt.")) from None
+    except requests.RequestException:
+        raise LoginError(_("Der Identitätsanbieter ist gerade nicht erreichbar.")) from None
+    if "userinfo" not in token:
+        raise LoginError(_("Der Identitätsanbieter hat keine Anmeldebestätigung geschickt."))
+    claims: dict[str, Any] = dict(token["userinfo"])
+    if client.load_server_metadata().get("userinfo_endpoint"):
+        try:
+            extra = dict(client.userinfo(token=token))
+        except (requests.RequestException, OAuthError, ValueError):
+            raise LoginError(_("Die Angaben des Identitätsanbieters fehlen.")) from None
+        if extra.get("sub") != claims.get("sub"):
+            raise LoginError(_("Die Angaben des Identitätsanbieters gehören zu jemand anderem."))
+        claims = {**extra, **claims}  # the signed ID token wins
+    level = chosen.trust_level(claims)
+    if level < state["level"]:
+        raise LoginError(
+            _(
+                "Für diese Leistung ist das Vertrauensniveau „%(needed)s“ nötig; Ihre Anmeldung "
+                "hatte „%(actual)s“. Bitte melden Sie sich mit einem passenden Zugang an.",
+                needed=TRUST_LEVEL_LABELS[TrustLevel(state["level"])],
+                actual=TRUST_LEVEL_LABELS[level],
+            )
+        )
+    claims["_id_token"] = token.get("id_token", "")
+    return state, claims, level
+
+
+def fresh_session() -> None:
+    """A login starts a new session: nothing from before it is carried over."""
+    flashes = session.get("_flashes")
+    session.clear()
+    if flashes:
+        session["_flashes"] = flashes
+
+
+@bp.get("/anmelden")
+@limiter.limit(lambda: current_app.config["PORTAL"].login_rate_limit)
+def login() -> BaseResponse | tuple[str, int]:
+    return begin(CITIZEN, "identity.callback")
+
+
+@bp.get("/anmelden/organisation")
+@limiter.limit(lambda: current_app.config["PORTAL"].login_rate_limit)
+def organisation_login() -> BaseResponse | tuple[str, int]:
+    return begin(ORGANISATION, "identity.organisation_callback")
+
+
+def _complete(name: str) -> BaseResponse | tuple[str, int]:
+    chosen = provider(name)
+    try:
+        state, claims, level = finish(name)
+        issuer = chosen.resolved_issuer()
+        person = services.person_from_claims(chosen, issuer, claims)
+        organisation_id = None
+        if name == ORGANISATION:
+            organisation, _membership = services.organisation_from_claims(
+                chosen, issuer, claims, person
+            )
+            organisation_id = organisation.id
+    except LoginError as error:
+        return login_failed(name, str(error))
+    fresh_session()
+    sessions.start(
+        KIND_FOR[name],
+        trust_level=level,
+        person_id=person.id,
+        organisation_id=organisation_id,
+        issuer=issuer,
+        id_token=claims["_id_token"],
+    )
+    flash(_("Sie sind angemeldet."), "success")
+    return redirect(state["next"] or url_for("identity.account"), code=303)
+
+
+@bp.get("/anmelden/callback")
+@limiter.limit(lambda: current_app.config["PORTAL"].login_rate_limit)
+def callback() -> BaseResponse | tuple[str, int]:
+    return _complete(CITIZEN)
+
+
+@bp.get("/anmelden/organisation/callback")
+@limiter.limit(lambda: current_app.config["PORTAL"].login_rate_limit)
+def organisation_callback() -> BaseResponse | tuple[str, int]:
+    return _complete(ORGANISATION)
+
+
+def logout_redirect(name: str, id_token: str, done: str) -> BaseResponse:
+    """RP-initiated logout at the provider when it offers one; otherwise straight to ``done``."""
+    chosen = provider(name)
+    try:
+        endpoint = client_for(chosen).load_server_metadata().get("end_session_endpoint")
+    except (requests.RequestException, ValueError):
+        endpoint = None
+    if not endpoint or not id_token:
+        return redirect(url_for(done), code=303)
+    back = url_for(done, _external=True)
+    query = urlencode(
+        {
+            "id_token_hint": id_token,
+            "post_logout_redirect_uri": back,
+            "client_id": chosen.client_id_for(),
+        }
+    )
+    return redirect(f"{endpoint}{'&' if '?' in endpoint else '?'}{query}", code=303)
+
+
+@bp.post("/abmelden")
+def logout() -> BaseResponse:
+    login = sessions.end(AccountKind.CITIZEN)
+    fresh_session()
+    if login is None:
+        return redirect(url_for("identity.logged_out"), code=303)
+    side = ORGANISATION if login.organisation_id else CITIZEN
+    return logout_redirect(side, login.id_token, "identity.logged_out")
+
+
+@bp.get("/abgemeldet")
+def logged_out() -> str:
+    return render_template("identity/logged_out.html")
+
+
+def account_page(form: DeleteAccountForm) -> str:
+    person = current_user.person
+    rows = [
+        (FIELD_LABELS[field], getattr(person, field), person.sources.get(field))
+        for field in PERSON_FIELDS
+    ]
+    return render_template(
+        "identity/account.html",
+        person=person,
+        rows=rows,
+        login=current_user.login,
+        acting_for=current_user.acting_for,
+        trust_label=TRUST_LEVEL_LABELS[current_user.trust_level],
+        expires_in=sessions.expires_in(current_user.login),
+        delete_form=form,
+    )
+
+
+@bp.get("/konto")
+@login_required  # type: ignore[untyped-decorator]
+def account() -> str:
+    return account_page(DeleteAccountForm())
+
+
+@bp.get("/konto/export")
+@login_required  # type: ignore[untyped-decorator]
+def export() -> Response:
+    data = json.dumps(services.export_person(current_user.person), ensure_ascii=False, indent=2)
+    return Response(
+        data,
+        mimetype="application/json",
+        headers={
+            "Content-Disposition": 'attachment; filename="nutzerkonto.json"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.post("/konto/loeschen")
+@login_required  # type: ignore[untyped-decorator]
+def delete_account() -> BaseResponse | tuple[str, int]:
+    form = DeleteAccountForm()
+    person = current_user.person
+    if not form.validate_on_submit():
+        return account_page(form), 422
+    sessions.end(AccountKind.CITIZEN)
+    services.delete_person(person)
+    fresh_session()
+    flash(_("Ihr Nutzerkonto wurde gelöscht."), "success")
+    return redirect(url_for("pages.start"), code=303)

@@ -1,0 +1,180 @@
+"""Accounts from verified claims: the Nutzerkonto, organisations and their members, staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from flask_babel import gettext as _
+from sqlalchemy import delete, func, select
+
+from portal.core.db import utcnow
+from portal.extensions import db
+from portal.identity.models import (
+    PERSON_FIELDS,
+    LoginSession,
+    Membership,
+    Organisation,
+    OrgRole,
+    Person,
+    StaffAccount,
+)
+from portal.identity.oidc import LoginError, Provider, claim
+
+
+def _text(value: Any, limit: int) -> str:
+    if value is None or isinstance(value, dict | list):
+        return ""
+    return str(value).strip()[:limit]
+
+
+def person_from_claims(provider: Provider, issuer: str, claims: dict[str, Any]) -> Person:
+    """Find or create the Nutzerkonto for a login and refresh its attributes."""
+    subject = _text(claims.get("sub"), 255)
+    if not subject:
+        raise LoginError(_("Der Identitätsanbieter hat keine Kennung übermittelt."))
+    person = db.session.scalar(
+        select(Person).where(Person.issuer == issuer, Person.subject == subject)
+    )
+    if person is None:
+        person = Person(issuer=issuer, subject=subject, sources={})
+        db.session.add(person)
+    now = utcnow()
+    sources = dict(person.sources or {})
+    for field in PERSON_FIELDS:
+        path = provider.claims.get(field)
+        value = claim(claims, path) if path else None
+        if value is None:
+            continue
+        column = Person.__table__.columns[field]
+        setattr(person, field, _text(value, column.type.length or 200))
+        sources[field] = {"claim": path, "issuer": issuer, "at": now.isoformat()}
+    person.sources = sources
+    person.last_login_at = now
+    db.session.flush()
+    return person
+
+
+def organisation_from_claims(
+    provider: Provider, issuer: str, claims: dict[str, Any], person: Person
+) -> tuple[Organisation, Membership]:
+    """The organisation a login acts for, and the person's membership in it."""
+    external_id = _text(claim(claims, provider.claims["organisation_id"]), 255)
+    if not external_id:
+        raise LoginError(
+            _(
+                "Das Organisationskonto hat keine Organisation übermittelt. Bitte melden Sie sich "
+                "mit dem Zugang Ihres Unternehmens an."
+            )
+        )
+    organisation = db.session.scalar(
+        select(Organisation).where(
+            Organisation.issuer == issuer, Organisation.external_id == external_id
+        )
+    )
+    if organisation is None:
+        organisation = Organisation(issuer=issuer, external_id=external_id)
+        db.session.add(organisation)
+    for field in ("name", "street", "postal_code", "locality", "country"):
+        value = claim(claims, provider.claims[f"organisation_{field}"])
+        if value is not None:
+            setattr(organisation, field, _text(value, 300))
+    db.session.flush()
+    membership = db.session.scalar(
+        select(Membership).where(
+            Membership.organisation_id == organisation.id, Membership.person_id == person.id
+        )
+    )
+    stated = _text(claim(claims, provider.claims["organisation_role"]), 40).lower()
+    if membership is None:
+        has_members = db.session.scalar(
+            select(func.count())
+            .select_from(Membership)
+            .where(Membership.organisation_id == organisation.id)
+        )
+        # The provider may say who administers; otherwise the first member does.
+        if stated in (OrgRole.ADMINISTRATION.value, "admin", "administrator"):
+            role = OrgRole.ADMINISTRATION
+        elif stated:
+            role = OrgRole.MEMBER
+        else:
+            role = OrgRole.MEMBER if has_members else OrgRole.ADMINISTRATION
+        membership = Membership(organisation=organisation, person=person, role=role)
+        db.session.add(membership)
+        db.session.flush()
+    return organisation, membership
+
+
+def membership_of(person_id: int, organisation_id: int) -> Membership | None:
+    return db.session.scalar(
+        select(Membership).where(
+            Membership.person_id == person_id, Membership.organisation_id == organisation_id
+        )
+    )
+
+
+def export_person(person: Person) -> dict[str, Any]:
+    """Everything the portal stores about the person (DSGVO Art. 15/20), as plain data."""
+    return {
+        "exportiert_am": utcnow().isoformat(),
+        "konto": {
+            "angelegt_am": person.created_at.isoformat(),
+            "letzte_anmeldung": person.last_login_at.isoformat() if person.last_login_at else None,
+            "identitaetsanbieter": person.issuer,
+        },
+        "angaben": {field: getattr(person, field) for field in PERSON_FIELDS},
+        "herkunft": person.sources,
+        "organisationen": [
+            {
+                "name": membership.organisation.name,
+                "kennung": membership.organisation.external_id,
+                "rolle": membership.role.value,
+            }
+            for membership in person.memberships
+        ],
+    }
+
+
+def delete_person(person: Person) -> None:
+    """Delete the account. Later issues keep what the law requires the offices to keep."""
+    db.session.execute(delete(LoginSession).where(LoginSession.person_id == person.id))
+    db.session.delete(person)
+    db.session.flush()
+
+
+def staff_from_claims(issuer: str, claims: dict[str, Any]) -> StaffAccount:
+    """The staff account for a login: matched by subject, or on first login by e-mail.
+
+    Staff accounts are made by administrators (or the CLI); a login alone never creates one.
+    """
+    subject = _text(claims.get("sub"), 255)
+    email = _text(claims.get("email"), 320).lower()
+    staff: StaffAccount | None = db.session.scalar(
+        select(StaffAccount).where(StaffAccount.issuer == issuer, StaffAccount.subject == subject)
+    )
+    if staff is None and email:
+        staff = db.session.scalar(
+            select(StaffAccount).where(
+                func.lower(StaffAccount.email) == email, StaffAccount.subject == ""
+            )
+        )
+        if staff is not None:
+            staff.issuer, staff.subject = issuer, subject
+    if staff is None or not staff.active:
+        raise LoginError(
+            _(
+                "Für diese Anmeldung gibt es kein Verwaltungskonto. Bitte wenden Sie sich an die "
+                "Administration Ihres Amtes."
+            )
+        )
+    name = " ".join(
+        _text(claims.get(part), 100) for part in ("given_name", "family_name") if claims.get(part)
+    )
+    staff.name = name or staff.name
+    staff.last_login_at = utcnow()
+    db.session.flush()
+    return staff
+
+
+def recent(moment: dt.datetime | None) -> str:
+    return moment.strftime("%d.%m.%Y, %H:%M Uhr") if moment else "—"
