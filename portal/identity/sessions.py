@@ -55,6 +55,13 @@ def _cookie_for(kind: AccountKind) -> tuple[str, str]:
     return (STAFF_COOKIE, STAFF_PATH) if kind == AccountKind.STAFF else (CITIZEN_COOKIE, "/")
 
 
+def _remember(staff: bool, login: LoginSession | None, cookie: str | None) -> None:
+    """Record for the rest of the request which login is current on one side, and what the
+    response must do with that side's cookie (a new token, or ``None``: delete it)."""
+    g.setdefault("current_logins", {})[staff] = login
+    g.setdefault("login_cookies", {})[staff] = cookie
+
+
 def start(
     kind: AccountKind,
     *,
@@ -86,8 +93,7 @@ def start(
     )
     db.session.add(login)
     db.session.flush()
-    g.setdefault("login_cookies", {})[kind == AccountKind.STAFF] = token
-    g.pop("citizen_login" if kind != AccountKind.STAFF else "staff_login", None)
+    _remember(kind == AccountKind.STAFF, login, token)
     return login
 
 
@@ -101,12 +107,12 @@ def _load(staff: bool) -> LoginSession | None:
     )
     now = utcnow()
     if login is None or login.ended_at is not None:
-        g.setdefault("login_cookies", {})[staff] = None  # stale cookie: remove it
+        _remember(staff, None, None)  # stale cookie: remove it
         return None
     idle_until = login.last_seen_at + dt.timedelta(seconds=login.idle_seconds)
     if now >= login.expires_at or now >= idle_until:
         login.ended_at = now
-        g.setdefault("login_cookies", {})[staff] = None
+        _remember(staff, None, None)
         flash(str(EXPIRED), "warning")
         return None
     if now - login.last_seen_at >= TOUCH_EVERY:
@@ -114,30 +120,30 @@ def _load(staff: bool) -> LoginSession | None:
     return login
 
 
+def _current(staff: bool) -> LoginSession | None:
+    known: dict[bool, LoginSession | None] = g.setdefault("current_logins", {})
+    if staff not in known:
+        known[staff] = _load(staff)
+    return known[staff]
+
+
 def citizen_login() -> LoginSession | None:
     """The browser's citizen (or organisation) login, if it is still valid."""
-    if "citizen_login" not in g:
-        g.citizen_login = _load(staff=False)
-    login: LoginSession | None = g.citizen_login
-    return login
+    return _current(staff=False)
 
 
 def staff_login() -> LoginSession | None:
     """The browser's staff login; only ever sent with requests under ``/verwaltung``."""
-    if "staff_login" not in g:
-        g.staff_login = _load(staff=True)
-    login: LoginSession | None = g.staff_login
-    return login
+    return _current(staff=True)
 
 
 def end(kind: AccountKind) -> LoginSession | None:
     """End the browser's login on that side (citizen/organisation, or staff)."""
     staff = kind == AccountKind.STAFF
-    login = staff_login() if staff else citizen_login()
+    login = _current(staff)
     if login is not None:
         login.ended_at = utcnow()
-    g.setdefault("login_cookies", {})[staff] = None
-    g.pop("staff_login" if staff else "citizen_login", None)
+    _remember(staff, None, None)
     return login
 
 

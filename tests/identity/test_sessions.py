@@ -1,0 +1,48 @@
+"""Login sessions within one request: what a login or logout leaves for the rest of it."""
+
+from __future__ import annotations
+
+from flask import Flask
+from sqlalchemy.orm import Session, scoped_session
+
+from portal.identity import sessions
+from portal.identity.models import AccountKind, Person
+
+
+def test_after_a_login_the_request_sees_the_new_session_and_keeps_its_cookie(
+    app: Flask, db_session: scoped_session[Session]
+) -> None:
+    person = Person(issuer="https://idp.example", subject="s-1", sources={})
+    db_session.add(person)
+    db_session.commit()  # each request context below ends its session
+    person_id = person.id
+    with app.test_request_context("/"):
+        sessions.start(AccountKind.CITIZEN, person_id=person_id)
+        old_token = sessions.g.login_cookies[False]
+        db_session.commit()
+    with app.test_request_context("/", headers={"Cookie": f"portal_login={old_token}"}):
+        old = sessions.citizen_login()
+        assert old is not None
+        new = sessions.start(AccountKind.CITIZEN, person_id=person_id)
+        assert old.ended_at is not None
+        assert sessions.citizen_login() is new  # not the old cookie's ended session
+        response = sessions._set_cookies(app.response_class())
+        cookie = response.headers["Set-Cookie"]
+        assert cookie.startswith("portal_login=")
+        assert not cookie.startswith("portal_login=;")
+
+
+def test_after_a_logout_the_request_sees_no_session(
+    app: Flask, db_session: scoped_session[Session]
+) -> None:
+    person = Person(issuer="https://idp.example", subject="s-2", sources={})
+    db_session.add(person)
+    db_session.commit()  # each request context below ends its session
+    with app.test_request_context("/"):
+        sessions.start(AccountKind.CITIZEN, person_id=person.id)
+        token = sessions.g.login_cookies[False]
+        db_session.commit()
+    with app.test_request_context("/", headers={"Cookie": f"portal_login={token}"}):
+        assert sessions.citizen_login() is not None
+        sessions.end(AccountKind.CITIZEN)
+        assert sessions.citizen_login() is None
