@@ -17,7 +17,7 @@ from typing import Any
 
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from authlib.oidc.core import CodeIDToken, UserInfo
-from flask import Flask, current_app, request, url_for
+from flask import Flask, current_app, url_for
 from flask_babel import gettext as _
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -259,14 +259,6 @@ def client_for(provider: Provider) -> PortalOAuth2App:
     client: PortalOAuth2App = getattr(oauth, name)
     client.algorithms = provider.algorithms
     return client
-
-
-def callback_url(endpoint: str) -> str:
-    return url_for(endpoint, _external=True)
-
-
-def request_ip() -> str:
-    return request.remote_addr or ""
 
 
 def init_oidc(app: Flask) -> None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
 from flask_babel import gettext as _
@@ -174,7 +173,3 @@ def staff_from_claims(issuer: str, claims: dict[str, Any]) -> StaffAccount:
     staff.last_login_at = utcnow()
     db.session.flush()
     return staff
-
-
-def recent(moment: dt.datetime | None) -> str:
-    return moment.strftime("%d.%m.%Y, %H:%M Uhr") if moment else "—"

@@ -12,7 +12,7 @@ from sqlalchemy import select, update
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.identity.models import LoginSession, Person
-from tests.identity.conftest import Portal, log_in, pick_persona, post_form
+from tests.identity.conftest import Portal, form_of, log_in, pick_persona, post_form
 
 
 def test_a_citizen_logs_in_and_sees_the_account(portal: Portal) -> None:
@@ -87,8 +87,6 @@ def test_step_up_to_hoch(portal: Portal) -> None:
 def test_cancelling_at_the_provider(portal: Portal) -> None:
     browser = requests.Session()
     page = browser.get(portal.url + "/anmelden")
-    from tests.identity.conftest import form_of
-
     action, token = form_of(page.text)
     response = browser.post(portal.url + action, data={"csrf_token": token, "action": "abbrechen"})
     assert response.status_code == 400
