@@ -78,13 +78,18 @@ def init_db(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     # Imported here: routes import models, which need the extensions defined first.
+    from portal.backoffice.routes import bp as backoffice  # noqa: PLC0415
     from portal.catalog import demo as _catalog_demo  # noqa: F401, PLC0415 - registers loader
     from portal.catalog.api import bp as catalog_api  # noqa: PLC0415
     from portal.catalog.cli import catalog_cli  # noqa: PLC0415
     from portal.catalog.routes import bp as catalog  # noqa: PLC0415
+    from portal.identity import demo as _identity_demo  # noqa: F401, PLC0415 - registers loader
+    from portal.identity.cli import staff_cli  # noqa: PLC0415
     from portal.pages.routes import bp as pages  # noqa: PLC0415
 
     app.register_blueprint(pages)
     app.register_blueprint(catalog)
     app.register_blueprint(catalog_api)
+    app.register_blueprint(backoffice)
     app.cli.add_command(catalog_cli)
+    app.cli.add_command(staff_cli)

@@ -2,13 +2,27 @@
 
 from __future__ import annotations
 
-from flask import Flask, flash, redirect, request, url_for
+import functools
+from collections.abc import Callable
+from typing import ParamSpec, TypeVar
+
+from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user
 from werkzeug.wrappers import Response
 
 from portal.identity import sessions
-from portal.identity.models import LoginSession, Organisation, Person, TrustLevel
+from portal.identity.models import (
+    LoginSession,
+    Organisation,
+    Person,
+    StaffAccount,
+    StaffRole,
+    TrustLevel,
+)
+
+P = ParamSpec("P")
+R = TypeVar("R")
 
 TRUST_LEVEL_LABELS = {
     TrustLevel.BASISREGISTRIERUNG: "basisregistrierung",
@@ -82,7 +96,39 @@ def login_url(level: TrustLevel = TrustLevel.BASISREGISTRIERUNG) -> str:
     return url_for("identity.login", next=request.full_path.rstrip("?"), niveau=niveau)
 
 
+def current_staff() -> StaffAccount | None:
+    """The member of staff logged in on this browser (only ever seen under ``/verwaltung``)."""
+    if "current_staff" not in g:
+        login = sessions.staff_login()
+        staff = login.staff if login is not None else None
+        g.current_staff = staff if staff is not None and staff.active else None
+    found: StaffAccount | None = g.current_staff
+    return found
+
+
+def staff_required(
+    *roles: StaffRole,
+) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:
+    """Only for a staff login; with ``roles``, only for staff holding one of them (any office)."""
+
+    def decorator(view: Callable[P, R]) -> Callable[P, R | Response]:
+        @functools.wraps(view)
+        def wrapped(*args: P.args, **kwargs: P.kwargs) -> R | Response:
+            staff = current_staff()
+            if staff is None:
+                return redirect(url_for("identity.staff_login", next=request.full_path.rstrip("?")))
+            if roles and not any(staff.has_role(role) for role in roles):
+                abort(403)
+            return view(*args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
 def init_access(app: Flask) -> None:
+    app.context_processor(lambda: {"current_staff": current_staff})
+
     manager = LoginManager()
     manager.request_loader(_load_from_cookie)
     manager.login_view = "identity.login"

@@ -149,8 +149,10 @@ class StaffAccount(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[intpk]
     created_at: Mapped[created_at]
-    issuer: Mapped[str] = mapped_column(String(500), default="")
-    subject: Mapped[str] = mapped_column(String(255), default="")
+    # Empty (NULL) until the first login binds the account; NULLs never collide in the
+    # unique constraint, so any number of accounts may wait for their first login.
+    issuer: Mapped[str | None] = mapped_column(String(500))
+    subject: Mapped[str | None] = mapped_column(String(255))
     email: Mapped[str] = mapped_column(String(320), unique=True)
     name: Mapped[str] = mapped_column(String(200), default="")
     active: Mapped[bool] = mapped_column(default=True)

@@ -223,6 +223,43 @@ def _complete(name: str) -> BaseResponse | tuple[str, int]:
     return redirect(state["next"] or url_for("identity.account"), code=303)
 
 
+@bp.get("/verwaltung/anmelden")
+@limiter.limit(lambda: current_app.config["PORTAL"].login_rate_limit)
+def staff_login() -> BaseResponse | tuple[str, int]:
+    return begin(STAFF, "identity.staff_callback")
+
+
+@bp.get("/verwaltung/anmelden/callback")
+@limiter.limit(lambda: current_app.config["PORTAL"].login_rate_limit)
+def staff_callback() -> BaseResponse | tuple[str, int]:
+    chosen = provider(STAFF)
+    try:
+        state, claims, level = finish(STAFF)
+        staff = services.staff_from_claims(chosen.resolved_issuer(), claims)
+    except LoginError as error:
+        return login_failed(STAFF, str(error))
+    fresh_session()
+    sessions.start(
+        AccountKind.STAFF,
+        trust_level=level,
+        staff_id=staff.id,
+        issuer=chosen.resolved_issuer(),
+        id_token=claims["_id_token"],
+    )
+    flash(_("Sie sind in der Verwaltung angemeldet."), "success")
+    target = state["next"] if state["next"].startswith("/verwaltung") else ""
+    return redirect(target or url_for("backoffice.home"), code=303)
+
+
+@bp.post("/verwaltung/abmelden")
+def staff_logout() -> BaseResponse:
+    login = sessions.end(AccountKind.STAFF)
+    fresh_session()
+    if login is None:
+        return redirect(url_for("identity.logged_out"), code=303)
+    return logout_redirect(STAFF, login.id_token, "identity.logged_out")
+
+
 @bp.get("/anmelden/callback")
 @limiter.limit(lambda: current_app.config["PORTAL"].login_rate_limit)
 def callback() -> BaseResponse | tuple[str, int]:

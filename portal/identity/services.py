@@ -17,6 +17,8 @@ from portal.identity.models import (
     OrgRole,
     Person,
     StaffAccount,
+    StaffAssignment,
+    StaffRole,
 )
 from portal.identity.oidc import LoginError, Provider, claim
 
@@ -154,7 +156,7 @@ def staff_from_claims(issuer: str, claims: dict[str, Any]) -> StaffAccount:
     if staff is None and email:
         staff = db.session.scalar(
             select(StaffAccount).where(
-                func.lower(StaffAccount.email) == email, StaffAccount.subject == ""
+                func.lower(StaffAccount.email) == email, StaffAccount.subject.is_(None)
             )
         )
         if staff is not None:
@@ -173,3 +175,49 @@ def staff_from_claims(issuer: str, claims: dict[str, Any]) -> StaffAccount:
     staff.last_login_at = utcnow()
     db.session.flush()
     return staff
+
+
+def staff_account(email: str) -> StaffAccount | None:
+    found: StaffAccount | None = db.session.scalar(
+        select(StaffAccount).where(func.lower(StaffAccount.email) == email.strip().lower())
+    )
+    return found
+
+
+def grant_staff_role(
+    email: str, role: StaffRole, office_id: int | None = None, *, name: str = ""
+) -> StaffAccount:
+    """Make (or find) the staff account for ``email`` and give it ``role`` for one office
+    (``None``: every office). The account is bound to a login at its first login by e-mail."""
+    if role != StaffRole.ADMINISTRATION and office_id is None:
+        raise ValueError("Diese Rolle gilt immer für ein bestimmtes Amt.")
+    staff = staff_account(email)
+    if staff is None:
+        staff = StaffAccount(email=email.strip().lower(), name=name.strip(), active=True, roles=[])
+        db.session.add(staff)
+    elif name and not staff.name:
+        staff.name = name.strip()
+    if not any(item.role == role and item.office_id == office_id for item in staff.roles):
+        staff.roles.append(StaffAssignment(role=role, office_id=office_id))
+    db.session.flush()
+    return staff
+
+
+def revoke_staff_role(staff: StaffAccount, assignment_id: int) -> None:
+    staff.roles = [item for item in staff.roles if item.id != assignment_id]
+    db.session.flush()
+
+
+def set_member_role(organisation: Organisation, membership_id: int, role: OrgRole) -> Membership:
+    """Change a member's role; an organisation always keeps at least one administrator."""
+    membership = next((item for item in organisation.members if item.id == membership_id), None)
+    if membership is None:
+        raise LookupError(membership_id)
+    admins = [item for item in organisation.members if item.role == OrgRole.ADMINISTRATION]
+    if role != OrgRole.ADMINISTRATION and admins == [membership]:
+        raise ValueError(
+            _("Die Organisation braucht mindestens eine Person mit der Rolle Administration.")
+        )
+    membership.role = role
+    db.session.flush()
+    return membership

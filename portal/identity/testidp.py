@@ -113,7 +113,7 @@ PERSONAS = [
     ),
     Persona(
         "sachbearbeitung",
-        "Sven Sachbearbeiter – Verwaltung, Sachbearbeitung im Bürgeramt",
+        "Sven Sachbearbeiter – Verwaltung, Sachbearbeitung im Bürgerbüro und Ordnungsamt",
         "substanziell",
         {
             "given_name": "Sven",

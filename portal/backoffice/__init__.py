@@ -1,0 +1,1 @@
+"""The back office of the Ämter under ``/verwaltung``: only for staff logins."""

@@ -1,0 +1,27 @@
+"""Demo staff accounts matching the built-in test provider's clerk and administrator."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.catalog.models import Office
+from portal.core.demo import register_demo
+from portal.extensions import db
+from portal.identity import services
+from portal.identity.models import StaffRole
+
+DEMO_CLERK = "sven@musterstadt.example"
+DEMO_ADMIN = "admin@musterstadt.example"
+CLERK_OFFICES = ("Bürgerbüro", "Ordnungsamt")
+
+
+@register_demo("Verwaltungskonten")
+def load_staff_demo() -> str:
+    """Runs after the catalogue demo, which makes the offices."""
+    offices = list(db.session.scalars(select(Office).where(Office.name.in_(CLERK_OFFICES))))
+    for office in offices:
+        services.grant_staff_role(
+            DEMO_CLERK, StaffRole.SACHBEARBEITUNG, office.id, name="Sven Sachbearbeiter"
+        )
+    services.grant_staff_role(DEMO_ADMIN, StaffRole.ADMINISTRATION, None, name="Ada Admin")
+    return f"Sachbearbeitung ({len(offices)} Ämter), Administration"
