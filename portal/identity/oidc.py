@@ -211,9 +211,8 @@ class PortalOAuth2App(FlaskOAuth2App):  # type: ignore[misc]
                 key_set = KeySet.import_key_set(self.fetch_jwk_set(force=True))
                 decoded = jwt.decode(token["id_token"], key_set, registry=registry)
         except (JoseError, ValueError) as error:
-            raise LoginError(
-                f"Die Anmeldebestätigung ist nicht gültig signiert ({error})."
-            ) from None
+            log.info("ID token signature rejected: %s", error)
+            raise LoginError(_("Die Anmeldebestätigung ist nicht gültig signiert.")) from None
         options = claims_options or {"iss": {"essential": True, "value": metadata.get("issuer")}}
         claims = CodeIDToken(
             decoded.claims,
