@@ -27,6 +27,22 @@ CONTENT_SECURITY_POLICY = "; ".join(
 HSTS = "max-age=31536000; includeSubDomains"
 
 
+def origin_of(url: str) -> str:
+    parts = urlsplit(url)
+    return f"{parts.scheme}://{parts.netloc}" if parts.scheme and parts.netloc else ""
+
+
+def content_security_policy(form_targets: list[str]) -> str:
+    """The policy; ``form_targets`` are other origins a form may lead to through a redirect
+    (Chromium checks ``form-action`` on every hop): an identity provider's logout, for one."""
+    origins = sorted({origin for origin in map(origin_of, form_targets) if origin})
+    if not origins:
+        return CONTENT_SECURITY_POLICY
+    return CONTENT_SECURITY_POLICY.replace(
+        "form-action 'self'", " ".join(["form-action 'self'", *origins])
+    )
+
+
 def init_security(app: Flask) -> None:
     """CSRF protection on every form, cookie flags and security headers on every response."""
     production = app.config["PORTAL"].is_production
@@ -39,10 +55,16 @@ def init_security(app: Flask) -> None:
         PREFERRED_URL_SCHEME="https" if production else "http",
     )
 
+    # Other domains add origins here while the app is built (see content_security_policy).
+    app.config.setdefault("CSP_FORM_TARGETS", [])
+    policy: list[str] = []
+
     @app.after_request
     def set_security_headers(response: Response) -> Response:
+        if not policy:
+            policy.append(content_security_policy(app.config["CSP_FORM_TARGETS"]))
         headers = response.headers
-        headers.setdefault("Content-Security-Policy", CONTENT_SECURITY_POLICY)
+        headers.setdefault("Content-Security-Policy", policy[0])
         headers["X-Content-Type-Options"] = "nosniff"
         headers["Referrer-Policy"] = "strict-origin-when-cross-origin"
         headers["X-Frame-Options"] = "DENY"

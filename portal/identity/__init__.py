@@ -23,5 +23,11 @@ def init_identity(app: Flask) -> None:
     init_access(app)
     init_testidp(app)
     app.register_blueprint(bp)
+    # Logout posts a form that the portal redirects to the provider's end_session_endpoint.
+    app.config["CSP_FORM_TARGETS"].extend(
+        issuer
+        for issuer in (settings.oidc_issuer, settings.org_oidc_issuer, settings.staff_oidc_issuer)
+        if issuer
+    )
     # A logged-in page is never shared from the page cache.
     app.config.setdefault("PAGE_CACHE_SKIP_COOKIES", []).extend([CITIZEN_COOKIE, STAFF_COOKIE])

@@ -116,3 +116,19 @@ def test_production_error_pages_show_no_trace(make_app: Callable[..., Flask]) ->
 )
 def test_only_local_paths_are_safe_redirect_targets(target: str | None, safe: bool) -> None:
     assert is_safe_local_path(target) is safe
+
+
+def test_forms_may_lead_only_to_the_configured_identity_providers(
+    make_app: Callable[..., Flask],
+) -> None:
+    """Logout posts a form that ends at the provider's end_session_endpoint; Chromium checks
+    form-action on each redirect, so the provider's origin (and only it) must be allowed."""
+    plain = make_app().test_client().get("/impressum").headers["Content-Security-Policy"]
+    assert "form-action 'self';" in plain
+    configured = make_app(
+        oidc_issuer="https://id.example.org/realms/buerger",
+        staff_oidc_issuer="https://login.stadt.example",
+    )
+    csp = configured.test_client().get("/impressum").headers["Content-Security-Policy"]
+    directives = dict(part.strip().split(" ", 1) for part in csp.split(";"))
+    assert directives["form-action"] == "'self' https://id.example.org https://login.stadt.example"
