@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 from collections.abc import Callable
-from typing import ParamSpec, TypeVar
+from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
@@ -126,8 +126,23 @@ def staff_required(
     return decorator
 
 
+def session_notice() -> dict[str, Any] | None:
+    """The logged-in page's session timer (staff pages: the staff login), or ``None``."""
+    if request.blueprint == "backoffice":
+        login = sessions.staff_login()
+        endpoint = "identity.staff_keep_alive"
+    else:
+        login = sessions.citizen_login()
+        endpoint = "identity.keep_alive"
+    if login is None:
+        return None
+    return {**sessions.timer(login), "url": url_for(endpoint)}
+
+
 def init_access(app: Flask) -> None:
-    app.context_processor(lambda: {"current_staff": current_staff})
+    app.context_processor(
+        lambda: {"current_staff": current_staff, "session_notice": session_notice}
+    )
 
     manager = LoginManager()
     manager.request_loader(_load_from_cookie)

@@ -12,6 +12,7 @@ from authlib.integrations.base_client.errors import MismatchingStateError, OAuth
 from flask import (
     Blueprint,
     Response,
+    abort,
     current_app,
     flash,
     redirect,
@@ -25,14 +26,15 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import BooleanField
+from wtforms import BooleanField, RadioField, SelectField
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from portal.core.security import is_safe_local_path
 from portal.extensions import db, limiter
 from portal.identity import services, sessions
 from portal.identity.access import TRUST_LEVEL_LABELS
-from portal.identity.models import PERSON_FIELDS, AccountKind, TrustLevel
+from portal.identity.models import PERSON_FIELDS, AccountKind, Organisation, OrgRole, TrustLevel
 from portal.identity.oidc import (
     CITIZEN,
     ORGANISATION,
@@ -59,11 +61,30 @@ FIELD_LABELS = {
     "email": _l("E-Mail-Adresse"),
     "phone": _l("Telefon"),
 }
+ROLE_NAMES = {OrgRole.ADMINISTRATION: _l("Administration"), OrgRole.MEMBER: _l("Mitglied")}
 KIND_FOR = {
     CITIZEN: AccountKind.CITIZEN,
     ORGANISATION: AccountKind.ORGANISATION,
     STAFF: AccountKind.STAFF,
 }
+
+
+class ActingForm(FlaskForm):  # type: ignore[misc]
+    acting = RadioField(
+        _l("In wessen Namen möchten Sie handeln?"),
+        validators=[DataRequired(_l("Bitte wählen Sie, in wessen Namen Sie handeln möchten."))],
+    )
+
+
+class MemberRoleForm(FlaskForm):  # type: ignore[misc]
+    role = SelectField(
+        _l("Rolle"),
+        choices=[
+            SelectChoice(OrgRole.ADMINISTRATION.value, _l("Administration")),
+            SelectChoice(OrgRole.MEMBER.value, _l("Mitglied")),
+        ],
+        validators=[DataRequired(_l("Bitte wählen Sie eine Rolle."))],
+    )
 
 
 class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
@@ -298,7 +319,7 @@ def logout() -> BaseResponse:
     fresh_session()
     if login is None:
         return redirect(url_for("identity.logged_out"), code=303)
-    side = ORGANISATION if login.organisation_id else CITIZEN
+    side = ORGANISATION if login.kind == AccountKind.ORGANISATION else CITIZEN
     return logout_redirect(side, login.id_token, "identity.logged_out")
 
 
@@ -307,7 +328,26 @@ def logged_out() -> str:
     return render_template("identity/logged_out.html")
 
 
-def account_page(form: DeleteAccountForm) -> str:
+SELF = "selbst"
+
+
+def acting_form() -> ActingForm:
+    """Act for oneself or for one of one's organisations (only those of the same provider)."""
+    person = current_user.person
+    form = ActingForm()
+    form.acting.choices = [
+        SelectChoice(SELF, _("Für mich selbst: %(name)s", name=person.display_name))
+    ] + [
+        SelectChoice(str(item.organisation_id), _("Für %(name)s", name=item.organisation.name))
+        for item in person.memberships
+    ]
+    if not form.is_submitted():
+        acting = current_user.acting_for
+        form.acting.data = str(acting.id) if acting is not None else SELF
+    return form
+
+
+def account_page(form: DeleteAccountForm, acting: ActingForm | None = None) -> str:
     person = current_user.person
     rows = [
         (FIELD_LABELS[field], getattr(person, field), person.sources.get(field))
@@ -322,6 +362,8 @@ def account_page(form: DeleteAccountForm) -> str:
         trust_label=TRUST_LEVEL_LABELS[current_user.trust_level],
         expires_in=sessions.expires_in(current_user.login),
         delete_form=form,
+        acting_form=acting or acting_form(),
+        role_labels=ROLE_NAMES,
     )
 
 
@@ -357,3 +399,101 @@ def delete_account() -> BaseResponse | tuple[str, int]:
     fresh_session()
     flash(_("Ihr Nutzerkonto wurde gelöscht."), "success")
     return redirect(url_for("pages.start"), code=303)
+
+
+@bp.post("/konto/handeln-fuer")
+@login_required  # type: ignore[untyped-decorator]
+def switch_acting() -> BaseResponse | tuple[str, int]:
+    form = acting_form()
+    if not form.validate_on_submit():
+        return account_page(DeleteAccountForm(), form), 422
+    login = current_user.login
+    if form.acting.data == SELF:
+        login.organisation_id = None
+        flash(_("Sie handeln jetzt für sich selbst."), "success")
+    else:
+        membership = services.membership_of(current_user.person.id, int(form.acting.data))
+        if membership is None:
+            abort(403)
+        login.organisation_id = membership.organisation_id
+        flash(_("Sie handeln jetzt für %(name)s.", name=membership.organisation.name), "success")
+    return redirect(url_for("identity.account"), code=303)
+
+
+def _organisation_admin() -> Organisation:
+    """The organisation acted for, if the person administers it; 403 otherwise."""
+    organisation: Organisation | None = current_user.acting_for
+    if organisation is None:
+        abort(404)
+    membership = services.membership_of(current_user.person.id, organisation.id)
+    if membership is None or membership.role != OrgRole.ADMINISTRATION:
+        abort(403)
+    return organisation
+
+
+@bp.get("/konto/organisation")
+@login_required  # type: ignore[untyped-decorator]
+def organisation() -> str:
+    organisation = current_user.acting_for
+    if organisation is None:
+        abort(404)
+    membership = services.membership_of(current_user.person.id, organisation.id)
+    if membership is None:
+        abort(403)
+    return render_template(
+        "identity/organisation.html",
+        organisation=organisation,
+        is_admin=membership.role == OrgRole.ADMINISTRATION,
+        role_labels=ROLE_NAMES,
+        form=MemberRoleForm(),
+    )
+
+
+@bp.post("/konto/organisation/mitglieder/<int:membership_id>")
+@login_required  # type: ignore[untyped-decorator]
+def member_role(membership_id: int) -> BaseResponse:
+    organisation = _organisation_admin()
+    form = MemberRoleForm()
+    if not form.validate_on_submit():
+        abort(400)
+    try:
+        membership = services.set_member_role(organisation, membership_id, OrgRole(form.role.data))
+    except LookupError:
+        abort(404)
+    except ValueError as error:
+        flash(str(error), "warning")
+        return redirect(url_for("identity.organisation"), code=303)
+    flash(
+        _(
+            "%(name)s hat jetzt die Rolle %(role)s.",
+            name=membership.person.display_name,
+            role=_("Administration")
+            if membership.role == OrgRole.ADMINISTRATION
+            else _("Mitglied"),
+        ),
+        "success",
+    )
+    return redirect(url_for("identity.organisation"), code=303)
+
+
+def _keep_alive(login: Any, done: str) -> BaseResponse | tuple[Response, int]:
+    """The session notice's "Sitzung verlängern": JSON for the script, a redirect without it."""
+    if login is None:
+        if request.accept_mimetypes.best == "application/json":
+            return Response(json.dumps({"expires_in": 0}), mimetype="application/json"), 401
+        return redirect(url_for(done), code=303)
+    sessions.extend(login)
+    if request.accept_mimetypes.best == "application/json":
+        return Response(json.dumps(sessions.timer(login)), mimetype="application/json"), 200
+    target = request.form.get("next", "")
+    return redirect(target if is_safe_local_path(target) else url_for(done), code=303)
+
+
+@bp.post("/sitzung/verlaengern")
+def keep_alive() -> BaseResponse | tuple[Response, int]:
+    return _keep_alive(sessions.citizen_login(), "identity.account")
+
+
+@bp.post("/verwaltung/sitzung/verlaengern")
+def staff_keep_alive() -> BaseResponse | tuple[Response, int]:
+    return _keep_alive(sessions.staff_login(), "backoffice.home")

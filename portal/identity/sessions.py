@@ -154,6 +154,26 @@ def expires_in(login: LoginSession) -> int:
     return max(0, int((min(idle_until, login.expires_at) - now).total_seconds()))
 
 
+def extend(login: LoginSession) -> None:
+    """Reset the idle clock (the person said they are still there); never past the absolute
+    limit, which no activity extends."""
+    login.last_seen_at = utcnow()
+
+
+def timer(login: LoginSession) -> dict[str, int | bool]:
+    """What the page's session notice needs: seconds left, when to warn, whether extending
+    helps (not when the absolute limit comes first)."""
+    now = utcnow()
+    idle_until = login.last_seen_at + dt.timedelta(seconds=login.idle_seconds)
+    left = expires_in(login)
+    return {
+        "expires_in": left,
+        "warn_before": min(120, login.idle_seconds // 2),
+        "extendable": login.expires_at - now > dt.timedelta(seconds=login.idle_seconds)
+        or login.expires_at > idle_until + dt.timedelta(seconds=60),
+    }
+
+
 def _set_cookies(response: Response) -> Response:
     changes: dict[bool, str | None] = g.get("login_cookies", {})
     production = current_app.config["PORTAL"].is_production

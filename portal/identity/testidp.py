@@ -112,6 +112,18 @@ PERSONAS = [
         },
     ),
     Persona(
+        "kollege",
+        "Max Mitarbeiter – Mitglied der Musterbau GmbH (Organisationskonto, substanziell)",
+        "substanziell",
+        {"given_name": "Max", "family_name": "Mitarbeiter", "email": "max@musterbau.example"},
+        organisation={
+            "id": "DE-UK-4711",
+            "name": "Musterbau GmbH",
+            "role": "mitglied",
+            "address": _address("Industriestraße 7", "12345", "Musterstadt"),
+        },
+    ),
+    Persona(
         "sachbearbeitung",
         "Sven Sachbearbeiter – Verwaltung, Sachbearbeitung im Bürgerbüro und Ordnungsamt",
         "substanziell",

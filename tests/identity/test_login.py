@@ -11,7 +11,7 @@ from sqlalchemy import select, update
 
 from portal.core.db import utcnow
 from portal.extensions import db
-from portal.identity.models import LoginSession, Person
+from portal.identity.models import LoginSession, Organisation, OrgRole, Person
 from tests.identity.conftest import Portal, form_of, log_in, pick_persona, post_form
 
 
@@ -140,3 +140,88 @@ def test_an_organisation_login_acts_for_the_organisation(portal: Portal) -> None
     _, html = log_in(portal.url, "firma", "/anmelden/organisation")
     assert "Sie handeln für: Musterbau GmbH" in html
     assert "Musterbau GmbH (Administration)" in html
+
+
+def test_acting_for_oneself_or_the_organisation(portal: Portal) -> None:
+    browser, html = log_in(portal.url, "firma", "/anmelden/organisation")
+    assert "Sie handeln für: Musterbau GmbH" in html
+    assert 'Mein Konto<span class="account-nav__acting">: Musterbau GmbH</span>' in html
+    page = post_form(browser, portal.url, "/konto", _action="/konto/handeln-fuer", acting="selbst")
+    assert "Sie handeln jetzt für sich selbst." in page.text
+    assert "Sie handeln für sich selbst: Frieda Firma" in page.text
+    with portal.app.app_context():
+        organisation = db.session.scalars(
+            select(Organisation).filter_by(external_id="DE-UK-4711")
+        ).one()
+    back = post_form(
+        browser, portal.url, "/konto", _action="/konto/handeln-fuer", acting=str(organisation.id)
+    )
+    assert "Sie handeln für: Musterbau GmbH" in back.text
+    # Someone who is no member cannot act for the organisation.
+    stranger, _ = log_in(portal.url, "anna")
+    refused = post_form(
+        stranger, portal.url, "/konto", _action="/konto/handeln-fuer", acting=str(organisation.id)
+    )
+    assert refused.status_code == 422  # not among the offered choices
+    assert "Sie handeln für sich selbst: Anna Muster" in stranger.get(portal.url + "/konto").text
+
+
+def test_an_organisation_administrator_manages_member_roles(portal: Portal) -> None:
+    member, _ = log_in(portal.url, "kollege", "/anmelden/organisation")
+    admin, _ = log_in(portal.url, "firma", "/anmelden/organisation")
+    with portal.app.app_context():
+        organisation = db.session.scalars(
+            select(Organisation).filter_by(external_id="DE-UK-4711")
+        ).one()
+        roles = {m.person.given_name: (m.id, m.role) for m in organisation.members}
+    assert roles["Frieda"][1] == OrgRole.ADMINISTRATION
+    max_id = roles["Max"][0]
+    frieda_id = roles["Frieda"][0]
+    # A member sees the list but may not change roles.
+    listing = member.get(portal.url + "/konto/organisation")
+    assert "Frieda Firma" in listing.text
+    assert "Rolle ändern" not in listing.text
+    forbidden = post_form(
+        member,
+        portal.url,
+        "/konto/organisation",
+        _action=f"/konto/organisation/mitglieder/{max_id}",
+        role="administration",
+    )
+    assert forbidden.status_code == 403
+    # The administrator promotes Max, then steps down; the last administrator cannot.
+    promoted = post_form(
+        admin,
+        portal.url,
+        "/konto/organisation",
+        _action=f"/konto/organisation/mitglieder/{max_id}",
+        role="administration",
+    )
+    assert "Max Mitarbeiter hat jetzt die Rolle Administration." in promoted.text
+    demoted = post_form(
+        admin,
+        portal.url,
+        "/konto/organisation",
+        _action=f"/konto/organisation/mitglieder/{max_id}",
+        role="mitglied",
+    )
+    assert "Max Mitarbeiter hat jetzt die Rolle Mitglied." in demoted.text
+    last = post_form(
+        admin,
+        portal.url,
+        "/konto/organisation",
+        _action=f"/konto/organisation/mitglieder/{frieda_id}",
+        role="mitglied",
+    )
+    assert "mindestens eine Person mit der Rolle Administration" in last.text
+    # A membership of another organisation is not reachable from here.
+    assert (
+        post_form(
+            admin,
+            portal.url,
+            "/konto/organisation",
+            _action="/konto/organisation/mitglieder/999999",
+            role="mitglied",
+        ).status_code
+        == 404
+    )
