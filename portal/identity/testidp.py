@@ -230,6 +230,8 @@ class CodeGrant(grants.AuthorizationCodeGrant):  # type: ignore[misc]
             "persona": request.user.key,
             "auth_time": int(time.time()),
         }
+        # Expired codes and tokens go at each new login: the table stays small.
+        db.session.execute(delete(TestIdpGrant).where(TestIdpGrant.expires_at <= utcnow()))
         db.session.add(
             TestIdpGrant(
                 value=code,

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from flask import Flask
 from sqlalchemy.orm import Session, scoped_session
 
-from portal.identity import sessions
+from portal.core.db import utcnow
+from portal.extensions import db
+from portal.identity import sessions, testidp
 from portal.identity.models import AccountKind, Person
+from tests.identity.conftest import Portal, log_in
 
 
 def test_after_a_login_the_request_sees_the_new_session_and_keeps_its_cookie(
@@ -46,3 +51,19 @@ def test_after_a_logout_the_request_sees_no_session(
         assert sessions.citizen_login() is not None
         sessions.end(AccountKind.CITIZEN)
         assert sessions.citizen_login() is None
+
+
+def test_the_test_provider_forgets_expired_codes_and_tokens(portal: Portal) -> None:
+    with portal.app.app_context():
+        db.session.add(
+            testidp.TestIdpGrant(
+                value="alt-abgelaufen",
+                kind="token",
+                data={},
+                expires_at=utcnow() - dt.timedelta(minutes=1),
+            )
+        )
+        db.session.commit()
+    log_in(portal.url, "anna")
+    with portal.app.app_context():
+        assert db.session.get(testidp.TestIdpGrant, "alt-abgelaufen") is None
