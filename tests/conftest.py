@@ -30,6 +30,7 @@ from sqlalchemy.orm import Session, scoped_session, sessionmaker
 
 from portal import create_app
 from portal.extensions import db
+from portal.identity.models import LoginSession
 from tests.support.auth import login_as
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
@@ -150,7 +151,7 @@ def client(app: Flask, db_session: scoped_session[Session]) -> FlaskClient:
 
 
 @pytest.fixture
-def login() -> Callable[..., None]:
+def login() -> Callable[..., LoginSession]:
     return login_as
 
 

@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 
 from flask import Flask
+from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, scoped_session
 
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.identity import sessions, testidp
-from portal.identity.models import AccountKind, Person
+from portal.identity.models import AccountKind, LoginSession, Person, TrustLevel
 from tests.identity.conftest import Portal, log_in
 
 
@@ -67,3 +69,18 @@ def test_the_test_provider_forgets_expired_codes_and_tokens(portal: Portal) -> N
     log_in(portal.url, "anna")
     with portal.app.app_context():
         assert db.session.get(testidp.TestIdpGrant, "alt-abgelaufen") is None
+
+
+def test_the_login_helper_makes_a_real_login(
+    client: FlaskClient, db_session: scoped_session[Session], login: Callable[..., LoginSession]
+) -> None:
+    person = Person(
+        issuer="https://idp.example", subject="s-helper", given_name="Hilde", sources={}
+    )
+    assert client.get("/konto").status_code == 302
+    db_session.add(person)
+    db_session.flush()
+    login(client, person, trust_level=TrustLevel.HOCH)
+    page = client.get("/konto").get_data(as_text=True)
+    assert "Sie handeln für sich selbst: Hilde" in page
+    assert 'data-trust-level="hoch"' in page
