@@ -8,6 +8,7 @@ from typing import Any
 from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
+from portal.applications import init_applications
 from portal.config import Settings
 from portal.core.cli import register_commands
 from portal.core.db import include_in_migrations, render_migration_item
@@ -17,6 +18,7 @@ from portal.core.jobs import init_jobs
 from portal.core.mail import init_mail
 from portal.core.pagecache import init_page_cache
 from portal.core.security import init_security
+from portal.core.storage import init_storage
 from portal.core.themes import init_themes
 from portal.core.uow import init_unit_of_work
 from portal.extensions import db, migrate
@@ -37,11 +39,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_themes(app)
     init_jobs(app)
     init_mail(app)
+    init_storage(app)
     init_page_cache(app)
     init_errors(app)
     register_blueprints(app)
     register_commands(app)
     init_identity(app)
+    init_applications(app)
     return app
 
 

@@ -68,6 +68,14 @@ class Settings:
     staff_oidc_scope: str = "openid profile email"
     login_rate_limit: str = "30 per minute"
 
+    # Files (uploads, receipts): a local folder by default. Keys are Fernet keys, comma-separated;
+    # the first encrypts, all decrypt (rotation). Development derives one from the secret key.
+    storage_path: str = ""
+    storage_keys: str = ""
+    upload_max_bytes: int = 10 * 1024 * 1024
+    clamd_address: str = ""  # "host:port" of a clamd; empty: no virus scan
+    reference_prefix: str = "SP"
+
     @property
     def is_production(self) -> bool:
         return self.env == "production"
@@ -114,8 +122,17 @@ class Settings:
         changes: dict[str, Any] = {}
         if not self.database_url:
             changes["database_url"] = f"sqlite:///{instance / 'portal.db'}"
+        if not self.storage_path:
+            changes["storage_path"] = str(instance / "files")
         if self.is_production:
             check_production_secret(self.secret_key)
+            if not self.storage_keys:
+                raise ConfigError(
+                    "PORTAL_STORAGE_KEYS fehlt: in production werden Dateien mit eigenen "
+                    "Schlüsseln verschlüsselt (Fernet, z. B. aus "
+                    "`python -c 'from cryptography.fernet import Fernet; "
+                    "print(Fernet.generate_key().decode())'`)."
+                )
         elif not self.secret_key:
             changes["secret_key"] = (
                 secrets.token_urlsafe(48) if self.env == "test" else _instance_secret(instance)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from flask import current_app
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -159,6 +160,13 @@ def responsible_offices(leistung: Leistung) -> list[OfficeView]:
 
 
 def online_url(leistung: Leistung) -> str | None:
+    """The portal's own online form for the service, if there is one, else the source's link
+    (or a local override). Other domains register ``online_form_url(keys)`` to offer forms."""
+    finder = current_app.extensions.get("online_form_url")
+    if finder is not None:
+        own = finder([item.key for item in leistung.keys])
+        if own:
+            return str(own)
     local = overrides("leistung", leistung.source, leistung.source_id)
     value = local.get("online_url", leistung.online_url)
     return str(value) if value else None

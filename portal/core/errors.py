@@ -35,6 +35,14 @@ MESSAGES = {
         ),
     ),
     405: (_l("Aktion nicht möglich"), _l("Diese Aktion ist auf dieser Seite nicht möglich.")),
+    413: (
+        _l("Die Datei ist zu groß"),
+        _l(
+            "Was Sie hochladen wollten, ist größer als erlaubt und wurde nicht angenommen. "
+            "Bitte gehen Sie zurück und wählen Sie eine kleinere Datei; Ihre übrigen Angaben "
+            "aus früheren Schritten sind gespeichert."
+        ),
+    ),
     429: (
         _l("Zu viele Anfragen"),
         _l(

@@ -11,10 +11,23 @@ from portal.config import MIN_SECRET_BYTES, ConfigError, Settings
 GOOD_SECRET = "x" * MIN_SECRET_BYTES
 
 
+STORAGE_KEY = "mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k="
+
+
 def production(tmp_path: Path, **environ: str) -> Settings:
     return Settings.load(
-        environ={"PORTAL_ENV": "production", "PORTAL_INSTANCE_PATH": str(tmp_path), **environ}
+        environ={
+            "PORTAL_ENV": "production",
+            "PORTAL_INSTANCE_PATH": str(tmp_path),
+            "PORTAL_STORAGE_KEYS": STORAGE_KEY,
+            **environ,
+        }
     )
+
+
+def test_production_refuses_to_store_files_without_own_keys(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="PORTAL_STORAGE_KEYS fehlt"):
+        production(tmp_path, PORTAL_SECRET_KEY=GOOD_SECRET, PORTAL_STORAGE_KEYS="")
 
 
 def test_production_refuses_a_missing_secret(tmp_path: Path) -> None:

@@ -74,7 +74,11 @@ def test_session_cookie_flags_in_development(client: FlaskClient) -> None:
 def test_production_sets_hsts_and_secure_cookie(
     make_app: Callable[..., Flask], tmp_path: Path
 ) -> None:
-    app = make_app(env="production", secret_key="p" * 40)
+    app = make_app(
+        env="production",
+        secret_key="p" * 40,
+        storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
+    )
     client = app.test_client()
     response = client.get("/", base_url="https://portal.example")
     assert response.headers["Strict-Transport-Security"].startswith("max-age=31536000")
@@ -85,7 +89,11 @@ def test_production_sets_hsts_and_secure_cookie(
 
 
 def test_production_error_pages_show_no_trace(make_app: Callable[..., Flask]) -> None:
-    app: Flask = make_app(env="production", secret_key="p" * 40)
+    app: Flask = make_app(
+        env="production",
+        secret_key="p" * 40,
+        storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
+    )
 
     @app.get("/kaputt")
     def broken() -> str:

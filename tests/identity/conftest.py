@@ -1,53 +1,15 @@
-"""A live portal with the built-in test provider, driven over HTTP as a browser would."""
+"""Helpers to drive the live portal (fixture ``portal`` in tests/conftest.py) over HTTP."""
 
 from __future__ import annotations
 
 import re
-import threading
-from collections.abc import Callable, Iterator
-from dataclasses import dataclass
-from typing import Any
 
-import pytest
 import requests
-from flask import Flask
-from werkzeug.serving import BaseWSGIServer, make_server
 
-from portal import create_app
-from portal.identity.access import trust_required
-from portal.identity.models import TrustLevel
-from tests.conftest import dispose_engines
+from tests.support.live import Portal as Portal  # noqa: PLC0414 - re-exported for the tests
 
 FORM = re.compile(r'<form method="post" action="([^"]+)"')
 TOKEN = re.compile(r'name="csrf_token" value="([^"]+)"')
-
-
-@dataclass
-class Portal:
-    app: Flask
-    server: BaseWSGIServer
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_port}"
-
-
-@pytest.fixture(scope="session")
-def portal(app: Flask, settings_for: Callable[..., dict[str, Any]]) -> Iterator[Portal]:
-    application = create_app(settings_for())
-
-    @application.get("/_test/hoch")
-    def needs_hoch() -> Any:
-        return trust_required(TrustLevel.HOCH) or "Formular mit Niveau hoch"
-
-    server = make_server("127.0.0.1", 0, application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Portal(application, server)
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
-    dispose_engines(application)
 
 
 def form_of(html: str) -> tuple[str, str]:

@@ -24,7 +24,11 @@ def test_production_without_a_provider_refuses_login_and_has_no_test_provider(
     make_app: Callable[..., Flask],
 ) -> None:
     client = make_app(
-        env="production", secret_key="x" * 40, oidc_issuer="", staff_oidc_issuer=""
+        env="production",
+        secret_key="x" * 40,
+        storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
+        oidc_issuer="",
+        staff_oidc_issuer="",
     ).test_client()
     for path in ("/anmelden", "/anmelden/organisation", "/verwaltung/anmelden"):
         response = client.get(path, base_url="https://portal.example")

@@ -49,7 +49,11 @@ def test_the_embedded_default_says_it_is_a_test_installation(
     client: FlaskClient, make_app: Callable[..., Flask]
 ) -> None:
     assert "Testumgebung:" in client.get("/").get_data(as_text=True)
-    production = make_app(env="production", secret_key="p" * 40)
+    production = make_app(
+        env="production",
+        secret_key="p" * 40,
+        storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
+    )
     assert "Testumgebung:" not in production.test_client().get("/").get_data(as_text=True)
 
 

@@ -1,0 +1,22 @@
+"""Online applications: form definitions, drafts, uploads, submission and receipts."""
+
+from __future__ import annotations
+
+from flask import Flask, url_for
+
+
+def _online_form_url(keys: list[str]) -> str | None:
+    from portal.applications.services import form_for_service  # noqa: PLC0415
+
+    row = form_for_service(keys)
+    return url_for("applications.start", form_key=row.key) if row is not None else None
+
+
+def init_applications(app: Flask) -> None:
+    from portal.applications import demo as _demo  # noqa: F401, PLC0415 - registers loader
+    from portal.applications.cli import forms_cli  # noqa: PLC0415
+    from portal.applications.routes import bp  # noqa: PLC0415
+
+    app.register_blueprint(bp)
+    app.cli.add_command(forms_cli)
+    app.extensions["online_form_url"] = _online_form_url

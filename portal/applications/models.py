@@ -1,0 +1,111 @@
+"""Online applications (Anträge): form versions, drafts and submissions, and their files.
+
+An application belongs to a person acting for themselves, or to an organisation (then every
+member acting for it sees it, and ``started_by`` records who began it). URLs carry a random
+``public_id``, never the row id. A draft becomes a submission exactly once: the switch is one
+conditional UPDATE (``status = 'entwurf'``), so two tabs submitting at once yield one result.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.db import JSONType, UTCDateTime, created_at, intpk
+from portal.extensions import db
+
+
+class ApplicationStatus(enum.StrEnum):
+    DRAFT = "entwurf"
+    SUBMITTED = "eingereicht"
+
+
+class FormVersion(db.Model):  # type: ignore[name-defined,misc]
+    """One version of a form definition (JSON, see ``definition.py``)."""
+
+    __tablename__ = "form_version"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    service_key: Mapped[str] = mapped_column(String(14), default="", index=True)
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    content_hash: Mapped[str] = mapped_column(String(64))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class Application(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "application"
+
+    id: Mapped[intpk]
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[created_at]
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    form_key: Mapped[str] = mapped_column(String(100), index=True)
+    form_version: Mapped[int] = mapped_column(Integer)
+    title: Mapped[str] = mapped_column(String(300))
+    person_id: Mapped[int | None] = mapped_column(
+        ForeignKey("person.id", ondelete="SET NULL"), index=True
+    )
+    organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="SET NULL"), index=True
+    )
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("person.id", ondelete="SET NULL"))
+    status: Mapped[ApplicationStatus] = mapped_column(
+        Enum(
+            ApplicationStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=ApplicationStatus.DRAFT,
+        index=True,
+    )
+    # {"step": {"field": value}} as typed (strings), so nothing entered is ever lost.
+    answers: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # {"step.field": "person.given_name"}: values taken from the identity (once-only).
+    prefilled: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    # {"step": true/false}: whether the step's last answers passed validation.
+    complete: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+    draft_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    reference: Mapped[str | None] = mapped_column(String(40), unique=True)
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    trust_level: Mapped[int | None] = mapped_column(Integer)
+    fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+    files: Mapped[list[ApplicationFile]] = relationship(
+        back_populates="application", cascade="all, delete-orphan", order_by="ApplicationFile.id"
+    )
+
+    @property
+    def is_draft(self) -> bool:
+        return self.status == ApplicationStatus.DRAFT
+
+
+class ApplicationFile(db.Model):  # type: ignore[name-defined,misc]
+    """An uploaded file; its bytes are in the file store, encrypted, under ``storage_key``."""
+
+    __tablename__ = "application_file"
+
+    id: Mapped[intpk]
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[created_at]
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), index=True
+    )
+    step: Mapped[str] = mapped_column(String(100))
+    field: Mapped[str] = mapped_column(String(100))
+    filename: Mapped[str] = mapped_column(String(255))
+    content_type: Mapped[str] = mapped_column(String(100))
+    size: Mapped[int] = mapped_column(Integer)
+    sha256: Mapped[str] = mapped_column(String(64))
+    storage_key: Mapped[str] = mapped_column(String(200))
+
+    application: Mapped[Application] = relationship(back_populates="files")

@@ -1,0 +1,42 @@
+"""The PDF receipt (Quittung) of a submitted application, made with WeasyPrint.
+
+It holds every answer that was shown, the names and checksums of the files, the fee and the
+Aktenzeichen. It is rendered from the stored submission whenever it is asked for; a submission
+never changes, and its form version is kept, so the receipt is always the same.
+"""
+
+from __future__ import annotations
+
+from flask import render_template
+
+from portal.applications import services
+from portal.applications.definition import FormDefinition
+from portal.applications.models import Application
+from portal.extensions import db
+from portal.identity.models import Organisation, Person
+
+
+def render_html(application: Application, definition: FormDefinition) -> str:
+    person = (
+        db.session.get(Person, application.started_by_id) if application.started_by_id else None
+    )
+    organisation = (
+        db.session.get(Organisation, application.organisation_id)
+        if application.organisation_id
+        else None
+    )
+    return render_template(
+        "applications/receipt.html",
+        application=application,
+        definition=definition,
+        sections=services.visible_answers(application, definition),
+        person=person,
+        organisation=organisation,
+    )
+
+
+def render(application: Application, definition: FormDefinition) -> bytes:
+    from weasyprint import HTML  # noqa: PLC0415 - heavy import, only when a receipt is made
+
+    pdf: bytes = HTML(string=render_html(application, definition)).write_pdf()
+    return pdf

@@ -1,0 +1,430 @@
+"""Online applications: start, one step per page, check answers, submit, receipt, Meine Anträge.
+
+Routes: ``/antrag/<form>`` (start; the trust level and account type are checked here, before
+the form opens), ``/antraege`` (Meine Anträge) and ``/antraege/<id>/…`` for one application.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from werkzeug.wrappers import Response as BaseResponse
+
+from portal.applications import receipt, services, uploads
+from portal.applications.definition import FormDefinition, Step
+from portal.applications.forms import AUTOCOMPLETE, INPUT_MODES, INPUT_TYPES, parse_date, step_form
+from portal.applications.models import Application
+from portal.core.jobs import enqueue
+from portal.core.mail import send_mail
+from portal.core.storage import StoredFileMissingError, file_store
+from portal.extensions import db
+from portal.identity.access import TRUST_LEVEL_LABELS, trust_required
+from portal.identity.models import Person, TrustLevel
+
+bp = Blueprint("applications", __name__, template_folder="templates")
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    """Buttons that only need the CSRF token (begin, submit, delete)."""
+
+
+def _account() -> tuple[Person, Any]:
+    return current_user.person, current_user.acting_for
+
+
+def _account_problem(definition: FormDefinition) -> str | None:
+    acting = current_user.acting_for
+    if acting is None and "buerger" not in definition.accounts:
+        return "organisation"
+    if acting is not None and "organisation" not in definition.accounts:
+        return "buerger"
+    return None
+
+
+def _gate(definition: FormDefinition) -> BaseResponse | str | None:
+    """Trust level, then account type; ``None`` when the form may open."""
+    refused = trust_required(definition.trust_level)
+    if refused is not None:
+        return refused
+    problem = _account_problem(definition)
+    if problem is not None:
+        return render_template(
+            "applications/wrong_account.html", definition=definition, needs=problem
+        )
+    return None
+
+
+def _active_definition(form_key: str) -> tuple[Any, FormDefinition]:
+    row = services.active_form(form_key)
+    if row is None:
+        abort(404)
+    return row, services.definition_of(row)
+
+
+@bp.get("/antrag/<form_key>")
+def start(form_key: str) -> BaseResponse | str:
+    _row, definition = _active_definition(form_key)
+    gate = _gate(definition)
+    if gate is not None:
+        return gate
+    return render_template(
+        "applications/start.html",
+        definition=definition,
+        form=ActionForm(),
+        trust_label=TRUST_LEVEL_LABELS[definition.trust_level],
+        fee=definition.fee,
+    )
+
+
+@bp.post("/antrag/<form_key>/beginnen")
+@login_required  # type: ignore[untyped-decorator]
+def begin(form_key: str) -> BaseResponse | str:
+    row, definition = _active_definition(form_key)
+    gate = _gate(definition)
+    if gate is not None:
+        return gate
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    application = services.start_draft(row, *_account())
+    first = definition.visible_steps(application.answers)[0]
+    return redirect(url_for(".step", public_id=application.public_id, step_key=first.key), 303)
+
+
+def _load(public_id: str) -> tuple[Application, FormDefinition]:
+    application = services.owned(public_id, *_account())
+    return application, services.definition_for(application)
+
+
+def _draft(public_id: str) -> tuple[Application, FormDefinition] | BaseResponse:
+    application, definition = _load(public_id)
+    if not application.is_draft:
+        return redirect(url_for(".confirmation", public_id=public_id), 303)
+    return application, definition
+
+
+def _neighbours(
+    definition: FormDefinition, answers: dict[str, Any], step: Step
+) -> tuple[list[Step], int]:
+    visible = definition.visible_steps(answers)
+    keys = [item.key for item in visible]
+    return visible, keys.index(step.key) if step.key in keys else -1
+
+
+def _form_data(form: FlaskForm, step: Step, visible_keys: set[str]) -> dict[str, Any]:
+    values: dict[str, Any] = {}
+    for spec in step.fields:
+        if spec.key not in visible_keys or spec.type in ("file", "info"):
+            continue
+        field = getattr(form, spec.key, None)
+        if field is None:
+            continue
+        data = field.data
+        values[spec.key] = data if isinstance(data, bool) else (data or "")
+    return values
+
+
+def _handle_upload(application: Application, step: Step, errors: dict[str, list[str]]) -> None:
+    settings = current_app.config["PORTAL"]
+    for spec in step.fields:
+        if spec.type != "file":
+            continue
+        upload = request.files.get(spec.key)
+        if upload is None or not upload.filename:
+            continue
+        try:
+            checked = uploads.check(
+                upload.stream,
+                accept=spec.accept,
+                limit=min(spec.max_bytes, settings.upload_max_bytes),
+                clamd=settings.clamd_address,
+            )
+        except uploads.UploadRefusedError as error:
+            errors.setdefault(spec.key, []).append(f"{spec.label}: {error}")
+            continue
+        services.attach_file(
+            application,
+            step.key,
+            spec.key,
+            filename=upload.filename,
+            content_type=checked.content_type,
+            data=checked.data,
+        )
+
+
+def _missing_files(application: Application, step: Step, visible: list[Any]) -> dict[str, str]:
+    return {
+        spec.key: _("Bitte laden Sie „%(label)s“ hoch.", label=spec.label)
+        for spec in visible
+        if spec.type == "file"
+        and spec.required
+        and not services.files_for(application, step.key, spec.key)
+    }
+
+
+@bp.route("/antraege/<public_id>/<step_key>", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def step(public_id: str, step_key: str) -> BaseResponse | str | tuple[str, int]:  # noqa: PLR0911, PLR0912
+    loaded = _draft(public_id)
+    if isinstance(loaded, BaseResponse):
+        return loaded
+    application, definition = loaded
+    gate = _gate(definition)
+    if gate is not None:
+        return gate
+    current = definition.step(step_key)
+    if current is None:
+        abort(404)
+    answers = application.answers
+    visible, position = _neighbours(definition, answers, current)
+    if position < 0:  # a step hidden by earlier answers
+        return redirect(url_for(".summary", public_id=public_id), 303)
+    fields = definition.visible_fields(current, answers)
+    locked = services.locked_fields(application, current)
+    form_class = step_form(current, fields, locked)
+    stored = answers.get(current.key, {})
+    form = form_class(data=stored) if request.method == "GET" else form_class()
+    upload_errors: dict[str, list[str]] = {}
+    status = 200
+    if request.method == "POST":
+        if not form.validate_on_submit() and form.csrf_token.errors:
+            abort(400)
+        removing = request.form.get("entfernen")
+        if removing:
+            item = next((f for f in application.files if f.public_id == removing), None)
+            if item is not None:
+                services.remove_file(application, item)
+                flash(_("Die Datei „%(name)s“ wurde entfernt.", name=item.filename), "success")
+        _handle_upload(application, current, upload_errors)
+        if not removing:
+            for key, message in _missing_files(application, current, fields).items():
+                upload_errors.setdefault(key, []).append(message)
+        for key, messages in upload_errors.items():
+            field = getattr(form, key)
+            field.errors = [*field.errors, *messages]
+        form._errors = None
+        valid = not form.errors
+        services.save_step(
+            application,
+            current,
+            _form_data(form, current, {spec.key for spec in fields}),
+            valid=valid,
+            locked=locked,
+        )
+        for key in locked:  # show the identity's value, not what was posted
+            getattr(form, key).data = stored.get(key, "")
+        if removing:
+            return redirect(url_for(".step", public_id=public_id, step_key=step_key), 303)
+        if request.form.get("aktion") == "speichern":
+            flash(_("Ihr Entwurf ist gespeichert."), "success")
+            return redirect(url_for(".overview"), 303)
+        if valid:
+            visible_now, now_position = _neighbours(definition, application.answers, current)
+            if now_position + 1 < len(visible_now) and not request.args.get("pruefen"):
+                target = visible_now[now_position + 1]
+                return redirect(url_for(".step", public_id=public_id, step_key=target.key), 303)
+            return redirect(url_for(".summary", public_id=public_id), 303)
+        status = 422
+    return render_template(
+        "applications/step.html",
+        application=application,
+        definition=definition,
+        step=current,
+        form=form,
+        fields=fields,
+        locked=locked,
+        position=position + 1,
+        total=len(visible),
+        previous=visible[position - 1] if position > 0 else None,
+        files={
+            spec.key: services.files_for(application, current.key, spec.key)
+            for spec in fields
+            if spec.type == "file"
+        },
+        input_types=INPUT_TYPES,
+        input_modes=INPUT_MODES,
+        autocomplete=AUTOCOMPLETE,
+    ), status
+
+
+@bp.get("/antraege/<public_id>/pruefen")
+@login_required  # type: ignore[untyped-decorator]
+def summary(public_id: str) -> BaseResponse | str:
+    loaded = _draft(public_id)
+    if isinstance(loaded, BaseResponse):
+        return loaded
+    application, definition = loaded
+    gate = _gate(definition)
+    if gate is not None:
+        return gate
+    return render_template(
+        "applications/summary.html",
+        application=application,
+        definition=definition,
+        sections=services.visible_answers(application, definition),
+        missing=services.missing_steps(application, definition),
+        fee_cents=definition.fee.amount(application.answers),
+        files=application.files,
+        form=ActionForm(),
+    )
+
+
+def send_confirmation(application_id: int) -> None:
+    """Job: the confirmation e-mail; it names the service and the reference, nothing more."""
+    application = db.session.get(Application, application_id)
+    if application is None or application.person_id is None:
+        return
+    person = db.session.get(Person, application.person_id)
+    if person is None or not person.email:
+        return
+    send_mail(
+        person.email,
+        f"Ihr Antrag {application.reference} ist eingegangen",
+        (
+            f"Guten Tag,\n\nIhr Antrag „{application.title}“ ist beim Serviceportal eingegangen.\n"
+            f"Aktenzeichen: {application.reference}\n\n"
+            "Die Quittung und den Stand finden Sie unter „Meine Anträge“ im Serviceportal.\n"
+        ),
+    )
+
+
+@bp.post("/antraege/<public_id>/absenden")
+@login_required  # type: ignore[untyped-decorator]
+def submit(public_id: str) -> BaseResponse | str:
+    application, definition = _load(public_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not application.is_draft:
+        return redirect(url_for(".confirmation", public_id=public_id), 303)
+    gate = _gate(definition)
+    if gate is not None:
+        return gate
+    missing = services.missing_steps(application, definition)
+    if missing:
+        flash(_("Bitte vervollständigen Sie zuerst alle Schritte."), "warning")
+        return redirect(url_for(".summary", public_id=public_id), 303)
+    if services.submit(application, definition, int(current_user.trust_level)):
+        enqueue(send_confirmation, application.id)
+    return redirect(url_for(".confirmation", public_id=public_id), 303)
+
+
+@bp.get("/antraege/<public_id>/bestaetigung")
+@login_required  # type: ignore[untyped-decorator]
+def confirmation(public_id: str) -> BaseResponse | str:
+    application, definition = _load(public_id)
+    if application.is_draft:
+        return redirect(url_for(".summary", public_id=public_id), 303)
+    return render_template(
+        "applications/confirmation.html", application=application, definition=definition
+    )
+
+
+@bp.get("/antraege/<public_id>/quittung.pdf")
+@login_required  # type: ignore[untyped-decorator]
+def receipt_pdf(public_id: str) -> Response:
+    application, definition = _load(public_id)
+    if application.is_draft:
+        abort(404)
+    pdf = receipt.render(application, definition)
+    return Response(
+        pdf,
+        mimetype="application/pdf",
+        headers={
+            "Content-Disposition": f'attachment; filename="quittung-{application.reference}.pdf"',
+            "Cache-Control": "no-store",
+        },
+    )
+
+
+@bp.get("/antraege/<public_id>/dateien/<file_id>")
+@login_required  # type: ignore[untyped-decorator]
+def download(public_id: str, file_id: str) -> Response:
+    application, _definition = _load(public_id)
+    item = next((f for f in application.files if f.public_id == file_id), None)
+    if item is None:
+        abort(404)
+    try:
+        data = file_store().get(item.storage_key)
+    except StoredFileMissingError:
+        abort(404)
+    return Response(
+        data,
+        mimetype=item.content_type,
+        headers={
+            "Content-Disposition": "attachment; filename=\"datei\"; filename*=UTF-8''"
+            + _quote(item.filename),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _quote(name: str) -> str:
+    from urllib.parse import quote  # noqa: PLC0415
+
+    return quote(name, safe="")
+
+
+@bp.post("/antraege/<public_id>/loeschen")
+@login_required  # type: ignore[untyped-decorator]
+def delete(public_id: str) -> BaseResponse:
+    application, _definition = _load(public_id)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    if not application.is_draft:
+        abort(404)
+    for item in list(application.files):
+        services.remove_file(application, item)
+    db.session.delete(application)
+    flash(_("Der Entwurf wurde gelöscht."), "success")
+    return redirect(url_for(".overview"), 303)
+
+
+@bp.get("/antraege")
+@login_required  # type: ignore[untyped-decorator]
+def overview() -> str:
+    items = services.applications_of(*_account())
+    return render_template(
+        "applications/overview.html",
+        items=items,
+        form=ActionForm(),
+        trust_labels=TRUST_LEVEL_LABELS,
+        TrustLevel=TrustLevel,
+    )
+
+
+@bp.app_template_filter("euro")
+def euro(cents: int | None) -> str:
+    """30,60 € (German format)."""
+    value = (cents or 0) / 100
+    text = f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"{text} €"
+
+
+@bp.app_template_filter("answer")
+def answer_text(value: Any, spec: Any) -> str:
+    """An answer as the summary and the receipt show it."""
+    if value is None or value == "" or (value is False and spec.type != "checkbox"):
+        return "—"
+    if spec.type in ("checkbox", "yesno"):
+        yes = bool(value) if spec.type == "checkbox" else value == "ja"
+        return str(_("Ja") if yes else _("Nein"))
+    if spec.type == "choice":
+        return next((o.label for o in spec.options if o.value == value), str(value))
+    if spec.type == "date":
+        parsed = parse_date(str(value))
+        return parsed.strftime("%d.%m.%Y") if parsed else str(value)
+    return str(value)

@@ -1,0 +1,309 @@
+"""Form versions, drafts and submission: the applications domain's operations."""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import json
+import secrets
+from functools import lru_cache
+from typing import Any
+
+from flask import abort, current_app
+from sqlalchemy import ColumnElement, and_, select, update
+
+from portal.applications.definition import Field, FormDefinition, Step, parse
+from portal.applications.models import Application, ApplicationFile, ApplicationStatus, FormVersion
+from portal.applications.reference import new_reference
+from portal.core.db import utcnow
+from portal.core.jobs import enqueue
+from portal.core.pagecache import bump_revision
+from portal.core.storage import file_store, new_key
+from portal.extensions import db
+from portal.identity.models import Organisation, Person
+
+DRAFT_DAYS = 30
+
+
+# --- form versions -------------------------------------------------------------------------
+
+
+def _digest(raw: dict[str, Any]) -> str:
+    body = {key: value for key, value in raw.items() if key != "version"}
+    return hashlib.sha256(json.dumps(body, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+
+
+def latest_version(key: str) -> FormVersion | None:
+    found: FormVersion | None = db.session.scalar(
+        select(FormVersion).where(FormVersion.key == key).order_by(FormVersion.version.desc())
+    )
+    return found
+
+
+def store_definition(raw: dict[str, Any]) -> tuple[FormVersion, bool]:
+    """Check ``raw`` and store it as a new version unless the newest one is the same.
+
+    Returns the current version and whether it is new. Drafts keep the version they began with.
+    """
+    definition = parse(raw)
+    digest = _digest(raw)
+    latest = latest_version(definition.key)
+    if latest is not None and latest.content_hash == digest:
+        return latest, False
+    version = latest.version + 1 if latest is not None else max(1, definition.version)
+    row = FormVersion(
+        key=definition.key,
+        version=version,
+        title=definition.title,
+        service_key=definition.service,
+        definition={**raw, "version": version},
+        content_hash=digest,
+        active=True,
+    )
+    if latest is not None:
+        latest.active = False
+    db.session.add(row)
+    db.session.flush()
+    bump_revision()  # service pages link to the form
+    return row, True
+
+
+def active_form(key: str) -> FormVersion | None:
+    found: FormVersion | None = db.session.scalar(
+        select(FormVersion).where(FormVersion.key == key, FormVersion.active.is_(True))
+    )
+    return found
+
+
+def form_for_service(keys: list[str]) -> FormVersion | None:
+    if not keys:
+        return None
+    found: FormVersion | None = db.session.scalar(
+        select(FormVersion)
+        .where(FormVersion.service_key.in_(keys), FormVersion.active.is_(True))
+        .order_by(FormVersion.key)
+    )
+    return found
+
+
+@lru_cache(maxsize=256)
+def _parsed(content_hash: str, text: str) -> FormDefinition:  # noqa: ARG001 - cache key
+    return parse(json.loads(text))
+
+
+def definition_of(row: FormVersion) -> FormDefinition:
+    return _parsed(row.content_hash + str(row.version), json.dumps(row.definition))
+
+
+def definition_for(application: Application) -> FormDefinition:
+    row = db.session.scalar(
+        select(FormVersion).where(
+            FormVersion.key == application.form_key,
+            FormVersion.version == application.form_version,
+        )
+    )
+    if row is None:
+        abort(404)
+    return definition_of(row)
+
+
+# --- ownership -----------------------------------------------------------------------------
+
+
+def owner_clause(person: Person, organisation: Organisation | None) -> ColumnElement[bool]:
+    """Applications of the account: the organisation's when acting for one, else the person's."""
+    if organisation is not None:
+        return Application.organisation_id == organisation.id
+    return and_(Application.person_id == person.id, Application.organisation_id.is_(None))
+
+
+def owned(public_id: str, person: Person, organisation: Organisation | None) -> Application:
+    """The application if it belongs to the account; 404 otherwise (no hint that it exists)."""
+    found: Application | None = db.session.scalar(
+        select(Application).where(
+            Application.public_id == public_id, owner_clause(person, organisation)
+        )
+    )
+    if found is None:
+        abort(404)
+    return found
+
+
+def applications_of(person: Person, organisation: Organisation | None) -> list[Application]:
+    return list(
+        db.session.scalars(
+            select(Application)
+            .where(owner_clause(person, organisation))
+            .order_by(Application.updated_at.desc())
+        )
+    )
+
+
+# --- drafts --------------------------------------------------------------------------------
+
+
+def _prefill_value(source: str, person: Person, organisation: Organisation | None) -> str:
+    kind, _, attribute = source.partition(".")
+    holder: Any = person if kind == "person" else organisation
+    if holder is None:
+        return ""
+    return str(getattr(holder, attribute, "") or "")
+
+
+def start_draft(row: FormVersion, person: Person, organisation: Organisation | None) -> Application:
+    """A new draft, prefilled from the identity where the definition says so (once-only)."""
+    definition = definition_of(row)
+    answers: dict[str, dict[str, Any]] = {}
+    prefilled: dict[str, str] = {}
+    for step in definition.steps:
+        for spec in step.fields:
+            if spec.prefill:
+                value = _prefill_value(spec.prefill, person, organisation)
+                if value:
+                    answers.setdefault(step.key, {})[spec.key] = value
+                    prefilled[f"{step.key}.{spec.key}"] = spec.prefill
+    now = utcnow()
+    application = Application(
+        public_id=secrets.token_hex(16),
+        updated_at=now,
+        form_key=row.key,
+        form_version=row.version,
+        title=row.title,
+        person_id=person.id,
+        organisation_id=organisation.id if organisation else None,
+        started_by_id=person.id,
+        status=ApplicationStatus.DRAFT,
+        answers=answers,
+        prefilled=prefilled,
+        complete={},
+        draft_expires_at=now + dt.timedelta(days=DRAFT_DAYS),
+    )
+    db.session.add(application)
+    db.session.flush()
+    return application
+
+
+def locked_fields(application: Application, step: Step) -> set[str]:
+    """Prefilled fields the definition does not let the applicant change."""
+    return {
+        spec.key
+        for spec in step.fields
+        if spec.prefill_locked and f"{step.key}.{spec.key}" in application.prefilled
+    }
+
+
+def save_step(
+    application: Application,
+    step: Step,
+    values: dict[str, Any],
+    *,
+    valid: bool,
+    locked: set[str],
+) -> None:
+    """Keep what was typed (valid or not): a draft never loses an entry."""
+    answers = dict(application.answers)
+    current = dict(answers.get(step.key, {}))
+    for key, value in values.items():
+        if key in locked:
+            continue
+        current[key] = value
+    answers[step.key] = current
+    application.answers = answers
+    application.complete = {**application.complete, step.key: valid}
+    now = utcnow()
+    application.updated_at = now
+    application.draft_expires_at = now + dt.timedelta(days=DRAFT_DAYS)
+
+
+def files_for(application: Application, step: str, field: str) -> list[ApplicationFile]:
+    return [item for item in application.files if item.step == step and item.field == field]
+
+
+def attach_file(
+    application: Application,
+    step: str,
+    field: str,
+    *,
+    filename: str,
+    content_type: str,
+    data: bytes,
+) -> ApplicationFile:
+    """Store an upload (encrypted) for a file field, replacing the one it had."""
+    for old in files_for(application, step, field):
+        remove_file(application, old)
+    key = new_key()
+    file_store().put(key, data)
+    item = ApplicationFile(
+        public_id=secrets.token_hex(16),
+        step=step,
+        field=field,
+        filename=filename[:255] or "datei",
+        content_type=content_type,
+        size=len(data),
+        sha256=hashlib.sha256(data).hexdigest(),
+        storage_key=key,
+    )
+    application.files.append(item)
+    db.session.flush()
+    return item
+
+
+def delete_stored_file(key: str) -> None:
+    """Job: remove a file's bytes (queued so it runs only once the removal is committed)."""
+    file_store().delete(key)
+
+
+def remove_file(application: Application, item: ApplicationFile) -> None:
+    application.files.remove(item)
+    db.session.flush()
+    enqueue(delete_stored_file, item.storage_key)
+
+
+def missing_steps(application: Application, definition: FormDefinition) -> list[Step]:
+    answers = application.answers
+    return [
+        step for step in definition.visible_steps(answers) if not application.complete.get(step.key)
+    ]
+
+
+def visible_answers(
+    application: Application, definition: FormDefinition
+) -> list[tuple[Step, list[tuple[Field, Any]]]]:
+    """What the summary, the receipt and the hand-off show: visible steps and fields only."""
+    answers = application.answers
+    result = []
+    for step in definition.visible_steps(answers):
+        rows = [
+            (spec, answers.get(step.key, {}).get(spec.key))
+            for spec in definition.visible_fields(step, answers)
+            if spec.type != "info"
+        ]
+        result.append((step, rows))
+    return result
+
+
+def submit(application: Application, definition: FormDefinition, trust_level: int) -> bool:
+    """Turn the draft into a submission exactly once; ``False`` if it was submitted already.
+
+    One conditional UPDATE decides: of two tabs submitting at once, only one changes the row.
+    """
+    settings = current_app.config["PORTAL"]
+    now = utcnow()
+    reference = new_reference(settings.reference_prefix, now.year)
+    fee = definition.fee.amount(application.answers)
+    result = db.session.execute(
+        update(Application)
+        .where(Application.id == application.id, Application.status == ApplicationStatus.DRAFT)
+        .values(
+            status=ApplicationStatus.SUBMITTED,
+            reference=reference,
+            submitted_at=now,
+            updated_at=now,
+            draft_expires_at=None,
+            trust_level=trust_level,
+            fee_cents=fee,
+        )
+        .execution_options(synchronize_session=False)
+    )
+    db.session.refresh(application)
+    return bool(getattr(result, "rowcount", 0) == 1)

@@ -1,0 +1,98 @@
+"""File storage behind a small interface, encrypted at rest.
+
+``FileStore`` is what the domains use: ``put``, ``get``, ``delete`` by key. The embedded default
+keeps files in a local folder (``PORTAL_STORAGE_PATH``); every file is encrypted with Fernet
+(AES-128-CBC + HMAC-SHA256) before it touches the disk. ``PORTAL_STORAGE_KEYS`` lists keys,
+newest first: the first encrypts, all decrypt, so keys can be rotated (``rotate`` re-encrypts a
+file under the newest key). An object-store implementation fits the same interface.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import secrets
+from pathlib import Path
+from typing import Protocol
+
+from cryptography.fernet import Fernet, InvalidToken, MultiFernet
+from flask import Flask, current_app
+
+from portal.config import ConfigError, Settings
+
+
+class StoredFileMissingError(LookupError):
+    """No file under that key (or it cannot be decrypted with any configured key)."""
+
+
+class FileStore(Protocol):
+    def put(self, key: str, data: bytes) -> None: ...
+
+    def get(self, key: str) -> bytes: ...
+
+    def delete(self, key: str) -> None: ...
+
+    def rotate(self, key: str) -> None: ...
+
+
+def fernet_for(settings: Settings) -> MultiFernet:
+    raw = [item.strip() for item in settings.storage_keys.split(",") if item.strip()]
+    if not raw:
+        # Development and tests: a key derived from the secret key (production refuses this).
+        digest = hashlib.sha256(f"storage:{settings.secret_key}".encode()).digest()
+        raw = [base64.urlsafe_b64encode(digest).decode()]
+    try:
+        return MultiFernet([Fernet(item.encode()) for item in raw])
+    except ValueError:
+        raise ConfigError(
+            "PORTAL_STORAGE_KEYS: jeder Schlüssel muss ein Fernet-Schlüssel sein "
+            "(32 Bytes, URL-sicheres Base64)."
+        ) from None
+
+
+class LocalFileStore:
+    """Encrypted files in a folder; keys become nested paths (``ab/cd/…``)."""
+
+    def __init__(self, root: Path, fernet: MultiFernet) -> None:
+        self.root = root
+        self.fernet = fernet
+
+    def _path(self, key: str) -> Path:
+        if not key or "/" in key or "\\" in key or key.startswith("."):
+            raise ValueError(f"invalid storage key {key!r}")
+        return self.root / key[:2] / key
+
+    def put(self, key: str, data: bytes) -> None:
+        path = self._path(key)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        temporary = path.with_name(f".{key}.{secrets.token_hex(4)}")
+        temporary.write_bytes(self.fernet.encrypt(data))
+        temporary.replace(path)  # readers never see half a file
+
+    def get(self, key: str) -> bytes:
+        path = self._path(key)
+        try:
+            return self.fernet.decrypt(path.read_bytes())
+        except (FileNotFoundError, InvalidToken):
+            raise StoredFileMissingError(key) from None
+
+    def delete(self, key: str) -> None:
+        self._path(key).unlink(missing_ok=True)
+
+    def rotate(self, key: str) -> None:
+        path = self._path(key)
+        path.write_bytes(self.fernet.rotate(path.read_bytes()))
+
+
+def new_key() -> str:
+    return secrets.token_hex(16)
+
+
+def file_store() -> FileStore:
+    store: FileStore = current_app.extensions["file_store"]
+    return store
+
+
+def init_storage(app: Flask) -> None:
+    settings: Settings = app.config["PORTAL"]
+    app.extensions["file_store"] = LocalFileStore(Path(settings.storage_path), fernet_for(settings))

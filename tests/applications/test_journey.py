@@ -1,0 +1,93 @@
+"""A citizen applies online: steps, drafts, conditions, uploads, check answers, submit, receipt."""
+
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from portal.applications.models import Application, ApplicationStatus
+from portal.applications.reference import is_valid
+from portal.extensions import db
+from tests.applications.conftest import PDF, Applicant, public_id
+from tests.identity.conftest import Portal
+
+
+def test_dog_registration_from_start_to_receipt(forms_portal: Portal) -> None:
+    anna = Applicant(forms_portal, "anna")
+    step1 = anna.begin("hund-anmelden")
+    assert "Schritt 1 von 3" in step1.text  # the conditional step is not counted yet
+    assert 'value="Anna"' in step1.text  # prefilled from the identity
+    assert "Aus Ihrem Nutzerkonto übernommen." in step1.text
+    refused = anna.post_step(step1, {"vorname": "Anna", "nachname": "", "strasse": ""})
+    assert refused.status_code == 422
+    assert "Bitte geben Sie „Familienname“ an." in refused.text
+    assert 'href="#nachname"' in refused.text  # the error summary links to the field
+    assert "<title>Fehler:" in refused.text
+    step2 = anna.post_step(
+        refused,
+        {
+            "vorname": "Anna",
+            "nachname": "Muster",
+            "strasse": "Ring 1",
+            "plz": "12345",
+            "ort": "Musterstadt",
+        },
+    )
+    assert "Schritt 2 von 3" in step2.text
+    step3 = anna.post_step(
+        step2,
+        {
+            "name": "Bello",
+            "rasse": "Mischling",
+            "geschlecht": "ruede",
+            "wurfdatum": "2024-05-01",
+            "chip": "12345",
+        },
+    )
+    assert "Die Chipnummer hat genau 15 Ziffern." in step3.text
+    step3 = anna.post_step(
+        step3,
+        {
+            "name": "Bello",
+            "rasse": "Mischling",
+            "geschlecht": "ruede",
+            "wurfdatum": "01.05.2024",
+            "chip": "",
+        },
+    )
+    assert "Schritt 3 von 3" in step3.text
+    step4 = anna.post_step(step3, {"seit": "2025-01-15", "zuzug": "ja"})
+    assert "Schritt 4 von 4" in step4.text  # "ja" opens the step for the former municipality
+    assert 'enctype="multipart/form-data"' in step4.text
+    missing = anna.post_step(step4, {"gemeinde": "Beispielstadt"})
+    assert "Bitte laden Sie „Abmeldebescheinigung der früheren Gemeinde“ hoch." in missing.text
+    summary = anna.post_step(
+        missing,
+        {"gemeinde": "Beispielstadt"},
+        files={"bescheinigung": ("abmeldung.pdf", PDF, "application/pdf")},
+    )
+    assert summary.url.endswith("/pruefen")
+    assert "Bello" in summary.text
+    assert "01.05.2024" in summary.text
+    assert "abmeldung.pdf" in summary.text
+    assert "Für diesen Antrag fällt keine Gebühr an." in summary.text
+    ident = public_id(summary.url)
+    done = anna.browser.post(
+        anna.base + f"/antraege/{ident}/absenden", data={"csrf_token": anna.token(summary.text)}
+    )
+    assert "Ihr Antrag ist eingegangen" in done.text
+    with forms_portal.app.app_context():
+        application = db.session.scalars(select(Application).filter_by(public_id=ident)).one()
+        assert application.status == ApplicationStatus.SUBMITTED
+        assert application.reference is not None
+        assert is_valid(application.reference)
+        assert application.reference in done.text
+        assert application.answers["hund"]["name"] == "Bello"
+        reference = application.reference
+    receipt = anna.get(f"/antraege/{ident}/quittung.pdf")
+    assert receipt.headers["Content-Type"] == "application/pdf"
+    assert receipt.content.startswith(b"%PDF")
+    overview = anna.get("/antraege")
+    assert reference in overview.text
+    # Submitted means final: the steps lead to the confirmation, not to an editable form.
+    again = anna.get(f"/antraege/{ident}/hund", allow_redirects=False)
+    assert again.headers["Location"].endswith(f"/antraege/{ident}/bestaetigung")
