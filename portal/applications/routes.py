@@ -6,7 +6,9 @@ the form opens), ``/antraege`` (Meine Anträge) and ``/antraege/<id>/…`` for o
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from flask import (
     Blueprint,
@@ -36,6 +38,7 @@ from portal.identity.access import TRUST_LEVEL_LABELS, trust_required
 from portal.identity.models import Person, TrustLevel
 
 bp = Blueprint("applications", __name__, template_folder="templates")
+BERLIN = ZoneInfo("Europe/Berlin")
 
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
@@ -197,6 +200,8 @@ def step(public_id: str, step_key: str) -> BaseResponse | str | tuple[str, int]:
     form_class = step_form(current, fields, locked)
     stored = answers.get(current.key, {})
     form = form_class(data=stored) if request.method == "GET" else form_class()
+    for key in locked:  # what the identity said, whatever was posted
+        getattr(form, key).data = stored.get(key, "")
     upload_errors: dict[str, list[str]] = {}
     status = 200
     if request.method == "POST":
@@ -224,8 +229,6 @@ def step(public_id: str, step_key: str) -> BaseResponse | str | tuple[str, int]:
             valid=valid,
             locked=locked,
         )
-        for key in locked:  # show the identity's value, not what was posted
-            getattr(form, key).data = stored.get(key, "")
         if removing:
             return redirect(url_for(".step", public_id=public_id, step_key=step_key), 303)
         if request.form.get("aktion") == "speichern":
@@ -238,6 +241,9 @@ def step(public_id: str, step_key: str) -> BaseResponse | str | tuple[str, int]:
                 return redirect(url_for(".step", public_id=public_id, step_key=target.key), 303)
             return redirect(url_for(".summary", public_id=public_id), 303)
         status = 422
+        # Keep what was typed although the step is not complete: commit here, because the
+        # unit of work rolls back every response of 400 and above, this 422 included.
+        db.session.commit()
     return render_template(
         "applications/step.html",
         application=application,
@@ -428,3 +434,11 @@ def answer_text(value: Any, spec: Any) -> str:
         parsed = parse_date(str(value))
         return parsed.strftime("%d.%m.%Y") if parsed else str(value)
     return str(value)
+
+
+@bp.app_template_filter("local_time")
+def local_time(moment: dt.datetime | None) -> str:
+    """17.03.2026, 14:05 Uhr in German time (stored times are UTC)."""
+    if moment is None:
+        return "—"
+    return moment.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M Uhr")

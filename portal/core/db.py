@@ -93,8 +93,15 @@ def _sqlite_connect(dbapi_connection: Any, connection_record: Any) -> None:  # n
 
 @event.listens_for(Engine, "begin")
 def _sqlite_begin(connection: Any) -> None:
+    """IMMEDIATE: take SQLite's single write lock at the start, waiting up to busy_timeout.
+
+    A deferred transaction that read first and writes later fails at once ("database is
+    locked") when another one wrote in between, whatever the timeout; two tabs submitting the
+    same application hit exactly that. Taking the lock up front queues them instead. PostgreSQL
+    needs none of this.
+    """
     if connection.dialect.name == "sqlite":
-        connection.exec_driver_sql("BEGIN")
+        connection.exec_driver_sql("BEGIN IMMEDIATE")
 
 
 JSONType = JSON().with_variant(JSONB(), "postgresql")
