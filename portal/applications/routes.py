@@ -60,6 +60,15 @@ def _account_problem(definition: FormDefinition) -> str | None:
 
 def _gate(definition: FormDefinition) -> BaseResponse | str | None:
     """Trust level, then account type; ``None`` when the form may open."""
+    if not current_user.is_authenticated and "buerger" not in definition.accounts:
+        level = definition.trust_level
+        return redirect(
+            url_for(
+                "identity.organisation_login",
+                next=request.full_path.rstrip("?"),
+                niveau=level.code if level > TrustLevel.BASISREGISTRIERUNG else None,
+            )
+        )
     refused = trust_required(definition.trust_level)
     if refused is not None:
         return refused

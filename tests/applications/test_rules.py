@@ -27,6 +27,10 @@ def test_a_lower_trust_level_is_sent_to_step_up(forms_portal: Portal) -> None:
 
 
 def test_forms_for_businesses_need_the_organisation_account(forms_portal: Portal) -> None:
+    anonymous = requests.get(
+        forms_portal.url + "/antrag/gewerbe-anmelden", allow_redirects=False, timeout=10
+    )
+    assert anonymous.headers["Location"].startswith("/anmelden/organisation?next=")
     anna = Applicant(forms_portal, "bernd")
     page = anna.get("/antrag/gewerbe-anmelden")
     assert "mit ihrem Organisationskonto" in page.text

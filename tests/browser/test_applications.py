@@ -1,0 +1,131 @@
+"""Online applications in Chromium: each journey from its start to the receipt, axe on every
+step, in both themes and on a 360 px wide screen."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from portal.applications.demo import load_forms_demo
+from portal.extensions import db
+from tests.browser.conftest import LiveServer
+from tests.browser.test_layout import watch_csp
+from tests.support.axe import assert_accessible
+
+PDF = b"%PDF-1.4\n%%EOF\n"
+
+
+@pytest.fixture
+def forms_server(themed_server: LiveServer) -> LiveServer:
+    with themed_server.app.app_context():
+        load_forms_demo()
+        db.session.commit()
+    return themed_server
+
+
+def _log_in(page: Page, persona: str) -> None:
+    expect(page.get_by_text("Dies ist eine Test-Anmeldung, keine echte BundID.")).to_be_visible()
+    page.get_by_label(persona, exact=False).check()
+    page.get_by_role("button", name="Anmelden").click()
+
+
+def test_dog_registration_with_upload_and_receipt(  # noqa: PLR0915 - one journey
+    page: Page, forms_server: LiveServer, artifacts: Path, tmp_path: Path
+) -> None:
+    theme = forms_server.app.config["PORTAL"].theme
+    problems = watch_csp(page)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(forms_server.url + "/antrag/hund-anmelden")
+    _log_in(page, "Anna Muster")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Hund anmelden")
+    assert_accessible(page)
+    page.get_by_role("button", name="Antrag beginnen").click()
+    expect(page.get_by_text("Schritt 1 von 3")).to_be_visible()
+    expect(page.get_by_label("Vorname")).to_have_value("Anna")
+    page.get_by_label("Familienname").fill("")
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    summary = page.locator("[data-error-summary]")
+    expect(summary).to_be_focused()
+    expect(summary).to_contain_text("Bitte geben Sie „Familienname“ an.")
+    assert_accessible(page)
+    page.screenshot(path=artifacts / f"{theme}-antrag-fehler-360.png", full_page=True)
+    summary.get_by_role("link", name=re.compile("Familienname")).click()
+    expect(page.get_by_label("Familienname")).to_be_focused()
+    page.get_by_label("Familienname").fill("Muster")
+    page.get_by_label("Straße und Hausnummer").fill("Ringstraße 4")
+    page.get_by_label("Postleitzahl").fill("12345")
+    page.get_by_label("Ort").fill("Musterstadt")
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    expect(page.get_by_text("Schritt 2 von 3")).to_be_visible()
+    page.get_by_label("Name des Hundes").fill("Bello")
+    page.get_by_label("Rasse oder Mischling").fill("Mischling")
+    page.get_by_label("Hündin").check()
+    page.get_by_label("Wurfdatum (ungefähr genügt)").fill("2024-05-01")
+    assert_accessible(page)
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_label("Der Hund lebt bei Ihnen seit").fill("2025-01-15")
+    page.get_by_role("group", name=re.compile("anderen Gemeinde")).get_by_label("Ja").check()
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    expect(page.get_by_text("Schritt 4 von 4")).to_be_visible()
+    page.get_by_label("Frühere Gemeinde").fill("Beispielstadt")
+    upload = tmp_path / "abmeldung.pdf"
+    upload.write_bytes(PDF)
+    page.get_by_label("Abmeldebescheinigung der früheren Gemeinde").set_input_files(upload)
+    assert_accessible(page)
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Angaben prüfen")
+    expect(page.get_by_text("abmeldung.pdf")).to_be_visible()
+    assert_accessible(page)
+    page.screenshot(path=artifacts / f"{theme}-antrag-pruefen-360.png", full_page=True)
+    page.get_by_role("link", name=re.compile(r"Ändern\s?: Ihr Hund")).click()
+    page.get_by_label("Name des Hundes").fill("Bella")
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Angaben prüfen")  # straight back
+    expect(page.get_by_text("Bella")).to_be_visible()
+    page.get_by_role("button", name="Antrag verbindlich absenden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
+    reference = page.locator("[data-reference]").inner_text()
+    assert re.fullmatch(r"SP-\d{4}-[0-9A-Z]{4}-[0-9A-Z]{4}", reference)
+    assert_accessible(page)
+    with page.expect_download() as download:
+        page.get_by_role("link", name="Quittung herunterladen (PDF)").click()
+    assert Path(download.value.path()).read_bytes().startswith(b"%PDF")
+    page.get_by_role("link", name="Meine Anträge").first.click()
+    expect(page.get_by_text(reference, exact=True)).to_be_visible()
+    assert_accessible(page)
+    assert problems == []
+
+
+def test_business_registration_from_the_service_page(page: Page, forms_server: LiveServer) -> None:
+    page.goto(forms_server.url + "/")
+    page.get_by_role("link", name="Unternehmensführung & -entwicklung").click()
+    page.get_by_role("link", name="Unternehmensstart & Gewerbezulassung").click()
+    page.get_by_role("link", name="Gewerbe-Anmeldung", exact=True).click()
+    page.get_by_role("link", name="Online beantragen").click()
+    _log_in(page, "Frieda Firma")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gewerbe anmelden")
+    page.get_by_role("button", name="Antrag beginnen").click()
+    expect(page.get_by_label("Name des Betriebs")).to_have_value("Musterbau GmbH")
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_label("Angemeldete Tätigkeit").fill("Hochbau und Sanierung von Wohngebäuden")
+    page.get_by_label("Beginn der Tätigkeit").fill("2026-12-01")
+    page.get_by_label("Zahl der Beschäftigten").fill("zwölf")
+    page.get_by_role("group", name=re.compile("Handwerk")).get_by_label("Nein").check()
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    expect(page.locator("[data-error-summary]")).to_contain_text(
+        "Bitte geben Sie bei „Zahl der Beschäftigten“ eine ganze Zahl ein."
+    )
+    assert_accessible(page)
+    page.get_by_label("Zahl der Beschäftigten").fill("12")
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_label("Funktion im Unternehmen").fill("Geschäftsführerin")
+    page.get_by_label("Ich bin berechtigt", exact=False).check()
+    assert_accessible(page)
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    expect(page.locator("[data-fee-cents]")).to_have_text("40,00 €")
+    page.get_by_role("button", name="Antrag verbindlich absenden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
+    assert_accessible(page)
