@@ -23,6 +23,7 @@ from portal.core.themes import init_themes
 from portal.core.uow import init_unit_of_work
 from portal.extensions import db, migrate
 from portal.identity import init_identity
+from portal.payments import init_payments
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -46,6 +47,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     register_commands(app)
     init_identity(app)
     init_applications(app)
+    init_payments(app)
     return app
 
 

@@ -75,6 +75,12 @@ class Settings:
     upload_max_bytes: int = 10 * 1024 * 1024
     clamd_address: str = ""  # "host:port" of a clamd; empty: no virus scan
     reference_prefix: str = "SP"
+    # ePayment: Stripe Checkout when a secret key is set, else the test provider (never in
+    # production). The API base is for a local stand-in in tests.
+    stripe_secret_key: str = ""
+    stripe_webhook_secret: str = ""
+    stripe_api_base: str = "https://api.stripe.com"
+    stripe_checkout_origin: str = "https://checkout.stripe.com"
 
     @property
     def is_production(self) -> bool:

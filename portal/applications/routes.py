@@ -343,7 +343,10 @@ def confirmation(public_id: str) -> BaseResponse | str:
     if application.is_draft:
         return redirect(url_for(".summary", public_id=public_id), 303)
     return render_template(
-        "applications/confirmation.html", application=application, definition=definition
+        "applications/confirmation.html",
+        application=application,
+        definition=definition,
+        form=ActionForm(),
     )
 
 

@@ -126,9 +126,14 @@ def staff_required(
     return decorator
 
 
+def is_staff_page() -> bool:
+    """Pages under /verwaltung: the only ones the staff cookie reaches."""
+    return request.path == sessions.STAFF_PATH or request.path.startswith(sessions.STAFF_PATH + "/")
+
+
 def session_notice() -> dict[str, Any] | None:
     """The logged-in page's session timer (staff pages: the staff login), or ``None``."""
-    if request.blueprint == "backoffice":
+    if is_staff_page():
         login = sessions.staff_login()
         endpoint = "identity.staff_keep_alive"
     else:
@@ -141,7 +146,11 @@ def session_notice() -> dict[str, Any] | None:
 
 def init_access(app: Flask) -> None:
     app.context_processor(
-        lambda: {"current_staff": current_staff, "session_notice": session_notice}
+        lambda: {
+            "current_staff": current_staff,
+            "session_notice": session_notice,
+            "is_staff_page": is_staff_page,
+        }
     )
 
     manager = LoginManager()

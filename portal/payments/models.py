@@ -1,0 +1,89 @@
+"""Payments, the provider events that moved them, and refunds.
+
+``PaymentEvent.event_id`` is unique: a webhook delivered twice is recorded once, and only a
+recorded (verified) event changes a payment's state.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+from typing import Any
+
+from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from portal.core.db import JSONType, UTCDateTime, created_at, intpk
+from portal.extensions import db
+
+
+class PaymentState(enum.StrEnum):
+    OPEN = "offen"
+    PAID = "bezahlt"
+    FAILED = "fehlgeschlagen"
+    CANCELLED = "abgebrochen"
+    REFUNDED = "erstattet"
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    return Enum(kind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e])
+
+
+class Payment(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "payment"
+
+    id: Mapped[intpk]
+    public_id: Mapped[str] = mapped_column(String(32), unique=True)
+    created_at: Mapped[created_at]
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("application.id", ondelete="RESTRICT"), index=True
+    )
+    kassenzeichen: Mapped[str] = mapped_column(String(20), unique=True)
+    purpose: Mapped[str] = mapped_column(String(27))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    currency: Mapped[str] = mapped_column(String(3), default="EUR")
+    provider: Mapped[str] = mapped_column(String(20))
+    provider_ref: Mapped[str] = mapped_column(String(200), default="")  # checkout session
+    provider_payment: Mapped[str] = mapped_column(String(200), default="")  # payment intent
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    state: Mapped[PaymentState] = mapped_column(_enum(PaymentState), default=PaymentState.OPEN)
+    paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
+
+    events: Mapped[list[PaymentEvent]] = relationship(
+        back_populates="payment", order_by="PaymentEvent.id"
+    )
+    refunds: Mapped[list[Refund]] = relationship(back_populates="payment", order_by="Refund.id")
+
+
+class PaymentEvent(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "payment_event"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[intpk]
+    received_at: Mapped[created_at]
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"))
+    provider: Mapped[str] = mapped_column(String(20))
+    event_id: Mapped[str] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(30))  # paid, failed, cancelled, refunded
+    source: Mapped[str] = mapped_column(String(20))  # webhook, return, api
+    data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+    payment: Mapped[Payment] = relationship(back_populates="events")
+
+
+class Refund(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "payment_refund"
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"))
+    amount_cents: Mapped[int] = mapped_column(Integer)
+    reason: Mapped[str] = mapped_column(String(500), default="")
+    provider_ref: Mapped[str] = mapped_column(String(200), default="")
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="SET NULL")
+    )
+
+    payment: Mapped[Payment] = relationship(back_populates="refunds")

@@ -1,0 +1,317 @@
+"""Paying the fee of a submitted application, the provider's return and webhook, refunds by
+staff and the export for the municipal cash system."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import DateField, StringField
+from wtforms.validators import DataRequired, Length, Optional, ValidationError
+
+from portal.applications import services as applications
+from portal.applications.forms import parse_number
+from portal.applications.models import Application
+from portal.applications.routes import euro as _euro
+from portal.catalog.models import Office
+from portal.extensions import csrf, db, limiter
+from portal.identity.access import current_staff, staff_required
+from portal.identity.models import StaffRole
+from portal.payments import services
+from portal.payments.models import Payment, PaymentState
+from portal.payments.providers import (
+    ProviderUnavailableError,
+    WebhookRejectedError,
+    provider,
+)
+
+log = logging.getLogger(__name__)
+bp = Blueprint("payments", __name__, template_folder="templates")
+
+
+class PayForm(FlaskForm):  # type: ignore[misc]
+    pass
+
+
+class RefundForm(FlaskForm):  # type: ignore[misc]
+    amount = StringField(
+        _l("Betrag in Euro"),
+        description=_l("Zum Beispiel 30,60. Höchstens der noch nicht erstattete Betrag."),
+        validators=[DataRequired(_l("Bitte geben Sie den Betrag der Erstattung an."))],
+    )
+    reason = StringField(
+        _l("Grund"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie einen Grund für die Erstattung an.")),
+            Length(max=500, message=_l("Der Grund darf höchstens 500 Zeichen lang sein.")),
+        ],
+    )
+
+    def cents(self) -> int:
+        number = parse_number(self.amount.data or "")
+        return int((number or 0) * 100)
+
+    def validate_amount(self, field: StringField) -> None:
+        number = parse_number(field.data or "")
+        if number is None or number <= 0 or number != number.quantize(number.__class__("0.01")):
+            raise ValidationError(_l("Bitte geben Sie einen Betrag wie 12,50 ein."))
+
+
+class ExportForm(FlaskForm):  # type: ignore[misc]
+    class Meta:
+        csrf = False  # a GET download
+
+    von = DateField(_l("Von"), validators=[Optional()], format="%Y-%m-%d")
+    bis = DateField(_l("Bis"), validators=[Optional()], format="%Y-%m-%d")
+
+
+def _unavailable() -> bool:
+    return provider().is_test and current_app.config["PORTAL"].is_production
+
+
+def _owned_payment(public_id: str) -> tuple[Payment, Application]:
+    payment = db.session.scalar(select(Payment).where(Payment.public_id == public_id))
+    if payment is None:
+        abort(404)
+    application = db.session.get(Application, payment.application_id)
+    if application is None:
+        abort(404)
+    # 404 unless the application belongs to the account acting now.
+    applications.owned(application.public_id, current_user.person, current_user.acting_for)
+    return payment, application
+
+
+@bp.post("/antraege/<public_id>/bezahlen")
+@login_required  # type: ignore[untyped-decorator]
+def pay(public_id: str) -> BaseResponse | tuple[str, int]:
+    application = applications.owned(public_id, current_user.person, current_user.acting_for)
+    if not PayForm().validate_on_submit():
+        abort(400)
+    if application.is_draft or not application.fee_cents:
+        abort(404)
+    if _unavailable():
+        return render_template("payments/unavailable.html"), 503
+    definition = applications.definition_for(application)
+    chosen = provider()
+    payment = services.open_payment(
+        application, definition.purpose or definition.title, chosen.name
+    )
+    if payment.state in (PaymentState.PAID, PaymentState.REFUNDED):
+        return redirect(url_for(".result", public_id=payment.public_id), 303)
+    payment.attempts += 1
+    try:
+        checkout = chosen.start(
+            payment,
+            success_url=url_for(".result", public_id=payment.public_id, _external=True),
+            cancel_url=url_for(".result", public_id=payment.public_id, abbruch=1, _external=True),
+            idempotency_key=f"checkout-{payment.public_id}-{payment.attempts}",
+        )
+    except ProviderUnavailableError:
+        return render_template("payments/unavailable.html"), 503
+    payment.provider_ref = checkout.ref
+    payment.state = services.derive_state(payment)
+    db.session.commit()  # keep the checkout reference even if the redirect is never followed
+    return redirect(checkout.url, 303)
+
+
+@bp.get("/zahlung/<public_id>")
+@login_required  # type: ignore[untyped-decorator]
+def result(public_id: str) -> str:
+    payment, application = _owned_payment(public_id)
+    for event in provider().status(payment):
+        services.record_event(
+            payment,
+            provider=provider().name,
+            event_id=event.event_id,
+            kind=event.kind,
+            source="api",
+            data={**event.data, "attempt": payment.attempts},
+        )
+    return render_template(
+        "payments/result.html",
+        payment=payment,
+        application=application,
+        cancelled_here=bool(request.args.get("abbruch")),
+        form=PayForm(),
+    )
+
+
+@bp.route("/zahlung/test/<public_id>/<int:attempt>", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def test_checkout(public_id: str, attempt: int) -> BaseResponse | str:
+    """The test provider's checkout page (embedded default only)."""
+    if not provider().is_test or current_app.config["PORTAL"].is_production:
+        abort(404)
+    payment, application = _owned_payment(public_id)
+    form = PayForm()
+    if request.method == "POST" and form.validate_on_submit():
+        outcome = request.form.get("ergebnis", "")
+        kinds = {"erfolg": "paid", "fehler": "failed", "abbruch": "cancelled"}
+        if outcome not in kinds:
+            abort(400)
+        services.record_event(
+            payment,
+            provider="test",
+            event_id=f"test:{payment.public_id}:{attempt}:{kinds[outcome]}",
+            kind=kinds[outcome],
+            source="test",
+            data={"attempt": attempt, "payment_intent": f"test-pi-{payment.public_id}"},
+        )
+        target = url_for(".result", public_id=payment.public_id)
+        return redirect(target + ("?abbruch=1" if outcome == "abbruch" else ""), 303)
+    return render_template(
+        "payments/test_checkout.html", payment=payment, application=application, form=form
+    )
+
+
+@bp.post("/zahlung/stripe/webhook")
+@csrf.exempt  # type: ignore[untyped-decorator]
+@limiter.exempt
+def stripe_webhook() -> tuple[str, int]:
+    chosen = provider()
+    try:
+        events = chosen.webhook_events(
+            request.get_data(), request.headers.get("Stripe-Signature", "")
+        )
+    except WebhookRejectedError as error:
+        log.warning("stripe webhook rejected: %s", error)
+        return "rejected", 400
+    for event in events:
+        query = select(Payment).where(
+            (Payment.public_id == event.payment_id) | (Payment.provider_ref == event.ref)
+        )
+        payment = db.session.scalar(query)
+        if payment is None:
+            log.warning("webhook %s for an unknown payment", event.event_id)
+            continue
+        attempt = payment.attempts if event.ref == payment.provider_ref else 0
+        services.record_event(
+            payment,
+            provider=chosen.name,
+            event_id=event.event_id,
+            kind=event.kind,
+            source="webhook",
+            data={**event.data, "attempt": attempt},
+        )
+    return "ok", 200
+
+
+# --- back office ---------------------------------------------------------------------------
+
+
+def _visible_payments() -> list[tuple[Payment, Application]]:
+    staff = current_staff()
+    rows = db.session.execute(
+        select(Payment, Application)
+        .join(Application, Application.id == Payment.application_id)
+        .order_by(Payment.created_at.desc())
+        .limit(500)
+    ).all()
+    if staff is None:
+        return []
+    if staff.has_role(StaffRole.ADMINISTRATION):
+        return [(p, a) for p, a in rows]
+    office_ids = {item.office_id for item in staff.roles}
+    slugs = set(db.session.scalars(select(Office.slug).where(Office.id.in_(office_ids))))
+    result = []
+    for payment, application in rows:
+        definition = applications.definition_for(application)
+        if definition.office in slugs:
+            result.append((payment, application))
+    return result
+
+
+@bp.get("/verwaltung/zahlungen")
+@staff_required(StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
+def staff_payments() -> str:
+    return render_template(
+        "payments/staff_list.html",
+        rows=_visible_payments(),
+        refund_form=RefundForm(),
+        export_form=ExportForm(),
+        refundable=services.refundable,
+    )
+
+
+@bp.post("/verwaltung/zahlungen/<public_id>/erstattung")
+@staff_required(StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
+def refund(public_id: str) -> BaseResponse | tuple[str, int]:
+    visible = {p.public_id: p for p, _a in _visible_payments()}
+    payment = visible.get(public_id)
+    if payment is None:
+        abort(404)
+    form = RefundForm()
+    if form.validate_on_submit() and form.cents() > services.refundable(payment):
+        form.amount.errors = [
+            _("Höchstens %(max)s können erstattet werden.", max=_euro(services.refundable(payment)))
+        ]
+    elif form.validate_on_submit():
+        number = len(payment.refunds) + 1
+        try:
+            reference = provider().refund(
+                payment, form.cents(), idempotency_key=f"refund-{payment.public_id}-{number}"
+            )
+        except ProviderUnavailableError:
+            flash(_("Der Zahlungsanbieter hat die Erstattung nicht angenommen."), "warning")
+            return redirect(url_for(".staff_payments"), 303)
+        staff = current_staff()
+        services.add_refund(
+            payment, form.cents(), reference, form.reason.data, staff.id if staff else None
+        )
+        flash(
+            _(
+                "%(amount)s wurden erstattet (Kassenzeichen %(kz)s).",
+                amount=_euro(form.cents()),
+                kz=payment.kassenzeichen,
+            ),
+            "success",
+        )
+        return redirect(url_for(".staff_payments"), 303)
+    return (
+        render_template(
+            "payments/staff_list.html",
+            rows=_visible_payments(),
+            refund_form=form,
+            refund_target=public_id,
+            export_form=ExportForm(),
+            refundable=services.refundable,
+        ),
+        422,
+    )
+
+
+@bp.get("/verwaltung/zahlungen/export.csv")
+@staff_required(StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
+def export() -> Response:
+    form = ExportForm(request.args)
+    if not form.validate():
+        abort(400)
+    today = dt.datetime.now(dt.UTC).date()
+    start = form.von.data or today.replace(day=1)
+    end = form.bis.data or today
+    body = services.export_csv(start, end)
+    return Response(
+        body.encode("utf-8"),
+        mimetype="text/csv",
+        headers={
+            "Content-Disposition": f'attachment; filename="zahlungen-{start}-{end}.csv"',
+            "Cache-Control": "no-store",
+        },
+    )

@@ -1,0 +1,207 @@
+"""Payments: Kassenzeichen, events, the state they add up to, refunds, the export."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import secrets
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+
+from portal.applications.models import Application
+from portal.core.db import utcnow
+from portal.extensions import db
+from portal.payments.models import Payment, PaymentEvent, PaymentState, Refund
+
+PURPOSE_LIMIT = 27  # ePayBL's Verwendungszweck
+KINDS = ("paid", "failed", "cancelled")
+
+
+def luhn_digit(digits: str) -> str:
+    total = 0
+    for index, char in enumerate(reversed(digits)):
+        value = int(char)
+        if index % 2 == 0:
+            value *= 2
+            value = value - 9 if value > 9 else value
+        total += value
+    return str((10 - total % 10) % 10)
+
+
+def new_kassenzeichen() -> str:
+    """Twelve digits, the last a Luhn check digit (what cash systems commonly expect)."""
+    body = str(secrets.randbelow(9 * 10**10) + 10**10)
+    return body + luhn_digit(body)
+
+
+def purpose_text(kassenzeichen: str, purpose: str) -> str:
+    return f"KZ{kassenzeichen} {purpose}"[:PURPOSE_LIMIT].strip()
+
+
+def payment_for(application: Application) -> Payment | None:
+    found: Payment | None = db.session.scalar(
+        select(Payment).where(Payment.application_id == application.id)
+    )
+    return found
+
+
+def open_payment(application: Application, purpose: str, provider: str) -> Payment:
+    """The application's payment, made on first use (one per application)."""
+    existing = payment_for(application)
+    if existing is not None:
+        return existing
+    kassenzeichen = new_kassenzeichen()
+    payment = Payment(
+        public_id=secrets.token_hex(16),
+        updated_at=utcnow(),
+        application_id=application.id,
+        kassenzeichen=kassenzeichen,
+        purpose=purpose_text(kassenzeichen, purpose),
+        amount_cents=application.fee_cents,
+        currency="EUR",
+        provider=provider,
+        state=PaymentState.OPEN,
+    )
+    db.session.add(payment)
+    db.session.flush()
+    return payment
+
+
+def derive_state(payment: Payment) -> PaymentState:
+    """The state all recorded events add up to, whatever order they came in.
+
+    A success counts whenever it arrives (a success after a failure ends as bezahlt); without
+    one, the newest attempt's failure or cancellation counts; refunds of the full amount end
+    as erstattet.
+    """
+    events = payment.events
+    if any(event.kind == "paid" for event in events):
+        if payment.refunded_cents >= payment.amount_cents:
+            return PaymentState.REFUNDED
+        return PaymentState.PAID
+    latest = [e for e in events if e.data.get("attempt") == payment.attempts]
+    kinds = {event.kind for event in latest}
+    if "failed" in kinds:
+        return PaymentState.FAILED
+    if "cancelled" in kinds:
+        return PaymentState.CANCELLED
+    return PaymentState.OPEN
+
+
+def record_event(
+    payment: Payment,
+    *,
+    provider: str,
+    event_id: str,
+    kind: str,
+    source: str,
+    data: dict[str, Any] | None = None,
+) -> bool:
+    """Record a verified event once; ``False`` for a repeat. Recomputes the state."""
+    if kind not in KINDS:
+        raise ValueError(kind)
+    try:
+        with db.session.begin_nested():
+            event = PaymentEvent(
+                payment_id=payment.id,
+                provider=provider,
+                event_id=event_id,
+                kind=kind,
+                source=source,
+                data=data or {},
+            )
+            db.session.add(event)
+            db.session.flush()
+    except IntegrityError:
+        return False
+    db.session.refresh(payment)
+    if data and data.get("payment_intent") and not payment.provider_payment:
+        payment.provider_payment = str(data["payment_intent"])
+    before = payment.state
+    payment.state = derive_state(payment)
+    if payment.state == PaymentState.PAID and payment.paid_at is None:
+        payment.paid_at = utcnow()
+    if payment.state != before:
+        payment.updated_at = utcnow()
+    db.session.flush()
+    return True
+
+
+def add_refund(
+    payment: Payment, amount_cents: int, provider_ref: str, reason: str, staff_id: int | None
+) -> Refund:
+    refund = Refund(
+        payment_id=payment.id,
+        amount_cents=amount_cents,
+        provider_ref=provider_ref,
+        reason=reason,
+        staff_id=staff_id,
+    )
+    db.session.add(refund)
+    payment.refunded_cents += amount_cents
+    payment.state = derive_state(payment)
+    payment.updated_at = utcnow()
+    db.session.flush()
+    return refund
+
+
+def refundable(payment: Payment) -> int:
+    if payment.state not in (PaymentState.PAID,):
+        return 0
+    return payment.amount_cents - payment.refunded_cents
+
+
+EXPORT_COLUMNS = [
+    "kassenzeichen",
+    "aktenzeichen",
+    "verwendungszweck",
+    "betrag",
+    "waehrung",
+    "status",
+    "bezahlt_am",
+    "erstattet",
+    "anbieter",
+    "anbieter_referenz",
+]
+
+
+def _euro(cents: int) -> str:
+    return f"{cents / 100:.2f}".replace(".", ",")
+
+
+def export_csv(start: dt.date, end: dt.date) -> str:
+    """Payments paid (or refunded) between ``start`` and ``end`` for the cash system (HKR):
+    semicolon-separated, German decimal comma, UTF-8 with BOM so spreadsheets read it."""
+    lower = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
+    upper = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
+    rows = db.session.execute(
+        select(Payment, Application.reference)
+        .join(Application, Application.id == Payment.application_id)
+        .where(Payment.paid_at >= lower, Payment.paid_at < upper)
+        .order_by(Payment.paid_at)
+    ).all()
+    buffer = io.StringIO()
+    buffer.write("\ufeff")
+    writer = csv.writer(buffer, delimiter=";", lineterminator="\r\n")
+    writer.writerow(EXPORT_COLUMNS)
+    for payment, reference in rows:
+        writer.writerow(
+            [
+                payment.kassenzeichen,
+                reference,
+                payment.purpose,
+                _euro(payment.amount_cents),
+                payment.currency,
+                payment.state.value,
+                payment.paid_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
+                if payment.paid_at
+                else "",
+                _euro(payment.refunded_cents),
+                payment.provider,
+                payment.provider_payment or payment.provider_ref,
+            ]
+        )
+    return buffer.getvalue()

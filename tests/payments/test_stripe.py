@@ -1,0 +1,337 @@
+"""Stripe Checkout with the real ``stripe`` library against a local stand-in: verified webhooks,
+idempotency, any order of return and webhooks, retries, refunds and the cash-system export."""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, scoped_session
+
+from portal.applications import services as applications
+from portal.applications.models import Application
+from portal.identity.models import LoginSession, Person, StaffAccount, StaffAssignment, StaffRole
+from portal.payments.models import Payment, PaymentEvent, PaymentState
+from portal.payments.services import derive_state, luhn_digit
+from tests.payments.stripe_standin import StripeStandIn, signed_event
+
+WEBHOOK_SECRET = "whsec_test_portal"
+DEFINITIONS = Path(__file__).resolve().parents[2] / "portal" / "applications" / "definitions"
+
+
+@pytest.fixture(scope="module")
+def stripe_api() -> Iterator[StripeStandIn]:
+    standin = StripeStandIn()
+    yield standin
+    standin.stop()
+
+
+@pytest.fixture
+def stripe_app(
+    make_app: Callable[..., Flask], stripe_api: StripeStandIn, db_session: scoped_session[Session]
+) -> Flask:
+    return make_app(
+        stripe_secret_key="sk_test_portal",
+        stripe_webhook_secret=WEBHOOK_SECRET,
+        stripe_api_base=stripe_api.url,
+    )
+
+
+@dataclass(frozen=True)
+class Submitted:
+    """Plain values: ORM objects do not outlive the requests that end their session."""
+
+    person_id: int
+    application_id: int
+    public_id: str
+    reference: str
+
+
+def _submitted(app: Flask, db_session: scoped_session[Session], subject: str) -> Submitted:
+    """Bernd with a submitted Bewohnerparkausweis for two years (61,20 Euro)."""
+    with app.app_context():
+        person, application = _make_submitted(db_session, subject)
+        return Submitted(
+            person.id, application.id, application.public_id, application.reference or ""
+        )
+
+
+def _make_submitted(
+    db_session: scoped_session[Session], subject: str
+) -> tuple[Person, Application]:
+    person = Person(issuer="https://idp.example", subject=subject, given_name="Bernd", sources={})
+    db_session.add(person)
+    db_session.flush()
+    row, _new = applications.store_definition(
+        json.loads((DEFINITIONS / "bewohnerparkausweis.json").read_text("utf-8"))
+    )
+    application = applications.start_draft(row, person, None)
+    application.answers = {**application.answers, "ausweis": {"zone": "A", "jahre": "2"}}
+    definition = applications.definition_of(row)
+    assert applications.submit(application, definition, 3)
+    db_session.commit()  # into the test's outer transaction, before the context ends
+    db_session.refresh(person)
+    db_session.refresh(application)
+    return person, application
+
+
+def _token(client: FlaskClient, path: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
+    assert found
+    return found.group(1)
+
+
+def _pay(client: FlaskClient, application: Submitted) -> str:
+    path = f"/antraege/{application.public_id}/bestaetigung"
+    response = client.post(
+        f"/antraege/{application.public_id}/bezahlen", data={"csrf_token": _token(client, path)}
+    )
+    assert response.status_code == 303, response.get_data(as_text=True)[:300]
+    return str(response.headers["Location"])
+
+
+def _payment(db_session: scoped_session[Session], application: Submitted) -> Payment:
+    db_session.expire_all()
+    return db_session.scalars(
+        select(Payment).filter_by(application_id=application.application_id)
+    ).one()
+
+
+def _webhook(client: FlaskClient, body: bytes, signature: str) -> int:
+    response = client.post(
+        "/zahlung/stripe/webhook",
+        data=body,
+        headers={"Stripe-Signature": signature, "Content-Type": "application/json"},
+    )
+    return response.status_code
+
+
+def test_checkout_is_created_once_per_attempt(
+    stripe_app: Flask,
+    stripe_api: StripeStandIn,
+    db_session: scoped_session[Session],
+    login: Callable[..., LoginSession],
+) -> None:
+    client = stripe_app.test_client()
+    application = _submitted(stripe_app, db_session, "pay-1")
+    login(client, db_session.get(Person, application.person_id))
+    location = _pay(client, application)
+    assert location.startswith(stripe_api.url + "/pay/cs_test_")
+    payment = _payment(db_session, application)
+    assert payment.amount_cents == 6120
+    assert len(payment.purpose) <= 27
+    assert payment.purpose.startswith(f"KZ{payment.kassenzeichen} ")
+    assert luhn_digit(payment.kassenzeichen[:-1]) == payment.kassenzeichen[-1]
+    method, path, body, key = stripe_api.requests[-1]
+    assert (method, path) == ("POST", "/v1/checkout/sessions")
+    assert key == f"checkout-{payment.public_id}-1"
+    assert body["metadata"]["payment"] == payment.public_id
+    assert body["line_items"]["0"]["price_data"]["unit_amount"] == "6120"
+    assert payment.state == PaymentState.OPEN
+
+
+def test_webhooks_need_a_valid_recent_signature(
+    stripe_app: Flask,
+    stripe_api: StripeStandIn,
+    db_session: scoped_session[Session],
+    login: Callable[..., LoginSession],
+) -> None:
+    client = stripe_app.test_client()
+    application = _submitted(stripe_app, db_session, "pay-2")
+    login(client, db_session.get(Person, application.person_id))
+    session_id = _pay(client, application).rsplit("/", 1)[1]
+    paid = stripe_api.pay(session_id)
+    body, signature = signed_event("whsec_wrong", "checkout.session.completed", paid)
+    assert _webhook(client, body, signature) == 400
+    body, signature = signed_event(WEBHOOK_SECRET, "checkout.session.completed", paid, age=600)
+    assert _webhook(client, body, signature) == 400  # older than Stripe's 300 s tolerance
+    tampered_body, signature = signed_event(WEBHOOK_SECRET, "checkout.session.completed", paid)
+    assert _webhook(client, tampered_body.replace(b"paid", b"PAID"), signature) == 400
+    assert _payment(db_session, application).state == PaymentState.OPEN
+    assert db_session.scalar(select(func.count()).select_from(PaymentEvent)) == 0
+
+
+def test_a_repeated_or_late_webhook_changes_nothing_twice(
+    stripe_app: Flask,
+    stripe_api: StripeStandIn,
+    db_session: scoped_session[Session],
+    login: Callable[..., LoginSession],
+) -> None:
+    client = stripe_app.test_client()
+    application = _submitted(stripe_app, db_session, "pay-3")
+    login(client, db_session.get(Person, application.person_id))
+    session_id = _pay(client, application).rsplit("/", 1)[1]
+    paid = dict(stripe_api.pay(session_id))
+    body, signature = signed_event(
+        WEBHOOK_SECRET, "checkout.session.completed", paid, event_id="evt_once"
+    )
+    assert _webhook(client, body, signature) == 200
+    first = _payment(db_session, application)
+    assert first.state == PaymentState.PAID
+    paid_at = first.paid_at
+    assert _webhook(client, body, signature) == 200  # Stripe retries: recorded once
+    late, late_sig = signed_event(
+        WEBHOOK_SECRET, "checkout.session.expired", {**paid, "status": "expired"}
+    )
+    assert _webhook(client, late, late_sig) == 200
+    payment = _payment(db_session, application)
+    assert payment.state == PaymentState.PAID
+    assert payment.paid_at == paid_at
+    assert [e.kind for e in payment.events] == ["paid", "cancelled"]
+    assert payment.provider_payment == f"pi_{session_id[8:]}"
+
+
+def test_the_return_url_alone_never_marks_paid(
+    stripe_app: Flask,
+    stripe_api: StripeStandIn,
+    db_session: scoped_session[Session],
+    login: Callable[..., LoginSession],
+) -> None:
+    client = stripe_app.test_client()
+    application = _submitted(stripe_app, db_session, "pay-4")
+    login(client, db_session.get(Person, application.person_id))
+    session_id = _pay(client, application).rsplit("/", 1)[1]
+    payment_id = _payment(db_session, application).public_id
+    # The browser comes back claiming success, but Stripe says the session is unpaid.
+    page = client.get(f"/zahlung/{payment_id}?session_id={session_id}")
+    assert "Zahlung wird geprüft" in page.get_data(as_text=True)
+    assert _payment(db_session, application).state == PaymentState.OPEN
+    # Once Stripe (asked with our key) says paid, the return page may say so too,
+    # even before the webhook arrives; the webhook later adds nothing.
+    paid = stripe_api.pay(session_id)
+    page = client.get(f"/zahlung/{payment_id}?session_id={session_id}")
+    assert "Zahlung eingegangen" in page.get_data(as_text=True)
+    body, signature = signed_event(WEBHOOK_SECRET, "checkout.session.completed", paid)
+    assert _webhook(client, body, signature) == 200
+    assert _payment(db_session, application).state == PaymentState.PAID
+
+
+def test_a_failed_attempt_then_a_successful_retry(
+    stripe_app: Flask,
+    stripe_api: StripeStandIn,
+    db_session: scoped_session[Session],
+    login: Callable[..., LoginSession],
+) -> None:
+    client = stripe_app.test_client()
+    application = _submitted(stripe_app, db_session, "pay-5")
+    login(client, db_session.get(Person, application.person_id))
+    first = _pay(client, application).rsplit("/", 1)[1]
+    failed, signature = signed_event(
+        WEBHOOK_SECRET, "checkout.session.async_payment_failed", stripe_api.sessions[first]
+    )
+    assert _webhook(client, failed, signature) == 200
+    payment = _payment(db_session, application)
+    assert payment.state == PaymentState.FAILED
+    payment_id = payment.public_id
+    assert "Erneut bezahlen" in client.get(f"/zahlung/{payment_id}").get_data(as_text=True)
+    second = _pay(client, application).rsplit("/", 1)[1]
+    assert second != first
+    assert stripe_api.requests[-1][3] == f"checkout-{payment_id}-2"
+    assert _payment(db_session, application).state == PaymentState.OPEN  # a new attempt
+    body, signature = signed_event(
+        WEBHOOK_SECRET, "checkout.session.completed", stripe_api.pay(second)
+    )
+    assert _webhook(client, body, signature) == 200
+    # The first attempt's failure arrives again, late: a success after a failure stays paid.
+    assert _webhook(client, failed, signed_event(WEBHOOK_SECRET, "x", {})[1]) == 400
+    again, again_sig = signed_event(
+        WEBHOOK_SECRET, "checkout.session.async_payment_failed", stripe_api.sessions[first]
+    )
+    assert _webhook(client, again, again_sig) == 200
+    assert _payment(db_session, application).state == PaymentState.PAID
+
+
+def test_the_state_does_not_depend_on_the_order_of_events() -> None:
+    kinds = ["paid", "failed", "cancelled", "paid"]
+    for order in itertools.permutations(kinds):
+        payment = Payment(amount_cents=100, refunded_cents=0, attempts=1)
+        payment.events = [
+            PaymentEvent(kind=kind, data={"attempt": 1}, event_id=str(index), provider="t")
+            for index, kind in enumerate(order)
+        ]
+        assert derive_state(payment) == PaymentState.PAID
+    for order in itertools.permutations(["failed", "cancelled"]):
+        payment = Payment(amount_cents=100, refunded_cents=0, attempts=1)
+        payment.events = [PaymentEvent(kind=k, data={"attempt": 1}) for k in order]
+        assert derive_state(payment) == PaymentState.FAILED
+
+
+def _staff_client(app: Flask, db_session: scoped_session[Session]) -> FlaskClient:
+    from portal.identity import sessions
+
+    staff = StaffAccount(email="kasse@musterstadt.example", name="Kasse", roles=[])
+    staff.roles.append(StaffAssignment(role=StaffRole.ADMINISTRATION, office_id=None))
+    db_session.add(staff)
+    db_session.flush()
+    client = app.test_client()
+    with app.test_request_context("/verwaltung/"):
+        sessions.start(sessions.AccountKind.STAFF, staff_id=staff.id)
+        token = sessions.g.login_cookies[True]
+        db_session.commit()  # before the context's teardown ends the session
+    client.set_cookie("portal_verwaltung", token, path="/verwaltung")
+    return client
+
+
+def test_staff_refund_fully_or_partly_and_export(
+    stripe_app: Flask,
+    stripe_api: StripeStandIn,
+    db_session: scoped_session[Session],
+    login: Callable[..., LoginSession],
+) -> None:
+    citizen = stripe_app.test_client()
+    application = _submitted(stripe_app, db_session, "pay-6")
+    login(citizen, db_session.get(Person, application.person_id))
+    session_id = _pay(citizen, application).rsplit("/", 1)[1]
+    body, signature = signed_event(
+        WEBHOOK_SECRET, "checkout.session.completed", stripe_api.pay(session_id)
+    )
+    assert _webhook(citizen, body, signature) == 200
+    payment = _payment(db_session, application)
+    payment_id, kassenzeichen = payment.public_id, payment.kassenzeichen
+    staff = _staff_client(stripe_app, db_session)
+    listing = staff.get("/verwaltung/zahlungen").get_data(as_text=True)
+    assert kassenzeichen in listing
+    token = _token(staff, "/verwaltung/zahlungen")
+    too_much = staff.post(
+        f"/verwaltung/zahlungen/{payment_id}/erstattung",
+        data={"csrf_token": token, "amount": "70,00", "reason": "Versehen"},
+    )
+    assert too_much.status_code == 422
+    assert "Höchstens 61,20 € können erstattet werden." in too_much.get_data(as_text=True)
+    partly = staff.post(
+        f"/verwaltung/zahlungen/{payment_id}/erstattung",
+        data={"csrf_token": token, "amount": "30,60", "reason": "nur ein Jahr"},
+    )
+    assert partly.status_code == 303
+    assert stripe_api.refunds[-1]["amount"] == 3060
+    assert stripe_api.requests[-1][3] == f"refund-{payment_id}-1"
+    assert _payment(db_session, application).state == PaymentState.PAID
+    rest = staff.post(
+        f"/verwaltung/zahlungen/{payment_id}/erstattung",
+        data={"csrf_token": token, "amount": "30,60", "reason": "zurückgezogen"},
+    )
+    assert rest.status_code == 303
+    refunded = _payment(db_session, application)
+    assert refunded.state == PaymentState.REFUNDED
+    assert refunded.refunded_cents == 6120
+    today = dt.datetime.now(dt.UTC).date()
+    day = dt.timedelta(days=1)
+    export = staff.get(f"/verwaltung/zahlungen/export.csv?von={today - day}&bis={today + day}")
+    text = export.get_data(as_text=True)
+    assert export.mimetype == "text/csv"
+    header, *lines = text.lstrip("\ufeff").strip().split("\r\n")
+    assert header.startswith("kassenzeichen;aktenzeichen;verwendungszweck;betrag")
+    row = next(line for line in lines if line.startswith(kassenzeichen))
+    assert f";{application.reference};" in row
+    assert ";61,20;EUR;erstattet;" in row
+    # A citizen cannot reach the back office's payment pages.
+    assert citizen.get("/verwaltung/zahlungen").status_code == 302
