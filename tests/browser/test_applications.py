@@ -129,3 +129,72 @@ def test_business_registration_from_the_service_page(page: Page, forms_server: L
     page.get_by_role("button", name="Antrag verbindlich absenden").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
     assert_accessible(page)
+
+
+def test_parking_permit_with_payment_failure_cancel_and_retry(
+    page: Page, forms_server: LiveServer, artifacts: Path, tmp_path: Path
+) -> None:
+    theme = forms_server.app.config["PORTAL"].theme
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.goto(forms_server.url + "/antrag/bewohnerparkausweis")
+    _log_in(page, "Bernd Beispiel")
+    page.get_by_role("button", name="Antrag beginnen").click()
+    expect(page.get_by_label("Vorname")).to_have_attribute("readonly", "")
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_label("Amtliches Kennzeichen").fill("MS-AB 123")
+    page.get_by_role("group", name=re.compile("Halterin oder Halter")).get_by_label("Ja").check()
+    scan = tmp_path / "fahrzeugschein.pdf"
+    scan.write_bytes(PDF)
+    page.get_by_label("Fahrzeugschein", exact=False).set_input_files(scan)
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_label("Zone B – Bahnhofsviertel").check()
+    page.get_by_label("2 Jahre (61,20 Euro)").check()
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    expect(page.locator("[data-fee-cents]")).to_have_text("61,20 €")
+    page.get_by_role("button", name="Antrag verbindlich absenden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
+    page.get_by_role("button", name="Jetzt bezahlen").click()
+    expect(page.get_by_text("Dies ist eine Testzahlung der Vorführinstallation.")).to_be_visible()
+    assert_accessible(page)
+    page.screenshot(path=artifacts / f"{theme}-testzahlung-360.png", full_page=True)
+    page.get_by_role("button", name="Zahlung schlägt fehl").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zahlung fehlgeschlagen")
+    assert_accessible(page)
+    page.get_by_role("button", name="Erneut bezahlen").click()
+    page.get_by_role("button", name="Abbrechen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zahlung abgebrochen")
+    assert_accessible(page)
+    page.get_by_role("button", name="Erneut bezahlen").click()
+    page.get_by_role("button", name="Zahlung erfolgreich").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zahlung eingegangen")
+    kassenzeichen = page.locator("[data-kassenzeichen]").inner_text()
+    assert re.fullmatch(r"\d{12}", kassenzeichen)
+    assert_accessible(page)
+    page.get_by_role("link", name="Zu Meine Anträge").click()
+    expect(page.locator("[data-payment-state]").first).to_have_text("bezahlt")
+    assert_accessible(page)
+
+
+def test_certificate_of_conduct_needs_hoch_and_keeps_the_id_card_data(
+    page: Page, forms_server: LiveServer
+) -> None:
+    page.goto(forms_server.url + "/anmelden")
+    _log_in(page, "Bernd Beispiel")  # substanziell only
+    page.goto(forms_server.url + "/antrag/fuehrungszeugnis")
+    expect(page.get_by_text("Vertrauensniveau „hoch“ nötig", exact=False)).to_be_visible()
+    assert_accessible(page)
+    _log_in(page, "Clara Hoch")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Führungszeugnis beantragen")
+    page.get_by_role("button", name="Antrag beginnen").click()
+    expect(page.get_by_label("Geburtsname")).to_have_value("Tief")
+    expect(page.get_by_text("Diese Angabe kann hier nicht geändert werden.").first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_label("Zur Vorlage bei einer Behörde").check()
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_label("Anschrift der Behörde").fill("Ordnungsamt Musterstadt, Marktstraße 12")
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    expect(page.locator("[data-fee-cents]")).to_have_text("13,00 €")
+    page.get_by_role("button", name="Antrag verbindlich absenden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
+    assert_accessible(page)
