@@ -62,3 +62,15 @@ def load(paths: tuple[Path, ...]) -> None:
     """Store form definitions from JSON files (a new version when one changed)."""
     for path in paths:
         _store(json.loads(path.read_text("utf-8")))
+
+
+@forms_cli.command("purge-drafts")
+def purge_drafts() -> None:
+    """Delete drafts whose expiry date has passed (run daily, e.g. from cron)."""
+    from portal.applications.services import purge_expired_drafts  # noqa: PLC0415
+    from portal.core.jobs import dispatch_pending  # noqa: PLC0415
+
+    count = purge_expired_drafts()
+    db.session.commit()
+    dispatch_pending()
+    click.echo(f"{count} abgelaufene Entwürfe gelöscht")

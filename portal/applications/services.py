@@ -307,3 +307,22 @@ def submit(application: Application, definition: FormDefinition, trust_level: in
     )
     db.session.refresh(application)
     return bool(getattr(result, "rowcount", 0) == 1)
+
+
+def purge_expired_drafts(now: dt.datetime | None = None) -> int:
+    """Delete drafts past their expiry (and queue their files' bytes for deletion)."""
+    moment = now or utcnow()
+    expired = list(
+        db.session.scalars(
+            select(Application).where(
+                Application.status == ApplicationStatus.DRAFT,
+                Application.draft_expires_at < moment,
+            )
+        )
+    )
+    for application in expired:
+        for item in list(application.files):
+            remove_file(application, item)
+        db.session.delete(application)
+    db.session.flush()
+    return len(expired)

@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
-from sqlalchemy import select
+import datetime as dt
+import hashlib
+from pathlib import Path
+
+from sqlalchemy import select, update
 
 from portal.applications.models import Application, ApplicationStatus
 from portal.applications.reference import is_valid
+from portal.core.db import utcnow
+from portal.core.mail import FolderMailer
 from portal.extensions import db
+from portal.identity.models import LoginSession
 from tests.applications.conftest import PDF, Applicant, public_id
 from tests.identity.conftest import Portal
 
@@ -83,6 +90,10 @@ def test_dog_registration_from_start_to_receipt(forms_portal: Portal) -> None:
         assert application.reference in done.text
         assert application.answers["hund"]["name"] == "Bello"
         reference = application.reference
+    mailer = FolderMailer(Path(forms_portal.app.config["PORTAL"].instance_path) / "mail")
+    notice = next(m for m in mailer.sent() if reference in str(m["Subject"]))
+    assert notice["To"] == "anna.muster@example.org"
+    assert "Bello" not in notice.get_content()  # names the application, not its answers
     receipt = anna.get(f"/antraege/{ident}/quittung.pdf")
     assert receipt.headers["Content-Type"] == "application/pdf"
     assert receipt.content.startswith(b"%PDF")
@@ -91,3 +102,28 @@ def test_dog_registration_from_start_to_receipt(forms_portal: Portal) -> None:
     # Submitted means final: the steps lead to the confirmation, not to an editable form.
     again = anna.get(f"/antraege/{ident}/hund", allow_redirects=False)
     assert again.headers["Location"].endswith(f"/antraege/{ident}/bestaetigung")
+
+
+def test_a_session_ending_mid_form_loses_nothing_saved(forms_portal: Portal) -> None:
+    anna = Applicant(forms_portal, "anna")
+    step1 = anna.begin("hund-anmelden")
+    step2 = anna.post_step(
+        step1,
+        {"vorname": "Anna", "nachname": "Muster", "strasse": "Ring 1", "plz": "12345", "ort": "M"},
+    )
+    ident = public_id(step2.url)
+    token = anna.browser.cookies["portal_login"]
+    with forms_portal.app.app_context():
+        db.session.execute(
+            update(LoginSession)
+            .where(LoginSession.token_hash == hashlib.sha256(token.encode()).hexdigest())
+            .values(last_seen_at=utcnow() - dt.timedelta(hours=2))
+        )
+        db.session.commit()
+    expired = anna.post_step(step2, {"name": "Bello"})
+    assert "Test-Anmeldung" in expired.text  # sent to log in again
+    assert "Ihre Sitzung ist aus Sicherheitsgründen abgelaufen" in expired.text
+    again = Applicant(forms_portal, "anna")
+    summary = again.get(f"/antraege/{ident}/pruefen")
+    assert summary.status_code == 200
+    assert "Ring 1" in summary.text  # the step saved before the session ended

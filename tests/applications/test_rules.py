@@ -3,12 +3,15 @@ prefill, uploads by content and size, exactly-once submission, drafts across log
 
 from __future__ import annotations
 
+import datetime as dt
 import threading
 
+import pytest
 import requests
 from sqlalchemy import func, select
 
 from portal.applications.models import Application, ApplicationStatus
+from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
 from tests.applications.conftest import EXE, PDF, PNG, Applicant, public_id
 from tests.identity.conftest import Portal, pick_persona
@@ -244,3 +247,27 @@ def test_a_draft_waits_for_the_next_login(forms_portal: Portal) -> None:
     summary = later.get(f"/antraege/{ident}/pruefen")
     assert "Bewerbung" in summary.text
     assert "Für private Zwecke" in summary.text
+
+
+def test_expired_drafts_are_purged_with_their_files(forms_portal: Portal) -> None:
+    bernd, step2 = _to_upload_step(forms_portal)
+    bernd.post_step(
+        step2,
+        {"kennzeichen": "MS-AB 123", "halter": "ja"},
+        files={"fahrzeugschein": ("scan.png", PNG, "image/png")},
+    )
+    ident = public_id(step2.url)
+    with forms_portal.app.app_context():
+        application = db.session.scalars(select(Application).filter_by(public_id=ident)).one()
+        key = application.files[0].storage_key
+        application.draft_expires_at = application.updated_at - dt.timedelta(days=1)
+        db.session.commit()
+        assert file_store().get(key) == PNG
+    result = forms_portal.app.test_cli_runner().invoke(args=["forms", "purge-drafts"])
+    assert result.exit_code == 0, result.output
+    assert "abgelaufene Entwürfe gelöscht" in result.output
+    with forms_portal.app.app_context():
+        assert db.session.scalars(select(Application).filter_by(public_id=ident)).first() is None
+        with pytest.raises(StoredFileMissingError):
+            file_store().get(key)
+    assert bernd.get(f"/antraege/{ident}/pruefen").status_code == 404
