@@ -223,14 +223,15 @@ def step(public_id: str, step_key: str) -> BaseResponse | str | tuple[str, int]:
                 services.remove_file(application, item)
                 flash(_("Die Datei „%(name)s“ wurde entfernt.", name=item.filename), "success")
         _handle_upload(application, current, upload_errors)
-        if not removing:
-            for key, message in _missing_files(application, current, fields).items():
+        missing = _missing_files(application, current, fields)
+        if not removing:  # a removal shows no error yet, but leaves the step incomplete
+            for key, message in missing.items():
                 upload_errors.setdefault(key, []).append(message)
         for key, messages in upload_errors.items():
             field = getattr(form, key)
             field.errors = [*field.errors, *messages]
         form._errors = None
-        valid = not form.errors
+        valid = not form.errors and not missing
         services.save_step(
             application,
             current,

@@ -271,3 +271,39 @@ def test_expired_drafts_are_purged_with_their_files(forms_portal: Portal) -> Non
         with pytest.raises(StoredFileMissingError):
             file_store().get(key)
     assert bernd.get(f"/antraege/{ident}/pruefen").status_code == 404
+
+
+def test_an_upload_can_be_replaced_or_removed_before_submission(forms_portal: Portal) -> None:
+    bernd, step2 = _to_upload_step(forms_portal)
+    first = bernd.post_step(
+        step2,
+        {"kennzeichen": "MS-AB 123", "halter": "ja"},
+        files={"fahrzeugschein": ("alt.png", PNG, "image/png")},
+    )
+    ident = public_id(first.url)
+    back = bernd.get(f"/antraege/{ident}/fahrzeug")
+    assert "alt.png" in back.text
+    bernd.post_step(
+        back,
+        {"kennzeichen": "MS-AB 123", "halter": "ja"},
+        files={"fahrzeugschein": ("neu.pdf", PDF, "application/pdf")},
+    )
+    with forms_portal.app.app_context():
+        application = db.session.scalars(select(Application).filter_by(public_id=ident)).one()
+        assert [f.filename for f in application.files] == ["neu.pdf"]  # replaced
+        file_id = application.files[0].public_id
+    page = bernd.get(f"/antraege/{ident}/fahrzeug")
+    removed = bernd.browser.post(
+        page.url,
+        data={
+            "csrf_token": bernd.token(page.text),
+            "entfernen": file_id,
+            "kennzeichen": "MS-AB 123",
+            "halter": "ja",
+        },
+    )
+    assert "Die Datei „neu.pdf“ wurde entfernt." in removed.text
+    with forms_portal.app.app_context():
+        application = db.session.scalars(select(Application).filter_by(public_id=ident)).one()
+        assert application.files == []
+        assert application.complete.get("fahrzeug") is False  # the required file is gone
