@@ -198,3 +198,22 @@ def test_certificate_of_conduct_needs_hoch_and_keeps_the_id_card_data(
     page.get_by_role("button", name="Antrag verbindlich absenden").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
     assert_accessible(page)
+
+
+def test_a_draft_is_resumed_after_a_new_login(page: Page, forms_server: LiveServer) -> None:
+    page.goto(forms_server.url + "/antrag/hund-anmelden")
+    _log_in(page, "Anna Muster")
+    page.get_by_role("button", name="Antrag beginnen").click()
+    page.get_by_label("Straße und Hausnummer").fill("Entwurfsweg 9")
+    page.get_by_role("button", name="Speichern und später weitermachen").click()
+    expect(page.get_by_text("Ihr Entwurf ist gespeichert.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Abmelden").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Sie sind abgemeldet")
+    page.goto(forms_server.url + "/antraege")
+    _log_in(page, "Anna Muster")
+    page.get_by_role("link", name="Weitermachen").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Angaben prüfen")
+    expect(page.get_by_text("Entwurfsweg 9")).to_be_visible()
+    expect(page.get_by_role("link", name="Halterin oder Halter", exact=True)).to_be_visible()
+    assert_accessible(page)
