@@ -72,6 +72,10 @@ class Settings:
     # the first encrypts, all decrypt (rotation). Development derives one from the secret key.
     storage_path: str = ""
     storage_keys: str = ""
+    storage_s3_bucket: str = ""  # set: files go to this S3-compatible bucket
+    storage_s3_endpoint: str = ""  # e.g. https://s3.example.de for MinIO/Ceph; empty: AWS
+    storage_s3_region: str = ""
+    storage_s3_prefix: str = "serviceportal/"
     upload_max_bytes: int = 10 * 1024 * 1024
     clamd_address: str = ""  # "host:port" of a clamd; empty: no virus scan
     reference_prefix: str = "SP"

@@ -1,10 +1,11 @@
 """File storage behind a small interface, encrypted at rest.
 
 ``FileStore`` is what the domains use: ``put``, ``get``, ``delete`` by key. The embedded default
-keeps files in a local folder (``PORTAL_STORAGE_PATH``); every file is encrypted with Fernet
+keeps files in a local folder (``PORTAL_STORAGE_PATH``); production may use an S3-compatible
+bucket (``PORTAL_STORAGE_S3_*``). Every file is encrypted with Fernet
 (AES-128-CBC + HMAC-SHA256) before it touches the disk. ``PORTAL_STORAGE_KEYS`` lists keys,
 newest first: the first encrypts, all decrypt, so keys can be rotated (``rotate`` re-encrypts a
-file under the newest key). An object-store implementation fits the same interface.
+file under the newest key).
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import base64
 import hashlib
 import secrets
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 from cryptography.fernet import Fernet, InvalidToken, MultiFernet
 from flask import Flask, current_app
@@ -84,6 +85,49 @@ class LocalFileStore:
         path.write_bytes(self.fernet.rotate(path.read_bytes()))
 
 
+class S3FileStore:
+    """Encrypted objects in an S3-compatible bucket (AWS, MinIO, Ceph, IONOS …): what several
+    app servers share. Credentials come from the usual ``AWS_*`` environment variables."""
+
+    def __init__(self, client: Any, bucket: str, prefix: str, fernet: MultiFernet) -> None:
+        self.client = client
+        self.bucket = bucket
+        self.prefix = prefix
+        self.fernet = fernet
+
+    def _key(self, key: str) -> str:
+        if not key or "/" in key or key.startswith("."):
+            raise ValueError(f"invalid storage key {key!r}")
+        return f"{self.prefix}{key}"
+
+    def _raw(self, key: str) -> bytes:
+        try:
+            answer = self.client.get_object(Bucket=self.bucket, Key=self._key(key))
+        except self.client.exceptions.NoSuchKey:
+            raise StoredFileMissingError(key) from None
+        body: bytes = answer["Body"].read()
+        return body
+
+    def put(self, key: str, data: bytes) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=self._key(key), Body=self.fernet.encrypt(data)
+        )
+
+    def get(self, key: str) -> bytes:
+        try:
+            return self.fernet.decrypt(self._raw(key))
+        except InvalidToken:
+            raise StoredFileMissingError(key) from None
+
+    def delete(self, key: str) -> None:
+        self.client.delete_object(Bucket=self.bucket, Key=self._key(key))
+
+    def rotate(self, key: str) -> None:
+        self.client.put_object(
+            Bucket=self.bucket, Key=self._key(key), Body=self.fernet.rotate(self._raw(key))
+        )
+
+
 def new_key() -> str:
     return secrets.token_hex(16)
 
@@ -93,6 +137,19 @@ def file_store() -> FileStore:
     return store
 
 
+def build_store(settings: Settings) -> FileStore:
+    fernet = fernet_for(settings)
+    if settings.storage_s3_bucket:
+        import boto3  # noqa: PLC0415 - only where object storage is used
+
+        client = boto3.client(
+            "s3",
+            endpoint_url=settings.storage_s3_endpoint or None,
+            region_name=settings.storage_s3_region or None,
+        )
+        return S3FileStore(client, settings.storage_s3_bucket, settings.storage_s3_prefix, fernet)
+    return LocalFileStore(Path(settings.storage_path), fernet)
+
+
 def init_storage(app: Flask) -> None:
-    settings: Settings = app.config["PORTAL"]
-    app.extensions["file_store"] = LocalFileStore(Path(settings.storage_path), fernet_for(settings))
+    app.extensions["file_store"] = build_store(app.config["PORTAL"])
