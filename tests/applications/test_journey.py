@@ -8,14 +8,18 @@ from pathlib import Path
 
 from sqlalchemy import select, update
 
+from portal.applications import services as applications
 from portal.applications.models import Application, ApplicationStatus
 from portal.applications.reference import is_valid
+from portal.config import PROJECT_ROOT
 from portal.core.db import utcnow
 from portal.core.mail import FolderMailer
 from portal.extensions import db
 from portal.identity.models import LoginSession
 from tests.applications.conftest import PDF, Applicant, public_id
 from tests.identity.conftest import Portal
+
+DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
 def test_dog_registration_from_start_to_receipt(forms_portal: Portal) -> None:
@@ -127,3 +131,35 @@ def test_a_session_ending_mid_form_loses_nothing_saved(forms_portal: Portal) -> 
     summary = again.get(f"/antraege/{ident}/pruefen")
     assert summary.status_code == 200
     assert "Ring 1" in summary.text  # the step saved before the session ended
+
+
+def test_an_imported_fim_form_can_be_filled_in(forms_portal: Portal) -> None:
+    """The converted Waffenbesitzkarte schema is a working form: every step renders, info
+    fields show as text, and a step's required fields are enforced."""
+    runner = forms_portal.app.test_cli_runner()
+    result = runner.invoke(
+        args=[
+            "forms",
+            "import-fim",
+            str(DATA / "fim_xdatenfelder1_S00000036_waffenbesitzkarte.xml"),
+            "--key",
+            "wbk-probe",
+        ]
+    )
+    assert result.exit_code == 0, result.output
+    anna = Applicant(forms_portal, "anna")
+    first = anna.begin("wbk-probe")
+    assert "Schritt 1 von 7" in first.text
+    assert "Urkundenbezeichnung" in first.text  # a FIM label field, shown as text
+    refused = anna.post_step(first, {})
+    assert refused.status_code == 422
+    assert "Bitte geben Sie „Urkundennummer“ an." in refused.text
+    with forms_portal.app.app_context():
+        row = applications.active_form("wbk-probe")
+        assert row is not None
+        definition = applications.definition_of(row)
+    ident = public_id(first.url)
+    for step in definition.steps:
+        page = anna.get(f"/antraege/{ident}/{step.key}")
+        assert page.status_code == 200, step.key
+        assert step.title in page.text
