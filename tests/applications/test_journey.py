@@ -18,6 +18,7 @@ from portal.extensions import db
 from portal.identity.models import LoginSession
 from tests.applications.conftest import PDF, Applicant, public_id
 from tests.identity.conftest import Portal
+from tests.support.jobs import run_rq_jobs
 
 DATA = PROJECT_ROOT.parent / "shared" / "data"
 
@@ -94,6 +95,7 @@ def test_dog_registration_from_start_to_receipt(forms_portal: Portal) -> None:
         assert application.reference in done.text
         assert application.answers["hund"]["name"] == "Bello"
         reference = application.reference
+    run_rq_jobs(forms_portal.app)
     mailer = FolderMailer(Path(forms_portal.app.config["PORTAL"].instance_path) / "mail")
     notice = next(m for m in mailer.sent() if reference in str(m["Subject"]))
     assert notice["To"] == "anna.muster@example.org"

@@ -15,6 +15,7 @@ from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
 from tests.applications.conftest import EXE, PDF, PNG, Applicant, public_id
 from tests.identity.conftest import Portal, pick_persona
+from tests.support.jobs import run_rq_jobs
 
 
 def test_a_lower_trust_level_is_sent_to_step_up(forms_portal: Portal) -> None:
@@ -266,6 +267,7 @@ def test_expired_drafts_are_purged_with_their_files(forms_portal: Portal) -> Non
     result = forms_portal.app.test_cli_runner().invoke(args=["forms", "purge-drafts"])
     assert result.exit_code == 0, result.output
     assert "abgelaufene Entwürfe gelöscht" in result.output
+    run_rq_jobs(forms_portal.app)  # the files' bytes go in a job after the commit
     with forms_portal.app.app_context():
         assert db.session.scalars(select(Application).filter_by(public_id=ident)).first() is None
         with pytest.raises(StoredFileMissingError):

@@ -13,6 +13,7 @@ from sqlalchemy.orm import Session, scoped_session
 from portal.core.mail import FolderMailer
 from portal.pages.models import AccessibilityFeedback
 from portal.pages.services import forward_feedback, record_feedback
+from tests.support.jobs import run_rq_jobs
 
 REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "")
 
@@ -87,19 +88,6 @@ def test_healthz_fails_when_redis_is_unreachable(
 
 def feedback_rows(session: scoped_session[Session], message: str) -> list[AccessibilityFeedback]:
     return list(session.scalars(select(AccessibilityFeedback).filter_by(message=message)))
-
-
-def run_rq_jobs(app: Flask) -> None:
-    """With Redis configured, jobs wait in the queue until a worker takes them."""
-    if not REDIS_URL:
-        return
-    from redis import Redis
-    from rq import Queue, SimpleWorker
-
-    connection = Redis.from_url(REDIS_URL)
-    queue = Queue(app.config["PORTAL"].job_queue, connection=connection)
-    with app.app_context():
-        SimpleWorker([queue], connection=connection).work(burst=True)
 
 
 def test_feedback_is_stored_and_forwarded(
