@@ -22,6 +22,7 @@ from portal.core.storage import init_storage
 from portal.core.themes import init_themes
 from portal.core.uow import init_unit_of_work
 from portal.extensions import db, migrate
+from portal.handoff import init_handoff
 from portal.identity import init_identity
 from portal.payments import init_payments
 
@@ -48,6 +49,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_identity(app)
     init_applications(app)
     init_payments(app)
+    init_handoff(app)
     return app
 
 

@@ -81,6 +81,12 @@ class Settings:
     reference_prefix: str = "SP"
     # ePayment: Stripe Checkout when a secret key is set, else the test provider (never in
     # production). The API base is for a local stand-in in tests.
+    # Hand-off to DMS / Fachverfahren: "office=folder:/path;*=webhook:https://…" (see README).
+    # Empty: every office's packages go to the folder instance/handoff.
+    handoff_targets: str = ""
+    handoff_webhook_secret: str = ""
+    handoff_alert_email: str = ""
+    handoff_max_attempts: int = 12
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = "https://api.stripe.com"

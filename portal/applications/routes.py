@@ -32,6 +32,7 @@ from portal.applications.forms import AUTOCOMPLETE, INPUT_MODES, INPUT_TYPES, pa
 from portal.applications.models import Application
 from portal.core.jobs import enqueue
 from portal.core.mail import send_mail
+from portal.core.signals import application_submitted, emit
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
 from portal.identity.access import TRUST_LEVEL_LABELS, trust_required
@@ -334,6 +335,7 @@ def submit(public_id: str) -> BaseResponse | str:
         return redirect(url_for(".summary", public_id=public_id), 303)
     if services.submit(application, definition, int(current_user.trust_level)):
         enqueue(send_confirmation, application.id)
+        emit(application_submitted, application=application)
     return redirect(url_for(".confirmation", public_id=public_id), 303)
 
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, Flask, current_app, redirect, request
+from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import get_locale
 from werkzeug.wrappers import Response
 
@@ -19,6 +19,8 @@ bp = Blueprint("i18n", __name__)
 
 
 def select_locale() -> str:
+    if not has_request_context():  # a background job: the portal's default language
+        return str(current_app.config["PORTAL"].default_locale)
     chosen = request.cookies.get(COOKIE)
     if chosen in LANGUAGES:
         return str(chosen)
@@ -66,5 +68,5 @@ def init_i18n(app: Flask) -> None:
             "current_locale": locale,
             "other_locale": other,
             "other_language": LANGUAGES[other],
-            "language_next": request.full_path.rstrip("?"),
+            "language_next": request.full_path.rstrip("?") if has_request_context() else "/",
         }

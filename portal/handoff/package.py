@@ -50,7 +50,9 @@ def build(application: Application, idempotency_key: str) -> Package:
         {
             "form": {"key": definition.key, "version": application.form_version},
             "reference": application.reference,
-            "submittedAt": application.submitted_at.isoformat() if application.submitted_at else None,
+            "submittedAt": application.submitted_at.isoformat()
+            if application.submitted_at
+            else None,
             "trustLevel": application.trust_level,
             "onBehalfOfOrganisation": application.organisation_id is not None,
             "answers": answers,
@@ -85,7 +87,9 @@ def build(application: Application, idempotency_key: str) -> Package:
         "contentStructure": {
             "data": {
                 "submissionSchema": {
-                    "schemaUri": f"urn:serviceportal:form:{definition.key}:{application.form_version}",
+                    "schemaUri": (
+                        f"urn:serviceportal:form:{definition.key}:{application.form_version}"
+                    ),
                     "mimeType": "application/json",
                 },
                 "hash": _hash(data),
@@ -103,11 +107,15 @@ def build(application: Application, idempotency_key: str) -> Package:
         },
         "publicServiceType": {
             "name": definition.title,
-            "identifier": f"urn:de:fim:leika:leistung:{definition.service}" if definition.service else "",
+            "identifier": f"urn:de:fim:leika:leistung:{definition.service}"
+            if definition.service
+            else "",
         },
         "additionalReferenceInfo": {
             "senderReference": application.reference,
-            "applicationDate": application.submitted_at.date().isoformat() if application.submitted_at else "",
+            "applicationDate": application.submitted_at.date().isoformat()
+            if application.submitted_at
+            else "",
         },
         "idempotencyKey": idempotency_key,
     }

@@ -13,6 +13,7 @@ from sqlalchemy.exc import IntegrityError
 
 from portal.applications.models import Application
 from portal.core.db import utcnow
+from portal.core.signals import emit, payment_settled
 from portal.extensions import db
 from portal.payments.models import Payment, PaymentEvent, PaymentState, Refund
 
@@ -124,6 +125,8 @@ def record_event(
     payment.state = derive_state(payment)
     if payment.state == PaymentState.PAID and payment.paid_at is None:
         payment.paid_at = utcnow()
+        db.session.flush()
+        emit(payment_settled, payment=payment)
     if payment.state != before:
         payment.updated_at = utcnow()
     db.session.flush()

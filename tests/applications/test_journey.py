@@ -23,7 +23,7 @@ from tests.support.jobs import run_rq_jobs
 DATA = PROJECT_ROOT.parent / "shared" / "data"
 
 
-def test_dog_registration_from_start_to_receipt(forms_portal: Portal) -> None:
+def test_dog_registration_from_start_to_receipt(forms_portal: Portal) -> None:  # noqa: PLR0915
     anna = Applicant(forms_portal, "anna")
     step1 = anna.begin("hund-anmelden")
     assert "Schritt 1 von 3" in step1.text  # the conditional step is not counted yet
@@ -100,6 +100,9 @@ def test_dog_registration_from_start_to_receipt(forms_portal: Portal) -> None:
     notice = next(m for m in mailer.sent() if reference in str(m["Subject"]))
     assert notice["To"] == "anna.muster@example.org"
     assert "Bello" not in notice.get_content()  # names the application, not its answers
+    # No fee: the package goes to the office's DMS folder at once (after the commit).
+    confirmation = anna.get(f"/antraege/{ident}/bestaetigung")
+    assert 'data-transmitted="ja"' in confirmation.text
     receipt = anna.get(f"/antraege/{ident}/quittung.pdf")
     assert receipt.headers["Content-Type"] == "application/pdf"
     assert receipt.content.startswith(b"%PDF")

@@ -13,6 +13,7 @@ from sqlalchemy import func, select
 from portal.applications.models import Application, ApplicationStatus
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
+from portal.handoff import services as handoff
 from tests.applications.conftest import EXE, PDF, PNG, Applicant, public_id
 from tests.identity.conftest import Portal, pick_persona
 from tests.support.jobs import run_rq_jobs
@@ -309,3 +310,32 @@ def test_an_upload_can_be_replaced_or_removed_before_submission(forms_portal: Po
         application = db.session.scalars(select(Application).filter_by(public_id=ident)).one()
         assert application.files == []
         assert application.complete.get("fahrzeug") is False  # the required file is gone
+
+
+def test_a_fee_due_before_hand_off_holds_the_package_until_paid(forms_portal: Portal) -> None:
+    bernd, step2 = _to_upload_step(forms_portal)
+    step3 = bernd.post_step(
+        step2,
+        {"kennzeichen": "MS-AB 123", "halter": "ja"},
+        files={"fahrzeugschein": ("scan.png", PNG, "image/png")},
+    )
+    summary = bernd.post_step(step3, {"zone": "A", "jahre": "1"})
+    ident = public_id(summary.url)
+    done = bernd.browser.post(
+        bernd.base + f"/antraege/{ident}/absenden", data={"csrf_token": bernd.token(summary.text)}
+    )
+    run_rq_jobs(forms_portal.app)
+    assert 'data-transmitted="nein"' in bernd.get(f"/antraege/{ident}/bestaetigung").text
+    with forms_portal.app.app_context():
+        application = db.session.scalars(select(Application).filter_by(public_id=ident)).one()
+        assert handoff.deliveries_of(application) == []
+    checkout = bernd.browser.post(
+        bernd.base + f"/antraege/{ident}/bezahlen", data={"csrf_token": bernd.token(done.text)}
+    )
+    assert "Testzahlung" in checkout.text
+    paid = bernd.browser.post(
+        checkout.url, data={"csrf_token": bernd.token(checkout.text), "ergebnis": "erfolg"}
+    )
+    assert "Zahlung eingegangen" in paid.text
+    run_rq_jobs(forms_portal.app)
+    assert 'data-transmitted="ja"' in bernd.get(f"/antraege/{ident}/bestaetigung").text

@@ -1,0 +1,36 @@
+"""Hand-off of submitted applications to DMS and Fachverfahren through a persistent outbox."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+
+def init_handoff(app: Flask) -> None:
+    from portal.core.signals import application_submitted, payment_settled  # noqa: PLC0415
+    from portal.handoff import services  # noqa: PLC0415
+    from portal.handoff.cli import handoff_cli  # noqa: PLC0415
+    from portal.handoff.routes import bp  # noqa: PLC0415
+
+    def on_submitted(_sender: Any, application: Any, **_: Any) -> None:
+        from portal.applications.services import definition_for  # noqa: PLC0415
+
+        definition = definition_for(application)
+        if definition.payment == "before_handoff" and application.fee_cents:
+            return  # goes when the payment is settled
+        services.schedule(application)
+
+    def on_paid(_sender: Any, payment: Any, **_: Any) -> None:
+        from portal.applications.models import Application  # noqa: PLC0415
+        from portal.extensions import db  # noqa: PLC0415
+
+        application = db.session.get(Application, payment.application_id)
+        if application is not None:
+            services.schedule(application)
+
+    application_submitted.connect(on_submitted, sender=app, weak=False)
+    payment_settled.connect(on_paid, sender=app, weak=False)
+    app.register_blueprint(bp)
+    app.cli.add_command(handoff_cli)
+    app.jinja_env.globals["transmitted_at"] = services.transmitted_at

@@ -1,0 +1,199 @@
+"""Schedule and deliver hand-off packages: exactly once at the target, whatever fails on the way.
+
+``deliver`` claims a row with a lease (committed before anything is sent), builds the package,
+hands it to the target and records the result. A crash after sending but before recording
+leaves the lease to run out; the next run sends again with the same idempotency key, which the
+target recognises. Failures are retried with exponential back-off; after
+``PORTAL_HANDOFF_MAX_ATTEMPTS`` the row is given up and staff are alerted.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from pathlib import Path
+
+from flask import current_app
+from sqlalchemy import or_, select, update
+
+from portal.applications.models import Application
+from portal.applications.services import definition_for
+from portal.core.db import utcnow
+from portal.core.jobs import enqueue
+from portal.core.mail import send_mail
+from portal.core.storage import StoredFileMissingError
+from portal.extensions import db
+from portal.handoff.models import Delivery, DeliveryState
+from portal.handoff.package import build
+from portal.handoff.targets import DeliveryError, Target, targets_from
+
+log = logging.getLogger(__name__)
+LEASE = dt.timedelta(minutes=5)
+FIRST_RETRY = dt.timedelta(seconds=30)
+LONGEST_WAIT = dt.timedelta(hours=6)
+
+
+def targets() -> dict[str, Target]:
+    cached: dict[str, Target] | None = current_app.extensions.get("handoff_targets")
+    if cached is None:
+        settings = current_app.config["PORTAL"]
+        cached = targets_from(
+            settings.handoff_targets,
+            Path(settings.instance_path) / "handoff",
+            settings.handoff_webhook_secret,
+        )
+        current_app.extensions["handoff_targets"] = cached
+    return cached
+
+
+def target_for_office(office: str) -> Target:
+    known = targets()
+    return known.get(office) or known["*"]
+
+
+def backoff(attempts: int) -> dt.timedelta:
+    wait: dt.timedelta = min(FIRST_RETRY * (2 ** max(attempts - 1, 0)), LONGEST_WAIT)
+    return wait
+
+
+def schedule(application: Application) -> Delivery:
+    """The application's delivery row (made once), due now; the work runs after the commit."""
+    definition = definition_for(application)
+    target = target_for_office(definition.office)
+    label = target.name.replace(":", "-").replace("*", "alle")
+    existing = db.session.scalar(
+        select(Delivery).where(
+            Delivery.application_id == application.id, Delivery.target == target.name
+        )
+    )
+    if isinstance(existing, Delivery):
+        return existing
+    delivery = Delivery(
+        application_id=application.id,
+        target=target.name,
+        idempotency_key=f"{application.reference}-{label}",
+        state=DeliveryState.WAITING,
+        next_attempt_at=utcnow(),
+    )
+    db.session.add(delivery)
+    db.session.flush()
+    enqueue(deliver, delivery.id)
+    return delivery
+
+
+def _claim(delivery_id: int, now: dt.datetime) -> bool:
+    claimed = db.session.execute(
+        update(Delivery)
+        .where(
+            Delivery.id == delivery_id,
+            Delivery.state == DeliveryState.WAITING,
+            Delivery.next_attempt_at <= now,
+            or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+        )
+        .values(lease_until=now + LEASE, attempts=Delivery.attempts + 1)
+        .execution_options(synchronize_session=False)
+    )
+    if getattr(claimed, "rowcount", 0) != 1:
+        db.session.rollback()
+        return False
+    db.session.commit()  # others see the lease before anything is sent
+    return True
+
+
+def _failed(delivery: Delivery, reason: str, now: dt.datetime) -> None:
+    settings = current_app.config["PORTAL"]
+    delivery.last_error = reason[:2000]
+    delivery.lease_until = None
+    if delivery.attempts >= settings.handoff_max_attempts:
+        delivery.state = DeliveryState.GIVEN_UP
+        log.error(
+            "hand-off %s given up after %d attempts: %s",
+            delivery.idempotency_key,
+            delivery.attempts,
+            reason,
+        )
+        send_mail(
+            settings.handoff_alert_email or settings.mail_from,
+            f"Übermittlung aufgegeben: {delivery.idempotency_key}",
+            (
+                f"Die Übermittlung {delivery.idempotency_key} an {delivery.target} ist nach "
+                f"{delivery.attempts} Versuchen gescheitert.\nLetzter Fehler: {reason}\n\n"
+                "Bitte das Ziel prüfen und in der Verwaltung unter „Übermittlungen“ erneut senden."
+            ),
+        )
+    else:
+        delivery.next_attempt_at = now + backoff(delivery.attempts)
+        log.warning(
+            "hand-off %s failed (attempt %d): %s",
+            delivery.idempotency_key,
+            delivery.attempts,
+            reason,
+        )
+
+
+def deliver(delivery_id: int, now: dt.datetime | None = None) -> bool:
+    """One attempt for one delivery; ``True`` when it is (now) delivered."""
+    moment = now or utcnow()
+    if not _claim(delivery_id, moment):
+        return False
+    delivery = db.session.get(Delivery, delivery_id)
+    application = db.session.get(Application, delivery.application_id) if delivery else None
+    if delivery is None or application is None:
+        return False
+    target = {t.name: t for t in targets().values()}.get(delivery.target)
+    try:
+        if target is None:
+            raise DeliveryError(f"Ziel {delivery.target} ist nicht mehr eingerichtet.")
+        target.deliver(build(application, delivery.idempotency_key))
+    except (DeliveryError, StoredFileMissingError, OSError) as error:
+        _failed(delivery, str(error), moment)
+        db.session.commit()
+        return False
+    delivery.state = DeliveryState.DELIVERED
+    delivery.delivered_at = utcnow()
+    delivery.lease_until = None
+    delivery.last_error = ""
+    db.session.commit()
+    return True
+
+
+def run_due(now: dt.datetime | None = None, limit: int = 100) -> int:
+    """Deliver what is due (also rows whose worker died: their lease has run out)."""
+    moment = now or utcnow()
+    due = list(
+        db.session.scalars(
+            select(Delivery.id)
+            .where(
+                Delivery.state == DeliveryState.WAITING,
+                Delivery.next_attempt_at <= moment,
+                or_(Delivery.lease_until.is_(None), Delivery.lease_until < moment),
+            )
+            .order_by(Delivery.next_attempt_at)
+            .limit(limit)
+        )
+    )
+    db.session.rollback()  # end the read before claiming
+    return sum(1 for delivery_id in due if deliver(delivery_id, moment))
+
+
+def resend(delivery: Delivery) -> None:
+    """Staff: try a given-up (or waiting) delivery again now."""
+    delivery.state = DeliveryState.WAITING
+    delivery.next_attempt_at = utcnow()
+    delivery.lease_until = None
+    delivery.attempts = 0
+    enqueue(deliver, delivery.id)
+
+
+def deliveries_of(application: Application) -> list[Delivery]:
+    return list(
+        db.session.scalars(select(Delivery).where(Delivery.application_id == application.id))
+    )
+
+
+def transmitted_at(application: Application) -> dt.datetime | None:
+    """When the application reached every target; ``None`` while one is outstanding."""
+    rows = deliveries_of(application)
+    if not rows or any(row.state != DeliveryState.DELIVERED for row in rows):
+        return None
+    return max(row.delivered_at for row in rows if row.delivered_at)

@@ -1,0 +1,139 @@
+"""Where packages go: a folder a DMS imports from, or a signed HTTP webhook.
+
+Both make a repeat harmless. The folder target writes into a hidden temporary folder and renames
+it to the idempotency key in one step; a key that exists was delivered. The webhook sends the
+key as ``Idempotency-Key`` and signs ``timestamp.body`` with HMAC-SHA256
+(``X-Serviceportal-Signature: t=…,v1=…``), so the receiver can check origin and recognise repeats.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import re
+import secrets
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Protocol
+
+import requests
+
+from portal.config import ConfigError
+from portal.handoff.package import Package
+
+SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
+
+
+class DeliveryError(RuntimeError):
+    """The target did not take the package; the message says why (for staff and logs)."""
+
+
+class Target(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def deliver(self, package: Package) -> None: ...
+
+
+def _safe(name: str) -> str:
+    return SAFE_NAME.sub("_", name).strip("._") or "datei"
+
+
+@dataclass(frozen=True)
+class FolderTarget:
+    name: str
+    root: Path
+
+    def deliver(self, package: Package) -> None:
+        final = self.root / package.key
+        if final.exists():
+            return  # delivered before: nothing to do
+        temporary = self.root / f".{package.key}.{secrets.token_hex(4)}"
+        try:
+            (temporary / "anlagen").mkdir(parents=True)
+            (temporary / "metadata.json").write_text(
+                json.dumps(package.metadata, ensure_ascii=False, indent=2), "utf-8"
+            )
+            (temporary / "data.json").write_bytes(package.data)
+            for item in package.attachments:
+                name = f"{item.attachment_id}-{_safe(item.filename)}"
+                (temporary / "anlagen" / name).write_bytes(item.content)
+            try:
+                temporary.rename(final)
+            except OSError:
+                if not final.exists():
+                    raise
+        except OSError as error:
+            raise DeliveryError(f"Ordner {self.root}: {error}") from None
+        finally:
+            if temporary.exists():
+                shutil.rmtree(temporary, ignore_errors=True)
+
+
+def sign(secret: str, timestamp: int, body: bytes) -> str:
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256)
+    return f"t={timestamp},v1={digest.hexdigest()}"
+
+
+@dataclass(frozen=True)
+class WebhookTarget:
+    name: str
+    url: str
+    secret: str
+    timeout: float = 30.0
+
+    def deliver(self, package: Package) -> None:
+        body = json.dumps(
+            {
+                "metadata": package.metadata,
+                "data": base64.b64encode(package.data).decode(),
+                "attachments": [
+                    {
+                        "attachmentId": item.attachment_id,
+                        "filename": item.filename,
+                        "mimeType": item.mime_type,
+                        "content": base64.b64encode(item.content).decode(),
+                    }
+                    for item in package.attachments
+                ],
+            }
+        ).encode()
+        headers = {
+            "Content-Type": "application/json",
+            "Idempotency-Key": package.key,
+            "X-Serviceportal-Signature": sign(self.secret, int(time.time()), body),
+        }
+        try:
+            response = requests.post(self.url, data=body, headers=headers, timeout=self.timeout)
+        except requests.RequestException as error:
+            raise DeliveryError(f"{self.url}: nicht erreichbar ({type(error).__name__})") from None
+        if not 200 <= response.status_code < 300:
+            raise DeliveryError(f"{self.url}: Antwort {response.status_code}")
+
+
+def targets_from(spec: str, default_folder: Path, webhook_secret: str) -> dict[str, Target]:
+    """``PORTAL_HANDOFF_TARGETS``: ``office=kind:where`` pairs separated by ``;`` with ``*`` for
+    every other office, e.g. ``*=folder:/srv/dms/eingang;ordnungsamt=webhook:https://fv/in``."""
+    targets: dict[str, Target] = {}
+    for part in (p.strip() for p in spec.split(";")):
+        if not part:
+            continue
+        office, _, rest = part.partition("=")
+        kind, _, where = rest.partition(":")
+        office, kind, where = office.strip(), kind.strip(), where.strip()
+        if not office or not where:
+            raise ConfigError(f"PORTAL_HANDOFF_TARGETS: „{part}“ hat nicht die Form amt=art:ziel.")
+        if kind == "folder":
+            targets[office] = FolderTarget(f"{office}:folder", Path(where))
+        elif kind == "webhook":
+            if not webhook_secret:
+                raise ConfigError("PORTAL_HANDOFF_WEBHOOK_SECRET fehlt für Webhook-Ziele.")
+            targets[office] = WebhookTarget(f"{office}:webhook", where, webhook_secret)
+        else:
+            raise ConfigError(f"PORTAL_HANDOFF_TARGETS: unbekannte Art „{kind}“ (folder, webhook).")
+    targets.setdefault("*", FolderTarget("*:folder", default_folder))
+    return targets
