@@ -24,6 +24,25 @@ class ApplicationStatus(enum.StrEnum):
     SUBMITTED = "eingereicht"
 
 
+class CaseStatus(enum.StrEnum):
+    """Where a submitted application stands in the office (visible to the applicant)."""
+
+    RECEIVED = "eingegangen"
+    IN_PROGRESS = "in_bearbeitung"
+    QUERY = "rueckfrage"
+    DECIDED = "beschieden"
+    CLOSED = "abgeschlossen"
+
+
+CASE_FLOW = {
+    CaseStatus.RECEIVED: (CaseStatus.IN_PROGRESS,),
+    CaseStatus.IN_PROGRESS: (CaseStatus.QUERY, CaseStatus.DECIDED),
+    CaseStatus.QUERY: (CaseStatus.IN_PROGRESS, CaseStatus.DECIDED),
+    CaseStatus.DECIDED: (CaseStatus.CLOSED,),
+    CaseStatus.CLOSED: (),
+}
+
+
 class FormVersion(db.Model):  # type: ignore[name-defined,misc]
     """One version of a form definition (JSON, see ``definition.py``)."""
 
@@ -79,6 +98,21 @@ class Application(db.Model):  # type: ignore[name-defined,misc]
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     trust_level: Mapped[int | None] = mapped_column(Integer)
     fee_cents: Mapped[int] = mapped_column(Integer, default=0)
+    # The case in the office (after submission): which office, its status, the clerk.
+    office: Mapped[str] = mapped_column(String(100), default="", index=True)
+    case_status: Mapped[CaseStatus | None] = mapped_column(
+        Enum(
+            CaseStatus,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        index=True,
+    )
+    status_changed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    assigned_to_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="SET NULL"), index=True
+    )
 
     files: Mapped[list[ApplicationFile]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="ApplicationFile.id"

@@ -13,7 +13,13 @@ from flask import abort, current_app
 from sqlalchemy import ColumnElement, and_, select, update
 
 from portal.applications.definition import Field, FormDefinition, Step, parse
-from portal.applications.models import Application, ApplicationFile, ApplicationStatus, FormVersion
+from portal.applications.models import (
+    Application,
+    ApplicationFile,
+    ApplicationStatus,
+    CaseStatus,
+    FormVersion,
+)
 from portal.applications.reference import new_reference
 from portal.core.db import utcnow
 from portal.core.jobs import enqueue
@@ -302,6 +308,9 @@ def submit(application: Application, definition: FormDefinition, trust_level: in
             draft_expires_at=None,
             trust_level=trust_level,
             fee_cents=fee,
+            office=definition.office,
+            case_status=CaseStatus.RECEIVED,
+            status_changed_at=now,
         )
         .execution_options(synchronize_session=False)
     )

@@ -2,7 +2,16 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import EmailField, HiddenField, SelectField, StringField, ValidationError
+from wtforms import (
+    BooleanField,
+    DateField,
+    EmailField,
+    HiddenField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional
 
@@ -56,3 +65,47 @@ class GrantRoleForm(FlaskForm):  # type: ignore[misc]
 
 class RevokeRoleForm(FlaskForm):  # type: ignore[misc]
     assignment = HiddenField(validators=[DataRequired()])
+
+
+STATUS_LABELS = {
+    "eingegangen": _l("Eingegangen"),
+    "in_bearbeitung": _l("In Bearbeitung"),
+    "rueckfrage": _l("Rückfrage"),
+    "beschieden": _l("Beschieden"),
+    "abgeschlossen": _l("Abgeschlossen"),
+}
+
+
+class QueueForm(FlaskForm):  # type: ignore[misc]
+    class Meta:
+        csrf = False  # a GET filter
+
+    status = SelectField(
+        _l("Status"),
+        choices=[SelectChoice("", _l("alle"))]
+        + [SelectChoice(key, label) for key, label in STATUS_LABELS.items()],
+        validators=[Optional()],
+    )
+    form = SelectField(_l("Leistung"), validators=[Optional()], validate_choice=False)
+    since = DateField(_l("Eingegangen ab"), validators=[Optional()])
+    until = DateField(_l("Eingegangen bis"), validators=[Optional()])
+    overdue = BooleanField(_l("Nur überfällige (seit 14 Tagen unverändert)"))
+    mine = BooleanField(_l("Nur mir zugewiesene"))
+
+
+class StatusForm(FlaskForm):  # type: ignore[misc]
+    status = SelectField(
+        _l("Neuer Status"), validators=[DataRequired(_l("Bitte wählen Sie den neuen Status."))]
+    )
+    note = TextAreaField(
+        _l("Hinweis für die antragstellende Person"),
+        description=_l("Erscheint im Verlauf, den die Person sieht."),
+        validators=[
+            Optional(),
+            Length(max=2000, message=_l("Der Hinweis darf höchstens 2.000 Zeichen lang sein.")),
+        ],
+    )
+
+
+class AssignForm(FlaskForm):  # type: ignore[misc]
+    clerk = SelectField(_l("Zuständig"), validators=[Optional()])

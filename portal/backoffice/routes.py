@@ -2,18 +2,39 @@
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, flash, redirect, render_template, url_for
+from urllib.parse import quote
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import Response as FlaskResponse
 from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
-from portal.backoffice.forms import EVERY_OFFICE, ROLE_LABELS, GrantRoleForm, RevokeRoleForm
+from portal.applications import services as applications
+from portal.applications.models import CASE_FLOW, Application, CaseStatus, FormVersion
+from portal.backoffice import cases as cases_service
+from portal.backoffice.cases import OVERDUE_AFTER, QueueFilter
+from portal.backoffice.cases import queue as case_queue
+from portal.backoffice.forms import (
+    EVERY_OFFICE,
+    ROLE_LABELS,
+    STATUS_LABELS,
+    AssignForm,
+    GrantRoleForm,
+    QueueForm,
+    RevokeRoleForm,
+    StatusForm,
+)
 from portal.catalog.models import Office
+from portal.core.db import utcnow
+from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
+from portal.handoff.services import deliveries_of
 from portal.identity import services
-from portal.identity.access import current_staff, staff_required
-from portal.identity.models import StaffAccount, StaffRole
+from portal.identity.access import TRUST_LEVEL_LABELS, current_staff, staff_required
+from portal.identity.models import Organisation, Person, StaffAccount, StaffRole, TrustLevel
+from portal.payments.services import payment_for
 
 bp = Blueprint("backoffice", __name__, url_prefix="/verwaltung", template_folder="templates")
 
@@ -94,3 +115,168 @@ def revoke_role(staff_id: int) -> Response:
     services.revoke_staff_role(staff, target.id)
     flash(_("Die Rolle wurde entzogen."), "success")
     return redirect(url_for("backoffice.accounts"), code=303)
+
+
+# --- cases ---------------------------------------------------------------------------------
+
+CASE_ROLES = (StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
+
+
+def _me() -> StaffAccount:
+    staff = current_staff()
+    if staff is None:
+        abort(403)
+    return staff
+
+
+@bp.get("/vorgaenge")
+@staff_required(*CASE_ROLES)
+def cases() -> str:
+    staff = _me()
+    form = QueueForm(request.args)
+    forms = sorted({(row.key, row.title) for row in db.session.scalars(select(FormVersion))})
+    form.form.choices = [SelectChoice("", _("alle"))] + [SelectChoice(k, t) for k, t in forms]
+    chosen = QueueFilter()
+    if form.validate():
+        chosen = QueueFilter(
+            status=form.status.data or "",
+            form=form.form.data or "",
+            since=form.since.data,
+            until=form.until.data,
+            overdue=bool(form.overdue.data),
+            mine=bool(form.mine.data),
+        )
+    items = case_queue(staff, chosen)
+    clerks = {s.id: s for s in db.session.scalars(select(StaffAccount))}
+    return render_template(
+        "backoffice/cases.html",
+        form=form,
+        items=items,
+        clerks=clerks,
+        status_labels=STATUS_LABELS,
+        overdue_before=utcnow() - OVERDUE_AFTER,
+    )
+
+
+def _case_page(application: Application, status_form: StatusForm | None = None) -> str:
+    definition = applications.definition_for(application)
+    person = (
+        db.session.get(Person, application.started_by_id) if application.started_by_id else None
+    )
+    organisation = (
+        db.session.get(Organisation, application.organisation_id)
+        if application.organisation_id
+        else None
+    )
+    current = application.case_status or CaseStatus.RECEIVED
+    status_form = status_form or StatusForm()
+    status_form.status.choices = [
+        SelectChoice(item.value, STATUS_LABELS[item.value]) for item in CASE_FLOW[current]
+    ]
+    assign_form = AssignForm()
+    assign_form.clerk.choices = [SelectChoice("", _("niemand"))] + [
+        SelectChoice(str(c.id), c.name or c.email) for c in cases_service.clerks_for(application)
+    ]
+    assign_form.clerk.data = str(application.assigned_to_id or "")
+    return render_template(
+        "backoffice/case.html",
+        application=application,
+        definition=definition,
+        person=person,
+        organisation=organisation,
+        sections=applications.visible_answers(application, definition),
+        payment=payment_for(application),
+        deliveries=deliveries_of(application),
+        events=cases_service.history(application, for_applicant=False),
+        status_form=status_form,
+        assign_form=assign_form,
+        status_labels=STATUS_LABELS,
+        trust_labels=TRUST_LEVEL_LABELS,
+        TrustLevel=TrustLevel,
+    )
+
+
+@bp.get("/vorgaenge/<public_id>")
+@staff_required(*CASE_ROLES)
+def case(public_id: str) -> str:
+    staff = _me()
+    application = cases_service.case(staff, public_id)
+    cases_service.audit(staff, "case.view", application)
+    return _case_page(application)
+
+
+@bp.post("/vorgaenge/<public_id>/status")
+@staff_required(*CASE_ROLES)
+def case_status(public_id: str) -> Response | tuple[str, int]:
+    staff = _me()
+    application = cases_service.case(staff, public_id)
+    form = StatusForm()
+    current = application.case_status or CaseStatus.RECEIVED
+    form.status.choices = [
+        SelectChoice(item.value, STATUS_LABELS[item.value]) for item in CASE_FLOW[current]
+    ]
+    if not form.validate_on_submit() or form.status.data not in {
+        i.value for i in CASE_FLOW[current]
+    }:
+        if not form.status.errors:
+            form.status.errors = [_("Dieser Status ist von hier aus nicht möglich.")]
+        return _case_page(application, form), 422
+    cases_service.change_status(
+        staff, application, CaseStatus(form.status.data), form.note.data or ""
+    )
+    flash(
+        _("Der Status ist jetzt „%(status)s“.", status=STATUS_LABELS[form.status.data]), "success"
+    )
+    return redirect(url_for(".case", public_id=public_id), 303)
+
+
+@bp.post("/vorgaenge/<public_id>/zuweisen")
+@staff_required(*CASE_ROLES)
+def case_assign(public_id: str) -> Response:
+    staff = _me()
+    application = cases_service.case(staff, public_id)
+    form = AssignForm()
+    allowed = {str(c.id): c for c in cases_service.clerks_for(application)}
+    form.clerk.choices = [SelectChoice("", "")] + [SelectChoice(k, k) for k in allowed]
+    if not form.validate_on_submit():
+        abort(400)
+    clerk = allowed.get(form.clerk.data or "")
+    cases_service.assign(staff, application, clerk)
+    flash(_("Die Zuständigkeit wurde gespeichert."), "success")
+    return redirect(url_for(".case", public_id=public_id), 303)
+
+
+@bp.get("/vorgaenge/<public_id>/dateien/<file_id>")
+@staff_required(*CASE_ROLES)
+def case_file(public_id: str, file_id: str) -> FlaskResponse:
+    staff = _me()
+    application = cases_service.case(staff, public_id)
+    item = next((f for f in application.files if f.public_id == file_id), None)
+    if item is None:
+        abort(404)
+    try:
+        data = file_store().get(item.storage_key)
+    except StoredFileMissingError:
+        abort(404)
+    cases_service.audit(
+        staff, "file.download", application, file=item.public_id, name=item.filename
+    )
+    return FlaskResponse(
+        data,
+        mimetype=item.content_type,
+        headers={
+            "Content-Disposition": "attachment; filename=\"datei\"; filename*=UTF-8''"
+            + quote(item.filename, safe=""),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+@bp.app_context_processor
+def case_helpers() -> dict[str, object]:
+    """For the applicant's pages: the case's status names and its visible history."""
+    return {
+        "case_status_labels": STATUS_LABELS,
+        "case_history": lambda application: cases_service.history(application, for_applicant=True),
+    }

@@ -217,3 +217,34 @@ def test_a_draft_is_resumed_after_a_new_login(page: Page, forms_server: LiveServ
     expect(page.get_by_text("Entwurfsweg 9")).to_be_visible()
     expect(page.get_by_role("link", name="Halterin oder Halter", exact=True)).to_be_visible()
     assert_accessible(page)
+
+
+def test_the_back_office_works_a_case(page: Page, forms_server: LiveServer) -> None:
+    from sqlalchemy import update
+
+    from portal.identity.models import StaffAccount
+
+    runner = forms_server.app.test_cli_runner()
+    assert runner.invoke(args=["staff", "create-admin", "admin@musterstadt.example"]).exit_code == 0
+    with forms_server.app.app_context():  # each theme's server is another issuer
+        db.session.execute(
+            update(StaffAccount)
+            .where(StaffAccount.email == "admin@musterstadt.example")
+            .values(issuer=None, subject=None)
+        )
+        db.session.commit()
+    page.goto(forms_server.url + "/verwaltung/vorgaenge")
+    _log_in(page, "Ada Admin")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Vorgänge")
+    assert_accessible(page)
+    page.get_by_label("Status").select_option("eingegangen")
+    page.get_by_role("button", name="Filtern").click()
+    page.locator(".case-queue tbody a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Vorgang")
+    assert_accessible(page)
+    page.get_by_label("Neuer Status").select_option("in_bearbeitung")
+    page.get_by_label("Hinweis für die antragstellende Person").fill("Wir sind dran.")
+    page.get_by_role("button", name="Status ändern").click()
+    expect(page.get_by_text("Der Status ist jetzt „In Bearbeitung“.")).to_be_visible()
+    expect(page.get_by_text("„Wir sind dran.“")).to_be_visible()
+    assert_accessible(page)
