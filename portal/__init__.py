@@ -25,6 +25,7 @@ from portal.extensions import db, migrate
 from portal.handoff import init_handoff
 from portal.identity import init_identity
 from portal.payments import init_payments
+from portal.postfach import init_postfach
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -50,6 +51,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_applications(app)
     init_payments(app)
     init_handoff(app)
+    init_postfach(app)
     return app
 
 

@@ -197,3 +197,14 @@ def portal(app: Flask, settings_for: Callable[..., dict[str, Any]]) -> Iterator[
     server.server_close()
     thread.join(timeout=10)
     dispose_engines(application)
+
+
+@pytest.fixture(scope="session")
+def forms_portal(portal: Portal) -> Portal:
+    """The live portal with the demo forms loaded."""
+    from portal.applications.demo import load_forms_demo
+
+    with portal.app.app_context():
+        load_forms_demo()
+        db.session.commit()
+    return portal

@@ -4,24 +4,13 @@ from __future__ import annotations
 
 import re
 
-import pytest
 import requests
 
-from portal.applications.demo import load_forms_demo
-from portal.extensions import db
 from tests.identity.conftest import TOKEN, Portal, log_in
 
 PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 64
 EXE = b"MZ\x90\x00\x03\x00\x00\x00" + b"\x00" * 120
-
-
-@pytest.fixture(scope="session")
-def forms_portal(portal: Portal) -> Portal:
-    with portal.app.app_context():
-        load_forms_demo()
-        db.session.commit()
-    return portal
 
 
 class Applicant:

@@ -248,3 +248,24 @@ def test_the_back_office_works_a_case(page: Page, forms_server: LiveServer) -> N
     expect(page.get_by_text("Der Status ist jetzt „In Bearbeitung“.")).to_be_visible()
     expect(page.get_by_text("„Wir sind dran.“")).to_be_visible()
     assert_accessible(page)
+
+
+def test_the_postfach_pages(page: Page, forms_server: LiveServer, tmp_path: Path) -> None:
+    page.goto(forms_server.url + "/postfach")
+    _log_in(page, "Anna Muster")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Postfach")
+    assert_accessible(page)
+    page.get_by_role("link", name="Neue Nachricht an ein Amt").click()
+    page.get_by_role("button", name="Senden").click()
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    assert_accessible(page)
+    page.get_by_label("An welches Amt?").select_option(index=1)
+    page.get_by_label("Betreff").fill("Frage")
+    page.get_by_label("Ihre Nachricht").fill("Wie lange dauert es?")
+    scan = tmp_path / "nachweis.pdf"
+    scan.write_bytes(PDF)
+    page.get_by_label("Anlage").set_input_files(scan)
+    page.get_by_role("button", name="Senden").click()
+    expect(page.get_by_text("Ihre Nachricht ist eingegangen.")).to_be_visible()
+    expect(page.get_by_text("noch nicht gelesen")).to_be_visible()
+    assert_accessible(page)

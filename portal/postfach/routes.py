@@ -1,0 +1,294 @@
+"""Postfach pages for the account (``/postfach``) and for the office (``/verwaltung/postfach``)."""
+
+from __future__ import annotations
+
+from typing import Any
+from urllib.parse import quote
+
+from flask import (
+    Blueprint,
+    Response,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
+from sqlalchemy import select
+from werkzeug.wrappers import Response as BaseResponse
+from wtforms import SelectField, StringField, TextAreaField
+from wtforms.fields.choices import SelectChoice
+from wtforms.validators import DataRequired, Length
+
+from portal.applications import uploads
+from portal.backoffice import cases as cases_service
+from portal.catalog.models import Office
+from portal.core.db import utcnow
+from portal.core.storage import StoredFileMissingError, file_store
+from portal.extensions import db
+from portal.identity.access import current_staff, staff_required
+from portal.identity.models import StaffAccount, StaffRole
+from portal.postfach import services
+from portal.postfach.models import MessageAttachment, Thread
+
+bp = Blueprint("postfach", __name__, template_folder="templates")
+STAFF_ROLES = (StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
+ACCEPT = ("application/pdf", "image/jpeg", "image/png")
+
+
+class MessageForm(FlaskForm):  # type: ignore[misc]
+    text = TextAreaField(
+        _l("Ihre Nachricht"),
+        validators=[
+            DataRequired(_l("Bitte schreiben Sie eine Nachricht.")),
+            Length(max=5000, message=_l("Die Nachricht darf höchstens 5.000 Zeichen lang sein.")),
+        ],
+    )
+    attachment = FileField(
+        _l("Anlage"), description=_l("Optional: PDF, JPEG oder PNG, höchstens 10 MB.")
+    )
+
+
+class NewThreadForm(MessageForm):
+    office = SelectField(
+        _l("An welches Amt?"), validators=[DataRequired(_l("Bitte wählen Sie ein Amt."))]
+    )
+    subject = StringField(
+        _l("Betreff"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie einen Betreff an.")),
+            Length(max=200, message=_l("Der Betreff darf höchstens 200 Zeichen lang sein.")),
+        ],
+    )
+
+
+class ActionForm(FlaskForm):  # type: ignore[misc]
+    pass
+
+
+def _attachment(form: MessageForm) -> list[tuple[str, str, bytes]] | None:
+    """The checked upload, or ``None`` with the error set on the form."""
+    upload = request.files.get("attachment")
+    if upload is None or not upload.filename:
+        return []
+    settings = current_app.config["PORTAL"]
+    try:
+        checked = uploads.check(
+            upload.stream,
+            accept=ACCEPT,
+            limit=settings.upload_max_bytes,
+            clamd=settings.clamd_address,
+        )
+    except uploads.UploadRefusedError as error:
+        form.attachment.errors = [str(error)]
+        form._errors = None
+        return None
+    return [(upload.filename, checked.content_type, checked.data)]
+
+
+def _download(item: MessageAttachment) -> Response:
+    try:
+        data = file_store().get(item.storage_key)
+    except StoredFileMissingError:
+        abort(404)
+    return Response(
+        data,
+        mimetype=item.content_type,
+        headers={
+            "Content-Disposition": "attachment; filename=\"datei\"; filename*=UTF-8''"
+            + quote(item.filename, safe=""),
+            "Cache-Control": "no-store",
+            "X-Content-Type-Options": "nosniff",
+        },
+    )
+
+
+def _offices() -> list[Office]:
+    return list(
+        db.session.scalars(select(Office).where(Office.published.is_(True)).order_by(Office.name))
+    )
+
+
+def _office_names() -> dict[str, str]:
+    return {office.slug: office.name for office in _offices()}
+
+
+# --- the account's Postfach -------------------------------------------------------------
+
+
+@bp.get("/postfach")
+@login_required  # type: ignore[untyped-decorator]
+def inbox() -> str:
+    archived = request.args.get("archiv") == "1"
+    threads = services.threads_of(current_user.person, current_user.acting_for, archived=archived)
+    return render_template(
+        "postfach/inbox.html", threads=threads, archived=archived, office_names=_office_names()
+    )
+
+
+def _new_form() -> NewThreadForm:
+    form = NewThreadForm()
+    form.office.choices = [SelectChoice("", _("Bitte wählen"))] + [
+        SelectChoice(office.slug, office.name) for office in _offices()
+    ]
+    return form
+
+
+@bp.route("/postfach/neu", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def new() -> BaseResponse | str | tuple[str, int]:
+    form = _new_form()
+    if form.validate_on_submit():
+        files = _attachment(form)
+        if files is not None:
+            thread = services.new_thread(
+                current_user.person, current_user.acting_for, form.office.data, form.subject.data
+            )
+            services.post(
+                thread,
+                form.text.data,
+                from_office=False,
+                person_id=current_user.person.id,
+                attachments=files,
+            )
+            flash(_("Ihre Nachricht ist eingegangen."), "success")
+            return redirect(url_for(".thread", public_id=thread.public_id), 303)
+    status = 422 if form.is_submitted() else 200
+    return render_template("postfach/new.html", form=form), status
+
+
+def _thread_page(thread: Thread, form: MessageForm, *, staff_view: bool) -> str:
+    senders = {
+        s.id: s.name or s.email for s in db.session.scalars(select(StaffAccount)) if staff_view
+    }
+    return render_template(
+        "postfach/thread.html",
+        thread=thread,
+        messages=[(m, services.unseal(m.body)) for m in thread.messages],
+        form=form,
+        action_form=ActionForm(),
+        staff_view=staff_view,
+        senders=senders,
+        office_names=_office_names(),
+    )
+
+
+@bp.route("/postfach/<public_id>", methods=["GET", "POST"])
+@login_required  # type: ignore[untyped-decorator]
+def thread(public_id: str) -> BaseResponse | str | tuple[str, int]:
+    found = services.owned_thread(public_id, current_user.person, current_user.acting_for)
+    form = MessageForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            files = _attachment(form)
+            if files is not None:
+                services.post(
+                    found,
+                    form.text.data,
+                    from_office=False,
+                    person_id=current_user.person.id,
+                    attachments=files,
+                )
+                flash(_("Ihre Nachricht ist eingegangen."), "success")
+                return redirect(url_for(".thread", public_id=public_id), 303)
+        return _thread_page(found, form, staff_view=False), 422
+    services.mark_read(found, by_office=False)
+    return _thread_page(found, form, staff_view=False)
+
+
+@bp.post("/postfach/<public_id>/archiv")
+@login_required  # type: ignore[untyped-decorator]
+def archive(public_id: str) -> BaseResponse:
+    found = services.owned_thread(public_id, current_user.person, current_user.acting_for)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    found.archived = not found.archived
+    flash(_("Archiviert.") if found.archived else _("Zurück im Posteingang."), "success")
+    return redirect(url_for(".inbox"), 303)
+
+
+@bp.get("/postfach/<public_id>/anlagen/<file_id>")
+@login_required  # type: ignore[untyped-decorator]
+def attachment(public_id: str, file_id: str) -> Response:
+    found = services.owned_thread(public_id, current_user.person, current_user.acting_for)
+    item = next((a for m in found.messages for a in m.attachments if a.public_id == file_id), None)
+    if item is None:
+        abort(404)
+    response = _download(item)
+    if item.message.from_office and item.retrieved_at is None:
+        item.retrieved_at = utcnow()  # "abgerufen am", visible to the office
+    return response
+
+
+# --- the office's side ------------------------------------------------------------------
+
+
+def _staff_offices() -> tuple[StaffAccount, set[str] | None]:
+    staff = current_staff()
+    if staff is None:
+        abort(403)
+    return staff, cases_service.office_slugs(staff)
+
+
+@bp.get("/verwaltung/postfach")
+@staff_required(*STAFF_ROLES)
+def office_inbox() -> str:
+    _staff, offices = _staff_offices()
+    return render_template(
+        "postfach/office_inbox.html",
+        threads=services.office_threads(offices),
+        office_names=_office_names(),
+    )
+
+
+@bp.route("/verwaltung/postfach/<public_id>", methods=["GET", "POST"])
+@staff_required(*STAFF_ROLES)
+def office_thread(public_id: str) -> BaseResponse | str | tuple[str, int]:
+    staff, offices = _staff_offices()
+    found = services.office_thread(public_id, offices)
+    form = MessageForm()
+    if request.method == "POST":
+        if form.validate_on_submit():
+            files = _attachment(form)
+            if files is not None:
+                services.post(
+                    found, form.text.data, from_office=True, staff_id=staff.id, attachments=files
+                )
+                flash(_("Die Antwort ist im Postfach der antragstellenden Person."), "success")
+                return redirect(url_for(".office_thread", public_id=public_id), 303)
+        return _thread_page(found, form, staff_view=True), 422
+    _audit(staff, found, "postfach.view")
+    services.mark_read(found, by_office=True)
+    return _thread_page(found, form, staff_view=True)
+
+
+@bp.get("/verwaltung/postfach/<public_id>/anlagen/<file_id>")
+@staff_required(*STAFF_ROLES)
+def office_attachment(public_id: str, file_id: str) -> Response:
+    staff, offices = _staff_offices()
+    found = services.office_thread(public_id, offices)
+    item = next((a for m in found.messages for a in m.attachments if a.public_id == file_id), None)
+    if item is None:
+        abort(404)
+    _audit(staff, found, "postfach.download", file=item.public_id)
+    return _download(item)
+
+
+def _audit(staff: StaffAccount, thread: Thread, action: str, **detail: Any) -> None:
+    from portal.backoffice.models import AuditEntry  # noqa: PLC0415
+
+    db.session.add(
+        AuditEntry(
+            staff_id=staff.id,
+            action=action,
+            application_id=thread.application_id,
+            detail={"thread": thread.public_id, **detail},
+        )
+    )

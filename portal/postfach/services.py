@@ -1,0 +1,206 @@
+"""Postfach operations: threads of an account or an office, sending, reading, receipts."""
+
+from __future__ import annotations
+
+import hashlib
+import secrets
+
+from cryptography.fernet import MultiFernet
+from flask import abort, current_app
+from sqlalchemy import ColumnElement, and_, select
+
+from portal.applications.models import Application
+from portal.core.db import utcnow
+from portal.core.jobs import enqueue
+from portal.core.mail import send_mail
+from portal.core.storage import fernet_for, file_store, new_key
+from portal.extensions import db
+from portal.identity.models import Organisation, Person
+from portal.postfach.models import Message, MessageAttachment, Thread
+
+RECEIPT_TEXT = (
+    "Ihr Antrag „{title}“ ist am {date} eingegangen. Aktenzeichen: {reference}. "
+    "Antworten des Amtes erhalten Sie hier in Ihrem Postfach."
+)
+
+
+def _fernet() -> MultiFernet:
+    return fernet_for(current_app.config["PORTAL"])
+
+
+def seal(text: str) -> bytes:
+    return bytes(_fernet().encrypt(text.encode("utf-8")))
+
+
+def unseal(token: bytes) -> str:
+    return str(_fernet().decrypt(token).decode("utf-8"))
+
+
+def owner_clause(person: Person, organisation: Organisation | None) -> ColumnElement[bool]:
+    if organisation is not None:
+        return Thread.organisation_id == organisation.id
+    return and_(Thread.person_id == person.id, Thread.organisation_id.is_(None))
+
+
+def threads_of(
+    person: Person, organisation: Organisation | None, *, archived: bool = False
+) -> list[Thread]:
+    return list(
+        db.session.scalars(
+            select(Thread)
+            .where(owner_clause(person, organisation), Thread.archived.is_(archived))
+            .order_by(Thread.updated_at.desc())
+            .limit(200)
+        )
+    )
+
+
+def owned_thread(public_id: str, person: Person, organisation: Organisation | None) -> Thread:
+    found = db.session.scalars(
+        select(Thread).where(Thread.public_id == public_id, owner_clause(person, organisation))
+    ).first()
+    if found is None:
+        abort(404)
+    return found
+
+
+def office_thread(public_id: str, offices: set[str] | None) -> Thread:
+    query = select(Thread).where(Thread.public_id == public_id)
+    if offices is not None:
+        query = query.where(Thread.office.in_(offices))
+    found = db.session.scalars(query).first()
+    if found is None:
+        abort(404)
+    return found
+
+
+def office_threads(offices: set[str] | None) -> list[Thread]:
+    query = select(Thread).order_by(Thread.updated_at.desc()).limit(200)
+    if offices is not None:
+        query = query.where(Thread.office.in_(offices))
+    return list(db.session.scalars(query))
+
+
+def thread_for_application(application: Application) -> Thread:
+    found = db.session.scalars(
+        select(Thread).where(Thread.application_id == application.id)
+    ).first()
+    if found is not None:
+        return found
+    thread = Thread(
+        public_id=secrets.token_hex(16),
+        updated_at=utcnow(),
+        subject=f"{application.title} – {application.reference}",
+        office=application.office,
+        application_id=application.id,
+        person_id=application.person_id,
+        organisation_id=application.organisation_id,
+    )
+    db.session.add(thread)
+    db.session.flush()
+    return thread
+
+
+def new_thread(
+    person: Person, organisation: Organisation | None, office: str, subject: str
+) -> Thread:
+    thread = Thread(
+        public_id=secrets.token_hex(16),
+        updated_at=utcnow(),
+        subject=subject.strip()[:200],
+        office=office,
+        person_id=person.id,
+        organisation_id=organisation.id if organisation else None,
+    )
+    db.session.add(thread)
+    db.session.flush()
+    return thread
+
+
+def post(
+    thread: Thread,
+    text: str,
+    *,
+    from_office: bool,
+    person_id: int | None = None,
+    staff_id: int | None = None,
+    kind: str = "nachricht",
+    attachments: list[tuple[str, str, bytes]] | None = None,
+) -> Message:
+    message = Message(
+        public_id=secrets.token_hex(16),
+        thread=thread,
+        from_office=from_office,
+        kind=kind,
+        sender_person_id=person_id,
+        sender_staff_id=staff_id,
+        body=seal(text),
+    )
+    store = file_store()
+    for filename, content_type, data in attachments or []:
+        key = new_key()
+        store.put(key, data)
+        message.attachments.append(
+            MessageAttachment(
+                public_id=secrets.token_hex(16),
+                filename=filename[:255] or "datei",
+                content_type=content_type,
+                size=len(data),
+                sha256=hashlib.sha256(data).hexdigest(),
+                storage_key=key,
+            )
+        )
+    thread.updated_at = utcnow()
+    thread.archived = False
+    db.session.add(message)
+    db.session.flush()
+    if from_office:
+        enqueue(notify_account, thread.id)
+    return message
+
+
+def notify_account(thread_id: int) -> None:
+    """Job: an e-mail that says something new is waiting, never what."""
+    thread = db.session.get(Thread, thread_id)
+    if thread is None:
+        return
+    recipients: list[str] = []
+    if thread.organisation_id is not None:
+        organisation = db.session.get(Organisation, thread.organisation_id)
+        recipients = (
+            [m.person.email for m in organisation.members if m.person.email] if organisation else []
+        )
+    elif thread.person_id is not None:
+        person = db.session.get(Person, thread.person_id)
+        recipients = [person.email] if person and person.email else []
+    for address in recipients:
+        send_mail(
+            address,
+            "Neue Nachricht in Ihrem Postfach",
+            "Guten Tag,\n\nin Ihrem Postfach im Serviceportal liegt eine neue Nachricht für Sie.\n"
+            "Bitte melden Sie sich an, um sie zu lesen.\n",
+        )
+
+
+def mark_read(thread: Thread, *, by_office: bool) -> None:
+    """The reader marks what the other side sent: "gelesen am" for that sender."""
+    now = utcnow()
+    for message in thread.messages:
+        if message.from_office != by_office and message.read_at is None:
+            message.read_at = now
+
+
+def acknowledge_submission(application: Application) -> None:
+    """The automatic Eingangsbestätigung, in the application's own thread."""
+    thread = thread_for_application(application)
+    submitted = application.submitted_at or utcnow()
+    post(
+        thread,
+        RECEIPT_TEXT.format(
+            title=application.title,
+            date=submitted.strftime("%d.%m.%Y"),
+            reference=application.reference,
+        ),
+        from_office=True,
+        kind="eingangsbestaetigung",
+    )

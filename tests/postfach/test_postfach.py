@@ -1,0 +1,155 @@
+"""The Postfach between an account and an office: receipts both ways, encrypted at rest, notices
+without content, and nobody else gets in."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+from sqlalchemy import select
+
+from portal.core.mail import FolderMailer
+from portal.extensions import db
+from portal.postfach.models import Message, Thread
+from tests.applications.conftest import PDF, Applicant
+from tests.applications.test_cases import _office, _staff, _submitted_dog
+from tests.identity.conftest import Portal, log_in
+from tests.support.jobs import run_rq_jobs
+
+
+def _csrf(html: str) -> str:
+    found = re.search(r'name="csrf_token" value="([^"]+)"', html)
+    assert found
+    return found.group(1)
+
+
+def test_each_submission_gets_an_acknowledgement_in_the_postfach(forms_portal: Portal) -> None:
+    anna, _ident, reference = _submitted_dog(forms_portal)
+    inbox = anna.get("/postfach")
+    assert reference in inbox.text
+    link = re.search(r'href="(/postfach/[0-9a-f]{32})">Hund anmelden', inbox.text)
+    assert link
+    thread = anna.get(link.group(1))
+    assert 'data-message-kind="eingangsbestaetigung"' in thread.text
+    assert f"Aktenzeichen: {reference}" in thread.text
+
+
+def test_a_conversation_with_read_and_retrieval_receipts(forms_portal: Portal) -> None:
+    _office(forms_portal, "steueramt")
+    _staff(forms_portal, "sven@musterstadt.example", "steueramt")
+    anna = Applicant(forms_portal, "anna")
+    form = anna.get("/postfach/neu")
+    sent = anna.browser.post(
+        anna.base + "/postfach/neu",
+        data={
+            "csrf_token": _csrf(form.text),
+            "office": "steueramt",
+            "subject": "Frage zur Hundesteuer",
+            "text": "Gilt die Ermäßigung auch für Rettungshunde?",
+        },
+        files={"attachment": ("ausweis.pdf", PDF, "application/pdf")},
+    )
+    assert "Ihre Nachricht ist eingegangen." in sent.text
+    thread_url = sent.url
+    assert 'data-read="nein"' in sent.text
+    with forms_portal.app.app_context():
+        thread = db.session.scalars(select(Thread).filter_by(subject="Frage zur Hundesteuer")).one()
+        raw = db.session.scalars(select(Message).filter_by(thread_id=thread.id)).one().body
+        assert b"Rettungshunde" not in raw  # encrypted at rest
+        public_id = thread.public_id
+    clerk, _home = log_in(forms_portal.url, "sachbearbeitung", "/verwaltung/anmelden")
+    office_inbox = clerk.get(forms_portal.url + "/verwaltung/postfach")
+    assert "Frage zur Hundesteuer" in office_inbox.text
+    office_view = clerk.get(forms_portal.url + f"/verwaltung/postfach/{public_id}")
+    assert "Gilt die Ermäßigung auch für Rettungshunde?" in office_view.text
+    assert 'data-read="ja"' in anna.browser.get(thread_url).text  # "gelesen am" for the sender
+    reply = clerk.post(
+        forms_portal.url + f"/verwaltung/postfach/{public_id}",
+        data={"csrf_token": _csrf(office_view.text), "text": "Ja, mit Nachweis. Formular anbei."},
+        files={"attachment": ("formular.pdf", PDF, "application/pdf")},
+    )
+    assert "Die Antwort ist im Postfach" in reply.text
+    assert 'data-retrieved="nein"' in reply.text
+    run_rq_jobs(forms_portal.app)
+    mails = FolderMailer(Path(forms_portal.app.config["PORTAL"].instance_path) / "mail").sent()
+    notice = [
+        m for m in mails if m["To"] == "anna.muster@example.org" and "Postfach" in str(m["Subject"])
+    ]
+    assert notice
+    assert all("Nachweis" not in m.get_content() for m in notice)  # never the content
+    citizen_view = anna.browser.get(thread_url)
+    assert "Ja, mit Nachweis. Formular anbei." in citizen_view.text
+    download = re.search(
+        rf"/postfach/{public_id}/anlagen/[0-9a-f]+(?=\">formular.pdf)", citizen_view.text
+    )
+    assert download
+    assert anna.get(download.group(0)).content == PDF
+    office_again = clerk.get(forms_portal.url + f"/verwaltung/postfach/{public_id}")
+    assert 'data-retrieved="ja"' in office_again.text
+    assert 'data-read="ja"' in office_again.text  # the citizen read the reply
+
+
+def test_nobody_else_reads_a_thread_or_its_files(forms_portal: Portal) -> None:
+    _office(forms_portal, "steueramt")
+    _office(forms_portal, "ordnungsamt")
+    anna = Applicant(forms_portal, "anna")
+    form = anna.get("/postfach/neu")
+    sent = anna.browser.post(
+        anna.base + "/postfach/neu",
+        data={
+            "csrf_token": _csrf(form.text),
+            "office": "steueramt",
+            "subject": "Privat",
+            "text": "Geheim",
+        },
+        files={"attachment": ("privat.pdf", PDF, "application/pdf")},
+    )
+    thread_path = sent.url.replace(anna.base, "")
+    attachment = re.search(rf"{thread_path}/anlagen/[0-9a-f]+", sent.text)
+    assert attachment
+    public_id = thread_path.rsplit("/", 1)[1]
+    for other in (
+        Applicant(forms_portal, "bernd"),
+        Applicant(forms_portal, "firma", "/anmelden/organisation"),
+        Applicant(forms_portal, "firma"),
+    ):
+        for path in (thread_path, attachment.group(0)):
+            assert other.get(path, allow_redirects=False).status_code == 404, path
+        assert "Privat" not in other.get("/postfach").text
+    _staff(forms_portal, "sven@musterstadt.example", "ordnungsamt")
+    with forms_portal.app.app_context():
+        from portal.catalog.models import Office
+        from portal.identity.models import StaffAccount
+
+        sven = db.session.scalars(
+            select(StaffAccount).filter_by(email="sven@musterstadt.example")
+        ).one()
+        steuer = db.session.scalars(select(Office).filter_by(slug="steueramt")).one()
+        sven.roles = [item for item in sven.roles if item.office_id != steuer.id]
+        db.session.commit()
+    clerk, _home = log_in(forms_portal.url, "sachbearbeitung", "/verwaltung/anmelden")
+    for path in (
+        f"/verwaltung/postfach/{public_id}",
+        attachment.group(0).replace("/postfach/", "/verwaltung/postfach/"),
+    ):
+        assert clerk.get(forms_portal.url + path, allow_redirects=False).status_code == 404, path
+    assert "Privat" not in clerk.get(forms_portal.url + "/verwaltung/postfach").text
+
+
+def test_an_organisations_postfach_is_shared_by_its_members(forms_portal: Portal) -> None:
+    _office(forms_portal, "ordnungsamt")
+    frieda = Applicant(forms_portal, "firma", "/anmelden/organisation")
+    form = frieda.get("/postfach/neu")
+    frieda.browser.post(
+        frieda.base + "/postfach/neu",
+        data={
+            "csrf_token": _csrf(form.text),
+            "office": "ordnungsamt",
+            "subject": "Baustelle Marktplatz",
+            "text": "Wann?",
+        },
+    )
+    member = Applicant(forms_portal, "kollege", "/anmelden/organisation")
+    assert "Baustelle Marktplatz" in member.get("/postfach").text
+    herself = Applicant(forms_portal, "firma")  # Frieda acting for herself
+    assert "Baustelle Marktplatz" not in herself.get("/postfach").text
