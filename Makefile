@@ -6,7 +6,7 @@ PORTAL_PORT ?= 5000
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-test assets test-assets translations messages bench-catalog
+.PHONY: run test install install-test assets test-assets translations messages bench-catalog bench-postfach
 
 ## make run: install, migrate, load demo content, serve on http://127.0.0.1:$(PORTAL_PORT)
 run: install assets translations
@@ -61,3 +61,7 @@ messages: install
 ## make bench-catalog: import, search and page throughput at full LeiKa scale (prints figures)
 bench-catalog: install assets translations
 	$(BIN)/python benchmarks/bench_catalog.py
+
+## make bench-postfach: inbox latency with 10,000 messages (prints figures)
+bench-postfach: install assets translations
+	$(BIN)/python benchmarks/bench_postfach.py

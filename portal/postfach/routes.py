@@ -127,10 +127,17 @@ def _office_names() -> dict[str, str]:
 @login_required  # type: ignore[untyped-decorator]
 def inbox() -> str:
     archived = request.args.get("archiv") == "1"
-    threads = services.threads_of(current_user.person, current_user.acting_for, archived=archived)
-    return render_template(
-        "postfach/inbox.html", threads=threads, archived=archived, office_names=_office_names()
+    listing = services.threads_of(
+        current_user.person, current_user.acting_for, archived=archived, page=_page()
     )
+    return render_template(
+        "postfach/inbox.html", listing=listing, archived=archived, office_names=_office_names()
+    )
+
+
+def _page() -> int:
+    raw = request.args.get("seite", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
 
 
 def _new_form() -> NewThreadForm:
@@ -243,7 +250,7 @@ def office_inbox() -> str:
     _staff, offices = _staff_offices()
     return render_template(
         "postfach/office_inbox.html",
-        threads=services.office_threads(offices),
+        listing=services.office_threads(offices, page=_page()),
         office_names=_office_names(),
     )
 

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from dataclasses import dataclass
 
 from cryptography.fernet import MultiFernet
 from flask import abort, current_app
-from sqlalchemy import ColumnElement, and_, select
+from sqlalchemy import ColumnElement, and_, func, select
 
 from portal.applications.models import Application
 from portal.core.db import utcnow
@@ -42,16 +43,54 @@ def owner_clause(person: Person, organisation: Organisation | None) -> ColumnEle
     return and_(Thread.person_id == person.id, Thread.organisation_id.is_(None))
 
 
-def threads_of(
-    person: Person, organisation: Organisation | None, *, archived: bool = False
-) -> list[Thread]:
-    return list(
+PAGE_SIZE = 25
+
+
+@dataclass(frozen=True)
+class InboxPage:
+    threads: list[Thread]
+    unread: dict[int, int]  # thread id -> unread messages (from the other side)
+    page: int
+    pages: int
+
+
+def inbox_page(where: ColumnElement[bool], *, unread_from_office: bool, page: int = 1) -> InboxPage:
+    """One page of threads, newest first, with unread counts in one grouped query."""
+    total = db.session.scalar(select(func.count()).select_from(Thread).where(where)) or 0
+    pages = max(1, -(-total // PAGE_SIZE))
+    page = min(max(page, 1), pages)
+    threads = list(
         db.session.scalars(
             select(Thread)
-            .where(owner_clause(person, organisation), Thread.archived.is_(archived))
-            .order_by(Thread.updated_at.desc())
-            .limit(200)
+            .where(where)
+            .order_by(Thread.updated_at.desc(), Thread.id.desc())
+            .offset((page - 1) * PAGE_SIZE)
+            .limit(PAGE_SIZE)
         )
+    )
+    ids = [thread.id for thread in threads]
+    unread: dict[int, int] = {}
+    if ids:
+        counts = db.session.execute(
+            select(Message.thread_id, func.count())
+            .where(
+                Message.thread_id.in_(ids),
+                Message.from_office.is_(unread_from_office),
+                Message.read_at.is_(None),
+            )
+            .group_by(Message.thread_id)
+        )
+        unread = {row[0]: row[1] for row in counts}
+    return InboxPage(threads, unread, page, pages)
+
+
+def threads_of(
+    person: Person, organisation: Organisation | None, *, archived: bool = False, page: int = 1
+) -> InboxPage:
+    return inbox_page(
+        and_(owner_clause(person, organisation), Thread.archived.is_(archived)),
+        unread_from_office=True,
+        page=page,
     )
 
 
@@ -74,11 +113,9 @@ def office_thread(public_id: str, offices: set[str] | None) -> Thread:
     return found
 
 
-def office_threads(offices: set[str] | None) -> list[Thread]:
-    query = select(Thread).order_by(Thread.updated_at.desc()).limit(200)
-    if offices is not None:
-        query = query.where(Thread.office.in_(offices))
-    return list(db.session.scalars(query))
+def office_threads(offices: set[str] | None, page: int = 1) -> InboxPage:
+    where = Thread.office.in_(offices) if offices is not None else Thread.id.is_not(None)
+    return inbox_page(where, unread_from_office=False, page=page)
 
 
 def thread_for_application(application: Application) -> Thread:

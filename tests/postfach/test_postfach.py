@@ -153,3 +153,26 @@ def test_an_organisations_postfach_is_shared_by_its_members(forms_portal: Portal
     assert "Baustelle Marktplatz" in member.get("/postfach").text
     herself = Applicant(forms_portal, "firma")  # Frieda acting for herself
     assert "Baustelle Marktplatz" not in herself.get("/postfach").text
+
+
+def test_the_inbox_is_paged_newest_first(forms_portal: Portal) -> None:
+    clara = Applicant(forms_portal, "clara")  # logging in makes her account
+    with forms_portal.app.app_context():
+        from portal.identity.models import Person
+        from portal.postfach import services
+
+        person = db.session.scalars(select(Person).filter_by(subject="test-clara")).one()
+        for number in range(30):
+            thread = services.new_thread(person, None, "buergerbuero", f"Seitenprobe {number:02d}")
+            services.post(thread, "Text", from_office=True)
+        db.session.commit()
+    first = clara.get("/postfach")
+    assert "Seite 1 von" in first.text
+    assert "Seitenprobe 29" in first.text  # newest first
+    assert "Seitenprobe 00" not in first.text
+    assert 'data-unread="1"' in first.text
+    last_page = re.search(r"Seite 1 von (\d+)", first.text)
+    assert last_page
+    last = clara.get(f"/postfach?seite={last_page.group(1)}")
+    assert "Seitenprobe 00" in last.text
+    assert clara.get("/postfach?seite=kaputt").status_code == 200

@@ -1,0 +1,115 @@
+"""Postfach benchmark: inbox latency for an account with 10,000 messages.
+
+    make bench-postfach            # or: .venv/bin/python benchmarks/bench_postfach.py
+
+Builds a fresh database (SQLite by default, PORTAL_BENCH_DATABASE_URL for PostgreSQL) with one
+citizen whose Postfach holds 2,000 threads of 5 messages each (10,000 messages, bodies encrypted
+as in production, every third one unread), then requests the inbox pages through the app as a
+logged-in browser would and prints p50/p95 for the first page, a middle page and the last page.
+Target (issue 6): p95 < 50 ms with pagination. Not part of `make test`.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import hashlib
+import os
+import secrets
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+THREADS = 2000
+PER_THREAD = 5
+ROUNDS = 200
+
+
+def main() -> None:
+    from flask_migrate import upgrade
+
+    from portal import create_app
+    from portal.core.db import utcnow
+    from portal.extensions import db
+    from portal.identity.models import AccountKind, LoginSession, Person
+    from portal.postfach.models import Message, Thread
+    from portal.postfach.services import PAGE_SIZE, seal
+
+    folder = Path(tempfile.mkdtemp(prefix="bench-postfach-"))
+    url = os.environ.get("PORTAL_BENCH_DATABASE_URL") or f"sqlite:///{folder / 'bench.db'}"
+    app = create_app(
+        {"env": "test", "database_url": url, "instance_path": str(folder), "page_cache_size": 0}
+    )
+    with app.app_context():
+        upgrade(directory=str(app.config["PORTAL"].migrations_dir))
+        person = Person(issuer="bench", subject=secrets.token_hex(4), given_name="Bea", sources={})
+        db.session.add(person)
+        db.session.flush()
+        started = time.perf_counter()
+        now = utcnow()
+        with app.test_request_context("/"):
+            body = seal("Guten Tag, anbei die Unterlagen zu Ihrem Antrag. " * 4)
+        for number in range(THREADS):
+            thread = Thread(
+                public_id=secrets.token_hex(16),
+                updated_at=now - dt.timedelta(minutes=number),
+                subject=f"Vorgang {number:05d}",
+                office="buergerbuero",
+                person_id=person.id,
+            )
+            db.session.add(thread)
+            for index in range(PER_THREAD):
+                db.session.add(
+                    Message(
+                        public_id=secrets.token_hex(16),
+                        thread=thread,
+                        from_office=index % 2 == 0,
+                        body=body,
+                        read_at=None if (number * PER_THREAD + index) % 3 == 0 else now,
+                    )
+                )
+            if number % 200 == 199:
+                db.session.flush()
+        token = secrets.token_urlsafe(32)
+        db.session.add(
+            LoginSession(
+                token_hash=hashlib.sha256(token.encode()).hexdigest(),
+                kind=AccountKind.CITIZEN,
+                person_id=person.id,
+                trust_level=3,
+                issuer="bench",
+                created_at=now,
+                last_seen_at=now,
+                expires_at=now + dt.timedelta(hours=2),
+                idle_seconds=7200,
+            )
+        )
+        db.session.commit()
+        kind, built = url.split(":", 1)[0], time.perf_counter() - started
+        print(f"database: {kind}, {THREADS * PER_THREAD:,} messages in {THREADS:,} threads")
+        print(f"  built in {built:.1f} s")
+    client = app.test_client()
+    client.set_cookie("portal_login", token)
+    last = -(-THREADS // PAGE_SIZE)
+    for label, page in (("first page", 1), ("middle page", last // 2), ("last page", last)):
+        timings = []
+        for _ in range(ROUNDS):
+            begin = time.perf_counter()
+            response = client.get(f"/postfach?seite={page}")
+            timings.append((time.perf_counter() - begin) * 1000)
+            assert response.status_code == 200, response.status_code
+        timings.sort()
+        p95 = timings[int(len(timings) * 0.95) - 1]
+        median, verdict = statistics.median(timings), "meets" if p95 < 50 else "MISSES"
+        print(
+            f"inbox {label:12s} (page {page:3d} of {last}): p50 {median:6.1f} ms, p95 {p95:6.1f} ms"
+        )
+        print(f"  {verdict} the target p95 < 50 ms")
+
+
+if __name__ == "__main__":
+    main()
