@@ -87,6 +87,8 @@ class Settings:
     handoff_webhook_secret: str = ""
     handoff_alert_email: str = ""
     handoff_max_attempts: int = 12
+    # A retrieved Bescheid counts as delivered this many days after retrieval.
+    decision_delivery_days: int = 1
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = "https://api.stripe.com"

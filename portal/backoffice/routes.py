@@ -35,6 +35,8 @@ from portal.identity import services
 from portal.identity.access import TRUST_LEVEL_LABELS, current_staff, staff_required
 from portal.identity.models import Organisation, Person, StaffAccount, StaffRole, TrustLevel
 from portal.payments.services import payment_for
+from portal.postfach.routes import DecisionForm
+from portal.postfach.services import thread_for_application
 
 bp = Blueprint("backoffice", __name__, url_prefix="/verwaltung", template_folder="templates")
 
@@ -190,6 +192,7 @@ def _case_page(application: Application, status_form: StatusForm | None = None) 
         events=cases_service.history(application, for_applicant=False),
         status_form=status_form,
         assign_form=assign_form,
+        decision_form=DecisionForm(),
         status_labels=STATUS_LABELS,
         trust_labels=TRUST_LEVEL_LABELS,
         TrustLevel=TrustLevel,
@@ -228,6 +231,16 @@ def case_status(public_id: str) -> Response | tuple[str, int]:
         _("Der Status ist jetzt „%(status)s“.", status=STATUS_LABELS[form.status.data]), "success"
     )
     return redirect(url_for(".case", public_id=public_id), 303)
+
+
+@bp.get("/vorgaenge/<public_id>/postfach")
+@staff_required(*CASE_ROLES)
+def case_thread(public_id: str) -> Response:
+    """The case's Postfach thread (made on first use)."""
+    staff = _me()
+    application = cases_service.case(staff, public_id)
+    thread = thread_for_application(application)
+    return redirect(url_for("postfach.office_thread", public_id=thread.public_id), 303)
 
 
 @bp.post("/vorgaenge/<public_id>/zuweisen")

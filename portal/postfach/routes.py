@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import quote
 
@@ -28,6 +29,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
 from portal.applications import uploads
+from portal.applications.routes import BERLIN
 from portal.backoffice import cases as cases_service
 from portal.catalog.models import Office
 from portal.core.db import utcnow
@@ -299,3 +301,70 @@ def _audit(staff: StaffAccount, thread: Thread, action: str, **detail: Any) -> N
             detail={"thread": thread.public_id, **detail},
         )
     )
+
+
+class DecisionForm(FlaskForm):  # type: ignore[misc]
+    document = FileField(
+        _l("Bescheid (PDF)"), description=_l("Der unterschriebene Bescheid als PDF.")
+    )
+    text = TextAreaField(
+        _l("Begleittext"),
+        validators=[
+            DataRequired(_l("Bitte schreiben Sie einen kurzen Begleittext.")),
+            Length(max=5000, message=_l("Der Begleittext darf höchstens 5.000 Zeichen lang sein.")),
+        ],
+    )
+
+
+@bp.post("/verwaltung/vorgaenge/<public_id>/bescheid")
+@staff_required(StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG)
+def issue_decision(public_id: str) -> BaseResponse | tuple[str, int]:
+    """Issue the Bescheid: a PDF in the case's Postfach thread, and the status "beschieden"."""
+    from portal.applications.models import CASE_FLOW, CaseStatus  # noqa: PLC0415
+
+    staff, _offices = _staff_offices()
+    application = cases_service.case(staff, public_id)
+    form = DecisionForm()
+    current = application.case_status or CaseStatus.RECEIVED
+    upload = request.files.get("document")
+    error = ""
+    if CaseStatus.DECIDED not in CASE_FLOW[current]:
+        error = _("Ein Bescheid ist erst möglich, wenn der Vorgang in Bearbeitung ist.")
+    elif not form.validate_on_submit():
+        error = " ".join(e for errors in form.errors.values() for e in errors)
+    elif upload is None or not upload.filename:
+        error = _("Bitte wählen Sie den Bescheid als PDF aus.")
+    if not error:
+        try:
+            checked = uploads.check(
+                upload.stream,  # type: ignore[union-attr]
+                accept=("application/pdf",),
+                limit=current_app.config["PORTAL"].upload_max_bytes,
+                clamd=current_app.config["PORTAL"].clamd_address,
+            )
+        except uploads.UploadRefusedError as refused:
+            error = str(refused)
+    if error:
+        flash(error, "warning")
+        return redirect(url_for("backoffice.case", public_id=public_id), 303)
+    thread = services.thread_for_application(application)
+    services.post(
+        thread,
+        form.text.data,
+        from_office=True,
+        staff_id=staff.id,
+        kind="bescheid",
+        attachments=[(f"bescheid-{application.reference}.pdf", checked.content_type, checked.data)],
+    )
+    cases_service.change_status(staff, application, CaseStatus.DECIDED, "")
+    flash(_("Der Bescheid liegt im Postfach der antragstellenden Person."), "success")
+    return redirect(url_for("backoffice.case", public_id=public_id), 303)
+
+
+@bp.app_template_filter("deemed_delivered")
+def deemed_delivered(retrieved: dt.datetime | None) -> str:
+    """The day a retrieved Bescheid counts as delivered (the day after retrieval, configurable)."""
+    if retrieved is None:
+        return ""
+    days = current_app.config["PORTAL"].decision_delivery_days
+    return (retrieved + dt.timedelta(days=days)).astimezone(BERLIN).strftime("%d.%m.%Y")

@@ -176,3 +176,51 @@ def test_the_inbox_is_paged_newest_first(forms_portal: Portal) -> None:
     last = clara.get(f"/postfach?seite={last_page.group(1)}")
     assert "Seitenprobe 00" in last.text
     assert clara.get("/postfach?seite=kaputt").status_code == 200
+
+
+def test_a_bescheid_is_delivered_retrieved_and_counts_as_delivered(forms_portal: Portal) -> None:
+    _office(forms_portal, "steueramt")
+    _staff(forms_portal, "sven@musterstadt.example", "steueramt")
+    anna, ident, reference = _submitted_dog(forms_portal)
+    clerk, _home = log_in(forms_portal.url, "sachbearbeitung", "/verwaltung/anmelden")
+    case_url = forms_portal.url + f"/verwaltung/vorgaenge/{ident}"
+    case = clerk.get(case_url)
+    early = clerk.post(
+        case_url + "/bescheid",
+        data={"csrf_token": _csrf(case.text), "text": "Zu früh"},
+        files={"document": ("b.pdf", PDF, "application/pdf")},
+    )
+    assert "erst möglich, wenn der Vorgang in Bearbeitung ist" in early.text
+    clerk.post(
+        case_url + "/status", data={"csrf_token": _csrf(case.text), "status": "in_bearbeitung"}
+    )
+    from tests.applications.conftest import PNG
+
+    not_pdf = clerk.post(
+        case_url + "/bescheid",
+        data={"csrf_token": _csrf(case.text), "text": "Anbei"},
+        files={"document": ("bescheid.png", PNG, "image/png")},
+    )
+    assert "kein erlaubtes Format" in not_pdf.text
+    issued = clerk.post(
+        case_url + "/bescheid",
+        data={"csrf_token": _csrf(case.text), "text": "Anbei Ihr Hundesteuerbescheid."},
+        files={"document": ("bescheid.pdf", PDF, "application/pdf")},
+    )
+    assert "Der Bescheid liegt im Postfach" in issued.text
+    assert 'data-case-status="beschieden"' in issued.text
+    inbox = anna.get("/postfach")
+    link = re.search(rf'href="(/postfach/[0-9a-f]{{32}})">Hund anmelden – {reference}', inbox.text)
+    assert link
+    thread = anna.get(link.group(1))
+    assert 'data-message-kind="bescheid"' in thread.text
+    assert 'data-retrieved="nein"' in thread.text
+    pdf_link = re.search(rf"{link.group(1)}/anlagen/[0-9a-f]+(?=\">bescheid-)", thread.text)
+    assert pdf_link
+    assert anna.get(pdf_link.group(0)).content == PDF
+    after = anna.get(link.group(1))
+    assert 'data-retrieved="ja"' in after.text
+    assert "gilt als bekanntgegeben am" in after.text
+    office_view = clerk.get(forms_portal.url + f"/verwaltung/vorgaenge/{ident}/postfach")
+    assert 'data-retrieved="ja"' in office_view.text
+    assert "gilt als bekanntgegeben am" in office_view.text
