@@ -36,7 +36,7 @@ from portal.identity.access import TRUST_LEVEL_LABELS, current_staff, staff_requ
 from portal.identity.models import Organisation, Person, StaffAccount, StaffRole, TrustLevel
 from portal.payments.services import payment_for
 from portal.postfach.routes import DecisionForm
-from portal.postfach.services import thread_for_application
+from portal.postfach.services import post, thread_for_application
 
 bp = Blueprint("backoffice", __name__, url_prefix="/verwaltung", template_folder="templates")
 
@@ -193,10 +193,28 @@ def _case_page(application: Application, status_form: StatusForm | None = None) 
         status_form=status_form,
         assign_form=assign_form,
         decision_form=DecisionForm(),
+        later_files=_later_files(application),
         status_labels=STATUS_LABELS,
         trust_labels=TRUST_LEVEL_LABELS,
         TrustLevel=TrustLevel,
     )
+
+
+def _later_files(application: Application) -> list[tuple[str, str, str]]:
+    """Files the applicant sent into the running case: (thread id, file id, name)."""
+    from portal.postfach.models import Thread  # noqa: PLC0415
+
+    thread = db.session.scalars(
+        select(Thread).where(Thread.application_id == application.id)
+    ).first()
+    if thread is None:
+        return []
+    return [
+        (thread.public_id, item.public_id, item.filename)
+        for message in thread.messages
+        if not message.from_office
+        for item in message.attachments
+    ]
 
 
 @bp.get("/vorgaenge/<public_id>")
@@ -224,9 +242,21 @@ def case_status(public_id: str) -> Response | tuple[str, int]:
         if not form.status.errors:
             form.status.errors = [_("Dieser Status ist von hier aus nicht möglich.")]
         return _case_page(application, form), 422
-    cases_service.change_status(
-        staff, application, CaseStatus(form.status.data), form.note.data or ""
-    )
+    status = CaseStatus(form.status.data)
+    if status == CaseStatus.QUERY and not (form.note.data or "").strip():
+        form.note.errors = [_("Bitte schreiben Sie, welche Unterlagen oder Angaben fehlen.")]
+        return _case_page(application, form), 422
+    cases_service.change_status(staff, application, status, form.note.data or "")
+    if status == CaseStatus.QUERY:
+        # The request for documents goes to the case's Postfach; the answer, with uploads,
+        # comes back into the same thread.
+        post(
+            thread_for_application(application),
+            form.note.data or "",
+            from_office=True,
+            staff_id=staff.id,
+            kind="rueckfrage",
+        )
     flash(
         _("Der Status ist jetzt „%(status)s“.", status=STATUS_LABELS[form.status.data]), "success"
     )

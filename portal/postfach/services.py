@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import secrets
 from dataclasses import dataclass
+from zoneinfo import ZoneInfo
 
 from cryptography.fernet import MultiFernet
 from flask import abort, current_app
@@ -19,6 +20,7 @@ from portal.extensions import db
 from portal.identity.models import Organisation, Person
 from portal.postfach.models import Message, MessageAttachment, Thread
 
+BERLIN = ZoneInfo("Europe/Berlin")
 RECEIPT_TEXT = (
     "Ihr Antrag „{title}“ ist am {date} eingegangen. Aktenzeichen: {reference}. "
     "Antworten des Amtes erhalten Sie hier in Ihrem Postfach."
@@ -227,17 +229,21 @@ def mark_read(thread: Thread, *, by_office: bool) -> None:
             message.read_at = now
 
 
+def receipt_text(application: Application) -> str:
+    """The Eingangsbestätigung's text, dated in German time."""
+    submitted = application.submitted_at or utcnow()
+    return RECEIPT_TEXT.format(
+        title=application.title,
+        date=submitted.astimezone(BERLIN).strftime("%d.%m.%Y"),
+        reference=application.reference,
+    )
+
+
 def acknowledge_submission(application: Application) -> None:
     """The automatic Eingangsbestätigung, in the application's own thread."""
-    thread = thread_for_application(application)
-    submitted = application.submitted_at or utcnow()
     post(
-        thread,
-        RECEIPT_TEXT.format(
-            title=application.title,
-            date=submitted.strftime("%d.%m.%Y"),
-            reference=application.reference,
-        ),
+        thread_for_application(application),
+        receipt_text(application),
         from_office=True,
         kind="eingangsbestaetigung",
     )

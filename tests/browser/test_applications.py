@@ -269,3 +269,124 @@ def test_the_postfach_pages(page: Page, forms_server: LiveServer, tmp_path: Path
     expect(page.get_by_text("Ihre Nachricht ist eingegangen.")).to_be_visible()
     expect(page.get_by_text("noch nicht gelesen")).to_be_visible()
     assert_accessible(page)
+
+
+def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
+    page: Page, forms_server: LiveServer, tmp_path: Path, artifacts: Path
+) -> None:
+    """Citizen submits, clerk asks for a document, citizen uploads it into the case, clerk
+    issues the Bescheid, citizen retrieves it; receipts on both sides; axe on every page."""
+    from sqlalchemy import select as sa_select
+    from sqlalchemy import update
+
+    from portal.catalog.models import Office
+    from portal.identity.models import StaffAccount
+
+    theme = forms_server.app.config["PORTAL"].theme
+    with forms_server.app.app_context():
+        if db.session.scalar(sa_select(Office).filter_by(slug="steueramt")) is None:
+            db.session.add(
+                Office(
+                    source="test",
+                    source_id="steueramt",
+                    name="Steueramt",
+                    slug="steueramt",
+                    content_hash="x",
+                )
+            )
+            db.session.commit()
+    runner = forms_server.app.test_cli_runner()
+    grant = runner.invoke(
+        args=[
+            "staff",
+            "grant",
+            "sven@musterstadt.example",
+            "--role",
+            "sachbearbeitung",
+            "--office",
+            "steueramt",
+        ]
+    )
+    assert grant.exit_code == 0, grant.output
+    with forms_server.app.app_context():
+        db.session.execute(
+            update(StaffAccount)
+            .where(StaffAccount.email == "sven@musterstadt.example")
+            .values(issuer=None, subject=None)
+        )
+        db.session.commit()
+    # The citizen submits (no fee: straight through).
+    page.goto(forms_server.url + "/antrag/hund-anmelden")
+    _log_in(page, "Anna Muster")
+    page.get_by_role("button", name="Antrag beginnen").click()
+    page.get_by_label("Straße und Hausnummer").fill("Ringstraße 4")
+    page.get_by_label("Postleitzahl").fill("12345")
+    page.get_by_label("Ort").fill("Musterstadt")
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_label("Name des Hundes").fill("Rex")
+    page.get_by_label("Rasse oder Mischling").fill("Dackel")
+    page.get_by_label("Rüde").check()
+    page.get_by_label("Wurfdatum (ungefähr genügt)").fill("2022-02-02")
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_label("Der Hund lebt bei Ihnen seit").fill("2025-01-15")
+    page.get_by_role("group", name=re.compile("anderen Gemeinde")).get_by_label("Nein").check()
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_role("button", name="Antrag verbindlich absenden").click()
+    reference = page.locator("[data-reference]").inner_text()
+    # The clerk, in a second browser, opens the case and asks for a document.
+    office = page.context.browser.new_context()  # type: ignore[union-attr]
+    clerk = office.new_page()
+    clerk.goto(forms_server.url + "/verwaltung/vorgaenge")
+    _log_in(clerk, "Sven Sachbearbeiter")
+    clerk.get_by_role("link", name=reference).click()
+    clerk.get_by_label("Neuer Status").select_option("in_bearbeitung")
+    clerk.get_by_role("button", name="Status ändern").click()
+    clerk.get_by_label("Neuer Status").select_option("rueckfrage")
+    clerk.get_by_label("Hinweis für die antragstellende Person").fill(
+        "Bitte senden Sie den Impfpass."
+    )
+    clerk.get_by_role("button", name="Status ändern").click()
+    expect(clerk.get_by_text("Der Status ist jetzt „Rückfrage“.")).to_be_visible()
+    assert_accessible(clerk)
+    # The citizen answers with the document, into the running case.
+    page.get_by_role("link", name="Postfach").first.click()
+    page.get_by_role("link", name=re.compile(reference)).click()
+    expect(page.get_by_text("Bitte senden Sie den Impfpass.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Ihre Nachricht").fill("Anbei der Impfpass.")
+    document = tmp_path / "impfpass.pdf"
+    document.write_bytes(PDF)
+    page.get_by_label("Anlage").set_input_files(document)
+    page.get_by_role("button", name="Senden").click()
+    expect(page.locator("[data-read]").last).to_have_text("noch nicht gelesen")
+    # The clerk sees the upload in the case and issues the Bescheid.
+    clerk.reload()
+    expect(clerk.get_by_role("link", name="impfpass.pdf")).to_be_visible()
+    clerk.get_by_label("Neuer Status").select_option("in_bearbeitung")
+    clerk.get_by_role("button", name="Status ändern").click()
+    clerk.get_by_role("link", name="Postfach dieses Vorgangs").click()
+    expect(clerk.get_by_text("Anbei der Impfpass.")).to_be_visible()  # opening marks it read
+    clerk.go_back()
+    bescheid = tmp_path / "bescheid.pdf"
+    bescheid.write_bytes(PDF)
+    clerk.get_by_label("Bescheid (PDF)").set_input_files(bescheid)
+    clerk.get_by_label("Begleittext").fill("Anbei Ihr Hundesteuerbescheid.")
+    clerk.get_by_role("button", name="Bescheid zustellen").click()
+    expect(clerk.get_by_text("Der Bescheid liegt im Postfach")).to_be_visible()
+    assert_accessible(clerk)
+    # The citizen sees "gelesen", retrieves the Bescheid; both sides see the retrieval.
+    page.reload()
+    expect(page.locator("[data-read]").first).to_contain_text("gelesen am")
+    expect(page.locator('[data-message-kind="bescheid"]')).to_be_visible()
+    with page.expect_download() as download:
+        page.get_by_role("link", name=re.compile("bescheid-")).click()
+    assert Path(download.value.path()).read_bytes() == PDF
+    page.reload()
+    expect(page.get_by_text("gilt als bekanntgegeben am", exact=False)).to_be_visible()
+    assert_accessible(page)
+    page.set_viewport_size({"width": 360, "height": 800})
+    page.screenshot(path=artifacts / f"{theme}-postfach-bescheid-360.png", full_page=True)
+    clerk.get_by_role("link", name="Postfach dieses Vorgangs").click()
+    expect(clerk.locator('[data-retrieved="ja"]').first).to_be_visible()
+    assert_accessible(clerk)
+    office.close()

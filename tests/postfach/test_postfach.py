@@ -224,3 +224,17 @@ def test_a_bescheid_is_delivered_retrieved_and_counts_as_delivered(forms_portal:
     office_view = clerk.get(forms_portal.url + f"/verwaltung/vorgaenge/{ident}/postfach")
     assert 'data-retrieved="ja"' in office_view.text
     assert "gilt als bekanntgegeben am" in office_view.text
+
+
+def test_the_acknowledgement_is_dated_in_german_time() -> None:
+    import datetime as dt
+
+    from portal.applications.models import Application
+    from portal.postfach.services import receipt_text
+
+    late = Application(
+        title="Hund anmelden",
+        reference="SP-2026-AAAA-AAAA",
+        submitted_at=dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC),  # 00:30 in Berlin
+    )
+    assert "am 23.11.2026 eingegangen" in receipt_text(late)
