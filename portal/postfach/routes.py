@@ -24,7 +24,7 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length
 
@@ -56,6 +56,10 @@ class MessageForm(FlaskForm):  # type: ignore[misc]
     attachment = FileField(
         _l("Anlage"), description=_l("Optional: PDF, JPEG oder PNG, höchstens 10 MB.")
     )
+
+
+class OfficeMessageForm(MessageForm):
+    important = BooleanField(_l("Als „Wichtig“ markieren (zum Beispiel bei einer Frist)"))
 
 
 class NewThreadForm(MessageForm):
@@ -262,14 +266,15 @@ def office_inbox() -> str:
 def office_thread(public_id: str) -> BaseResponse | str | tuple[str, int]:
     staff, offices = _staff_offices()
     found = services.office_thread(public_id, offices)
-    form = MessageForm()
+    form = OfficeMessageForm()
     if request.method == "POST":
         if form.validate_on_submit():
             files = _attachment(form)
             if files is not None:
-                services.post(
+                message = services.post(
                     found, form.text.data, from_office=True, staff_id=staff.id, attachments=files
                 )
+                message.important = bool(form.important.data)
                 flash(_("Die Antwort ist im Postfach der antragstellenden Person."), "success")
                 return redirect(url_for(".office_thread", public_id=public_id), 303)
         return _thread_page(found, form, staff_view=True), 422

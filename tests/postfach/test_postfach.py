@@ -65,7 +65,11 @@ def test_a_conversation_with_read_and_retrieval_receipts(forms_portal: Portal) -
     assert 'data-read="ja"' in anna.browser.get(thread_url).text  # "gelesen am" for the sender
     reply = clerk.post(
         forms_portal.url + f"/verwaltung/postfach/{public_id}",
-        data={"csrf_token": _csrf(office_view.text), "text": "Ja, mit Nachweis. Formular anbei."},
+        data={
+            "csrf_token": _csrf(office_view.text),
+            "text": "Ja, mit Nachweis. Formular anbei.",
+            "important": "y",
+        },
         files={"attachment": ("formular.pdf", PDF, "application/pdf")},
     )
     assert "Die Antwort ist im Postfach" in reply.text
@@ -79,6 +83,7 @@ def test_a_conversation_with_read_and_retrieval_receipts(forms_portal: Portal) -
     assert all("Nachweis" not in m.get_content() for m in notice)  # never the content
     citizen_view = anna.browser.get(thread_url)
     assert "Ja, mit Nachweis. Formular anbei." in citizen_view.text
+    assert "data-important" in citizen_view.text
     download = re.search(
         rf"/postfach/{public_id}/anlagen/[0-9a-f]+(?=\">formular.pdf)", citizen_view.text
     )
