@@ -30,6 +30,7 @@ from portal.applications import receipt, services, uploads
 from portal.applications.definition import FormDefinition, Step
 from portal.applications.forms import AUTOCOMPLETE, INPUT_MODES, INPUT_TYPES, parse_date, step_form
 from portal.applications.models import Application
+from portal.core.downloads import attachment
 from portal.core.jobs import enqueue
 from portal.core.mail import send_mail
 from portal.core.signals import application_submitted, emit
@@ -381,22 +382,7 @@ def download(public_id: str, file_id: str) -> Response:
         data = file_store().get(item.storage_key)
     except StoredFileMissingError:
         abort(404)
-    return Response(
-        data,
-        mimetype=item.content_type,
-        headers={
-            "Content-Disposition": "attachment; filename=\"datei\"; filename*=UTF-8''"
-            + _quote(item.filename),
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
-
-
-def _quote(name: str) -> str:
-    from urllib.parse import quote  # noqa: PLC0415
-
-    return quote(name, safe="")
+    return attachment(data, item.filename, item.content_type)
 
 
 @bp.post("/antraege/<public_id>/loeschen")

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from urllib.parse import quote
-
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask import Response as FlaskResponse
 from flask_babel import gettext as _
@@ -28,6 +26,7 @@ from portal.backoffice.forms import (
 )
 from portal.catalog.models import Office
 from portal.core.db import utcnow
+from portal.core.downloads import attachment
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
 from portal.handoff.services import deliveries_of
@@ -304,16 +303,7 @@ def case_file(public_id: str, file_id: str) -> FlaskResponse:
     cases_service.audit(
         staff, "file.download", application, file=item.public_id, name=item.filename
     )
-    return FlaskResponse(
-        data,
-        mimetype=item.content_type,
-        headers={
-            "Content-Disposition": "attachment; filename=\"datei\"; filename*=UTF-8''"
-            + quote(item.filename, safe=""),
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return attachment(data, item.filename, item.content_type)
 
 
 @bp.app_context_processor

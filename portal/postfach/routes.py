@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import datetime as dt
 from typing import Any
-from urllib.parse import quote
 
 from flask import (
     Blueprint,
@@ -33,6 +32,7 @@ from portal.applications.routes import BERLIN
 from portal.backoffice import cases as cases_service
 from portal.catalog.models import Office
 from portal.core.db import utcnow
+from portal.core.downloads import attachment as attach_file
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
 from portal.identity.access import current_staff, staff_required
@@ -104,16 +104,7 @@ def _download(item: MessageAttachment) -> Response:
         data = file_store().get(item.storage_key)
     except StoredFileMissingError:
         abort(404)
-    return Response(
-        data,
-        mimetype=item.content_type,
-        headers={
-            "Content-Disposition": "attachment; filename=\"datei\"; filename*=UTF-8''"
-            + quote(item.filename, safe=""),
-            "Cache-Control": "no-store",
-            "X-Content-Type-Options": "nosniff",
-        },
-    )
+    return attach_file(data, item.filename, item.content_type)
 
 
 def _offices() -> list[Office]:
