@@ -20,3 +20,18 @@ def init_applications(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(forms_cli)
     app.extensions["online_form_url"] = _online_form_url
+    app.extensions.setdefault("key_rotations", []).append(("Antragsdateien", _rotate_files))
+
+
+def _rotate_files() -> int:
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from portal.applications.models import ApplicationFile  # noqa: PLC0415
+    from portal.core.storage import file_store  # noqa: PLC0415
+    from portal.extensions import db  # noqa: PLC0415
+
+    keys = list(db.session.scalars(select(ApplicationFile.storage_key)))
+    store = file_store()
+    for key in keys:
+        store.rotate(key)
+    return len(keys)

@@ -1,4 +1,8 @@
-"""Operator commands: ``flask --app wsgi demo load`` and ``flask --app wsgi jobs worker``."""
+"""Operator commands: ``demo load``, ``jobs worker`` and ``storage rotate``.
+
+Domains add what ``storage rotate`` re-encrypts to ``app.extensions["key_rotations"]`` as
+``(name, function returning a count)`` pairs.
+"""
 
 from __future__ import annotations
 
@@ -45,3 +49,19 @@ def run_worker(burst: bool) -> None:
 def register_commands(app: Flask) -> None:
     app.cli.add_command(demo_cli)
     app.cli.add_command(jobs_cli)
+    app.cli.add_command(storage_cli)
+
+
+storage_cli = AppGroup("storage", help="Verschlüsselte Dateien und Nachrichten.")
+
+
+@storage_cli.command("rotate")
+def rotate_keys() -> None:
+    """Re-encrypt every stored file and message under the newest key of PORTAL_STORAGE_KEYS.
+
+    Run after putting a new key first in the list; once it finished, the old key can go.
+    """
+    for name, rotate in current_app.extensions.get("key_rotations", []):
+        count = rotate()
+        db.session.commit()
+        click.echo(f"{name}: {count} neu verschlüsselt")

@@ -17,3 +17,6 @@ def init_postfach(app: Flask) -> None:
 
     application_submitted.connect(on_submitted, sender=app, weak=False)
     app.register_blueprint(bp)
+    rotations = app.extensions.setdefault("key_rotations", [])
+    rotations.append(("Postfach-Nachrichten", services.rotate_bodies))
+    rotations.append(("Postfach-Anlagen", services.rotate_attachments))

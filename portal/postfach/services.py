@@ -247,3 +247,22 @@ def acknowledge_submission(application: Application) -> None:
         from_office=True,
         kind="eingangsbestaetigung",
     )
+
+
+def rotate_bodies() -> int:
+    """Re-encrypt every message body under the newest storage key."""
+    fernet = _fernet()
+    count = 0
+    for message in db.session.scalars(select(Message)):
+        message.body = bytes(fernet.rotate(message.body))
+        count += 1
+    db.session.flush()
+    return count
+
+
+def rotate_attachments() -> int:
+    store = file_store()
+    keys = list(db.session.scalars(select(MessageAttachment.storage_key)))
+    for key in keys:
+        store.rotate(key)
+    return len(keys)
