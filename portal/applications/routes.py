@@ -14,7 +14,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -152,7 +151,6 @@ def _form_data(form: FlaskForm, step: Step, visible_keys: set[str]) -> dict[str,
 
 
 def _handle_upload(application: Application, step: Step, errors: dict[str, list[str]]) -> None:
-    settings = current_app.config["PORTAL"]
     for spec in step.fields:
         if spec.type != "file":
             continue
@@ -160,12 +158,7 @@ def _handle_upload(application: Application, step: Step, errors: dict[str, list[
         if upload is None or not upload.filename:
             continue
         try:
-            checked = uploads.check(
-                upload.stream,
-                accept=spec.accept,
-                limit=min(spec.max_bytes, settings.upload_max_bytes),
-                clamd=settings.clamd_address,
-            )
+            checked = uploads.check_upload(upload.stream, spec.accept, spec.max_bytes)
         except uploads.UploadRefusedError as error:
             errors.setdefault(spec.key, []).append(f"{spec.label}: {error}")
             continue

@@ -12,6 +12,7 @@ import struct
 from dataclasses import dataclass
 from typing import IO
 
+from flask import current_app
 from flask_babel import gettext as _
 
 SIGNATURES = (
@@ -106,3 +107,13 @@ def check(stream: IO[bytes], *, accept: tuple[str, ...], limit: int, clamd: str)
     if clamd:
         scan(data, clamd)
     return CheckedFile(data, content_type)
+
+
+def check_upload(
+    stream: IO[bytes], accept: tuple[str, ...], limit: int | None = None
+) -> CheckedFile:
+    """``check`` with the portal's settings: at most ``PORTAL_UPLOAD_MAX_BYTES`` (or ``limit``
+    when smaller) and the clamd of ``PORTAL_CLAMD_ADDRESS``."""
+    settings = current_app.config["PORTAL"]
+    largest = min(limit, settings.upload_max_bytes) if limit else settings.upload_max_bytes
+    return check(stream, accept=accept, limit=largest, clamd=settings.clamd_address)

@@ -137,8 +137,8 @@ def file_store() -> FileStore:
     return store
 
 
-def build_store(settings: Settings) -> FileStore:
-    fernet = fernet_for(settings)
+def build_store(settings: Settings, fernet: MultiFernet | None = None) -> FileStore:
+    fernet = fernet or fernet_for(settings)
     if settings.storage_s3_bucket:
         import boto3  # noqa: PLC0415 - only where object storage is used
 
@@ -151,5 +151,13 @@ def build_store(settings: Settings) -> FileStore:
     return LocalFileStore(Path(settings.storage_path), fernet)
 
 
+def cipher() -> MultiFernet:
+    """The app's storage cipher, for data kept in the database (message bodies)."""
+    found: MultiFernet = current_app.extensions["storage_cipher"]
+    return found
+
+
 def init_storage(app: Flask) -> None:
-    app.extensions["file_store"] = build_store(app.config["PORTAL"])
+    fernet = fernet_for(app.config["PORTAL"])
+    app.extensions["storage_cipher"] = fernet
+    app.extensions["file_store"] = build_store(app.config["PORTAL"], fernet)

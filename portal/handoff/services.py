@@ -14,7 +14,7 @@ import logging
 from pathlib import Path
 
 from flask import current_app
-from sqlalchemy import or_, select, update
+from sqlalchemy import ColumnElement, and_, or_, select, update
 
 from portal.applications.models import Application
 from portal.applications.services import definition_for
@@ -81,15 +81,19 @@ def schedule(application: Application) -> Delivery:
     return delivery
 
 
+def _due(now: dt.datetime) -> ColumnElement[bool]:
+    """Waiting, its time has come, and no live lease (a dead worker's lease has run out)."""
+    return and_(
+        Delivery.state == DeliveryState.WAITING,
+        Delivery.next_attempt_at <= now,
+        or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+    )
+
+
 def _claim(delivery_id: int, now: dt.datetime) -> bool:
     claimed = db.session.execute(
         update(Delivery)
-        .where(
-            Delivery.id == delivery_id,
-            Delivery.state == DeliveryState.WAITING,
-            Delivery.next_attempt_at <= now,
-            or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
-        )
+        .where(Delivery.id == delivery_id, _due(now))
         .values(lease_until=now + LEASE, attempts=Delivery.attempts + 1)
         .execution_options(synchronize_session=False)
     )
@@ -162,14 +166,7 @@ def run_due(now: dt.datetime | None = None, limit: int = 100) -> int:
     moment = now or utcnow()
     due = list(
         db.session.scalars(
-            select(Delivery.id)
-            .where(
-                Delivery.state == DeliveryState.WAITING,
-                Delivery.next_attempt_at <= moment,
-                or_(Delivery.lease_until.is_(None), Delivery.lease_until < moment),
-            )
-            .order_by(Delivery.next_attempt_at)
-            .limit(limit)
+            select(Delivery.id).where(_due(moment)).order_by(Delivery.next_attempt_at).limit(limit)
         )
     )
     db.session.rollback()  # end the read before claiming

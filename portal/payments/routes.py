@@ -30,7 +30,7 @@ from portal.applications import services as applications
 from portal.applications.forms import parse_number
 from portal.applications.models import Application
 from portal.applications.routes import euro as _euro
-from portal.catalog.models import Office
+from portal.backoffice.cases import office_slugs
 from portal.extensions import csrf, db, limiter
 from portal.identity.access import current_staff, staff_required
 from portal.identity.models import StaffRole
@@ -217,25 +217,16 @@ def stripe_webhook() -> tuple[str, int]:
 
 
 def _visible_payments() -> list[tuple[Payment, Application]]:
+    """Payments of the offices the staff member works for (administration: all)."""
     staff = current_staff()
-    rows = db.session.execute(
-        select(Payment, Application)
-        .join(Application, Application.id == Payment.application_id)
-        .order_by(Payment.created_at.desc())
-        .limit(500)
-    ).all()
     if staff is None:
         return []
-    if staff.has_role(StaffRole.ADMINISTRATION):
-        return [(p, a) for p, a in rows]
-    office_ids = {item.office_id for item in staff.roles}
-    slugs = set(db.session.scalars(select(Office.slug).where(Office.id.in_(office_ids))))
-    result = []
-    for payment, application in rows:
-        definition = applications.definition_for(application)
-        if definition.office in slugs:
-            result.append((payment, application))
-    return result
+    query = select(Payment, Application).join(Application, Application.id == Payment.application_id)
+    slugs = office_slugs(staff)
+    if slugs is not None:
+        query = query.where(Application.office.in_(slugs))
+    rows = db.session.execute(query.order_by(Payment.created_at.desc()).limit(500))
+    return [(payment, application) for payment, application in rows]
 
 
 @bp.get("/verwaltung/zahlungen")

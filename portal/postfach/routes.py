@@ -84,14 +84,8 @@ def _attachment(form: MessageForm) -> list[tuple[str, str, bytes]] | None:
     upload = request.files.get("attachment")
     if upload is None or not upload.filename:
         return []
-    settings = current_app.config["PORTAL"]
     try:
-        checked = uploads.check(
-            upload.stream,
-            accept=ACCEPT,
-            limit=settings.upload_max_bytes,
-            clamd=settings.clamd_address,
-        )
+        checked = uploads.check_upload(upload.stream, ACCEPT)
     except uploads.UploadRefusedError as error:
         form.attachment.errors = [str(error)]
         form._errors = None
@@ -169,9 +163,11 @@ def new() -> BaseResponse | str | tuple[str, int]:
 
 
 def _thread_page(thread: Thread, form: MessageForm, *, staff_view: bool) -> str:
-    senders = {
-        s.id: s.name or s.email for s in db.session.scalars(select(StaffAccount)) if staff_view
-    }
+    senders: dict[int, str] = {}
+    if staff_view:  # who on the staff side wrote, for colleagues only
+        ids = {m.sender_staff_id for m in thread.messages if m.sender_staff_id}
+        staff = db.session.scalars(select(StaffAccount).where(StaffAccount.id.in_(ids)))
+        senders = {s.id: s.name or s.email for s in staff}
     return render_template(
         "postfach/thread.html",
         thread=thread,
@@ -332,12 +328,7 @@ def issue_decision(public_id: str) -> BaseResponse | tuple[str, int]:
         error = _("Bitte wählen Sie den Bescheid als PDF aus.")
     if not error:
         try:
-            checked = uploads.check(
-                upload.stream,  # type: ignore[union-attr]
-                accept=("application/pdf",),
-                limit=current_app.config["PORTAL"].upload_max_bytes,
-                clamd=current_app.config["PORTAL"].clamd_address,
-            )
+            checked = uploads.check_upload(upload.stream, ("application/pdf",))  # type: ignore[union-attr]
         except uploads.UploadRefusedError as refused:
             error = str(refused)
     if error:

@@ -7,15 +7,14 @@ import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
-from cryptography.fernet import MultiFernet
-from flask import abort, current_app
+from flask import abort
 from sqlalchemy import ColumnElement, and_, func, select
 
 from portal.applications.models import Application
 from portal.core.db import utcnow
 from portal.core.jobs import enqueue
 from portal.core.mail import send_mail
-from portal.core.storage import fernet_for, file_store, new_key
+from portal.core.storage import cipher, file_store, new_key
 from portal.extensions import db
 from portal.identity.models import Organisation, Person
 from portal.postfach.models import Message, MessageAttachment, Thread
@@ -27,16 +26,12 @@ RECEIPT_TEXT = (
 )
 
 
-def _fernet() -> MultiFernet:
-    return fernet_for(current_app.config["PORTAL"])
-
-
 def seal(text: str) -> bytes:
-    return bytes(_fernet().encrypt(text.encode("utf-8")))
+    return bytes(cipher().encrypt(text.encode("utf-8")))
 
 
 def unseal(token: bytes) -> str:
-    return str(_fernet().decrypt(token).decode("utf-8"))
+    return str(cipher().decrypt(token).decode("utf-8"))
 
 
 def owner_clause(person: Person, organisation: Organisation | None) -> ColumnElement[bool]:
@@ -251,7 +246,7 @@ def acknowledge_submission(application: Application) -> None:
 
 def rotate_bodies() -> int:
     """Re-encrypt every message body under the newest storage key."""
-    fernet = _fernet()
+    fernet = cipher()
     count = 0
     for message in db.session.scalars(select(Message)):
         message.body = bytes(fernet.rotate(message.body))
