@@ -13,17 +13,7 @@ from portal.extensions import db
 from portal.identity.models import StaffAccount
 from tests.applications.conftest import PDF, Applicant, public_id
 from tests.identity.conftest import Portal, log_in
-
-
-def _office(portal: Portal, slug: str) -> None:
-    with portal.app.app_context():
-        if db.session.scalar(select(Office).filter_by(slug=slug)) is None:
-            db.session.add(
-                Office(
-                    source="test", source_id=slug, name=slug.title(), slug=slug, content_hash="x"
-                )
-            )
-            db.session.commit()
+from tests.support.offices import ensure_office
 
 
 def _staff(portal: Portal, email: str, office: str) -> None:
@@ -62,7 +52,7 @@ def _submitted_dog(portal: Portal) -> tuple[Applicant, str, str]:
 
 
 def test_a_clerk_works_the_case_and_the_citizen_follows(forms_portal: Portal) -> None:
-    _office(forms_portal, "steueramt")
+    ensure_office(forms_portal.app, "steueramt")
     _staff(forms_portal, "sven@musterstadt.example", "steueramt")
     anna, ident, reference = _submitted_dog(forms_portal)
     clerk, _home = log_in(forms_portal.url, "sachbearbeitung", "/verwaltung/anmelden")
@@ -101,8 +91,8 @@ def test_a_clerk_works_the_case_and_the_citizen_follows(forms_portal: Portal) ->
 
 
 def test_staff_of_another_office_and_citizens_never_get_in(forms_portal: Portal) -> None:
-    _office(forms_portal, "steueramt")
-    _office(forms_portal, "ordnungsamt")
+    ensure_office(forms_portal.app, "steueramt")
+    ensure_office(forms_portal.app, "ordnungsamt")
     _staff(forms_portal, "sven@musterstadt.example", "ordnungsamt")
     with forms_portal.app.app_context():  # Sven works for the Ordnungsamt only, this time
         sven = db.session.scalar(select(StaffAccount).filter_by(email="sven@musterstadt.example"))

@@ -14,6 +14,7 @@ from portal.extensions import db
 from tests.browser.conftest import LiveServer
 from tests.browser.test_layout import watch_csp
 from tests.support.axe import assert_accessible
+from tests.support.offices import ensure_office
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 
@@ -276,25 +277,12 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
 ) -> None:
     """Citizen submits, clerk asks for a document, citizen uploads it into the case, clerk
     issues the Bescheid, citizen retrieves it; receipts on both sides; axe on every page."""
-    from sqlalchemy import select as sa_select
     from sqlalchemy import update
 
-    from portal.catalog.models import Office
     from portal.identity.models import StaffAccount
 
     theme = forms_server.app.config["PORTAL"].theme
-    with forms_server.app.app_context():
-        if db.session.scalar(sa_select(Office).filter_by(slug="steueramt")) is None:
-            db.session.add(
-                Office(
-                    source="test",
-                    source_id="steueramt",
-                    name="Steueramt",
-                    slug="steueramt",
-                    content_hash="x",
-                )
-            )
-            db.session.commit()
+    ensure_office(forms_server.app, "steueramt")
     runner = forms_server.app.test_cli_runner()
     grant = runner.invoke(
         args=[

@@ -10,6 +10,7 @@ from portal.extensions import db
 from portal.identity.demo import load_staff_demo
 from portal.identity.models import LoginSession, StaffAccount, StaffRole
 from tests.identity.conftest import Portal, form_of, log_in, post_form
+from tests.support.offices import ensure_office
 
 CLERK = "sven@musterstadt.example"
 ADMIN = "admin@musterstadt.example"
@@ -22,18 +23,6 @@ def _forget(portal: Portal, email: str) -> None:
             db.session.execute(delete(LoginSession).where(LoginSession.staff_id == staff.id))
             db.session.delete(staff)
         db.session.commit()
-
-
-def _office(portal: Portal, slug: str) -> int:
-    with portal.app.app_context():
-        office = db.session.scalar(select(Office).filter_by(slug=slug))
-        if office is None:
-            office = Office(
-                source="test", source_id=slug, name=slug.title(), slug=slug, content_hash="x"
-            )
-            db.session.add(office)
-            db.session.commit()
-        return office.id
 
 
 def _admin(portal: Portal) -> None:
@@ -94,7 +83,7 @@ def test_staff_and_citizen_sessions_never_mix(portal: Portal) -> None:
 def test_roles_are_enforced_and_granted_by_an_administrator(portal: Portal) -> None:
     _forget(portal, CLERK)
     _admin(portal)
-    office = _office(portal, "buergerbuero-test")
+    office = ensure_office(portal.app, "buergerbuero-test")
     clerk_grant = portal.app.test_cli_runner().invoke(
         args=["staff", "grant", CLERK, "--role", "sachbearbeitung", "--office", "buergerbuero-test"]
     )
@@ -160,7 +149,7 @@ def test_several_accounts_can_wait_for_their_first_login(portal: Portal) -> None
 
 def test_the_demo_loader_makes_the_test_providers_staff(portal: Portal) -> None:
     _forget(portal, CLERK)
-    _office(portal, "buergerbuero")
+    ensure_office(portal.app, "buergerbuero")
     with portal.app.app_context():
         db.session.execute(
             Office.__table__.update().where(Office.slug == "buergerbuero").values(name="Bürgerbüro")

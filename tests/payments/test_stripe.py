@@ -84,6 +84,19 @@ def _make_submitted(
     return person, application
 
 
+def _citizen(
+    app: Flask,
+    db_session: scoped_session[Session],
+    login: Callable[..., LoginSession],
+    subject: str,
+) -> tuple[FlaskClient, Submitted]:
+    """A logged-in browser of a citizen with a submitted application that has a fee."""
+    browser = app.test_client()
+    application = _submitted(app, db_session, subject)
+    login(browser, db_session.get(Person, application.person_id))
+    return browser, application
+
+
 def _token(client: FlaskClient, path: str) -> str:
     found = re.search(r'name="csrf_token" value="([^"]+)"', client.get(path).get_data(as_text=True))
     assert found
@@ -97,6 +110,11 @@ def _pay(client: FlaskClient, application: Submitted) -> str:
     )
     assert response.status_code == 303, response.get_data(as_text=True)[:300]
     return str(response.headers["Location"])
+
+
+def _session_id(client: FlaskClient, application: Submitted) -> str:
+    """Start paying; the checkout session's id at the stand-in."""
+    return _pay(client, application).rsplit("/", 1)[1]
 
 
 def _payment(db_session: scoped_session[Session], application: Submitted) -> Payment:
@@ -121,9 +139,7 @@ def test_checkout_is_created_once_per_attempt(
     db_session: scoped_session[Session],
     login: Callable[..., LoginSession],
 ) -> None:
-    client = stripe_app.test_client()
-    application = _submitted(stripe_app, db_session, "pay-1")
-    login(client, db_session.get(Person, application.person_id))
+    client, application = _citizen(stripe_app, db_session, login, "pay-1")
     location = _pay(client, application)
     assert location.startswith(stripe_api.url + "/pay/cs_test_")
     payment = _payment(db_session, application)
@@ -145,10 +161,8 @@ def test_webhooks_need_a_valid_recent_signature(
     db_session: scoped_session[Session],
     login: Callable[..., LoginSession],
 ) -> None:
-    client = stripe_app.test_client()
-    application = _submitted(stripe_app, db_session, "pay-2")
-    login(client, db_session.get(Person, application.person_id))
-    session_id = _pay(client, application).rsplit("/", 1)[1]
+    client, application = _citizen(stripe_app, db_session, login, "pay-2")
+    session_id = _session_id(client, application)
     paid = stripe_api.pay(session_id)
     body, signature = signed_event("whsec_wrong", "checkout.session.completed", paid)
     assert _webhook(client, body, signature) == 400
@@ -167,10 +181,8 @@ def test_a_repeated_or_late_webhook_changes_nothing_twice(
     db_session: scoped_session[Session],
     login: Callable[..., LoginSession],
 ) -> None:
-    client = stripe_app.test_client()
-    application = _submitted(stripe_app, db_session, "pay-3")
-    login(client, db_session.get(Person, application.person_id))
-    session_id = _pay(client, application).rsplit("/", 1)[1]
+    client, application = _citizen(stripe_app, db_session, login, "pay-3")
+    session_id = _session_id(client, application)
     paid = dict(stripe_api.pay(session_id))
     body, signature = signed_event(
         WEBHOOK_SECRET, "checkout.session.completed", paid, event_id="evt_once"
@@ -197,10 +209,8 @@ def test_the_return_url_alone_never_marks_paid(
     db_session: scoped_session[Session],
     login: Callable[..., LoginSession],
 ) -> None:
-    client = stripe_app.test_client()
-    application = _submitted(stripe_app, db_session, "pay-4")
-    login(client, db_session.get(Person, application.person_id))
-    session_id = _pay(client, application).rsplit("/", 1)[1]
+    client, application = _citizen(stripe_app, db_session, login, "pay-4")
+    session_id = _session_id(client, application)
     payment_id = _payment(db_session, application).public_id
     # The browser comes back claiming success, but Stripe says the session is unpaid.
     page = client.get(f"/zahlung/{payment_id}?session_id={session_id}")
@@ -222,10 +232,8 @@ def test_a_failed_attempt_then_a_successful_retry(
     db_session: scoped_session[Session],
     login: Callable[..., LoginSession],
 ) -> None:
-    client = stripe_app.test_client()
-    application = _submitted(stripe_app, db_session, "pay-5")
-    login(client, db_session.get(Person, application.person_id))
-    first = _pay(client, application).rsplit("/", 1)[1]
+    client, application = _citizen(stripe_app, db_session, login, "pay-5")
+    first = _session_id(client, application)
     failed, signature = signed_event(
         WEBHOOK_SECRET, "checkout.session.async_payment_failed", stripe_api.sessions[first]
     )
@@ -234,7 +242,7 @@ def test_a_failed_attempt_then_a_successful_retry(
     assert payment.state == PaymentState.FAILED
     payment_id = payment.public_id
     assert "Erneut bezahlen" in client.get(f"/zahlung/{payment_id}").get_data(as_text=True)
-    second = _pay(client, application).rsplit("/", 1)[1]
+    second = _session_id(client, application)
     assert second != first
     assert stripe_api.requests[-1][3] == f"checkout-{payment_id}-2"
     assert _payment(db_session, application).state == PaymentState.OPEN  # a new attempt
@@ -288,10 +296,8 @@ def test_staff_refund_fully_or_partly_and_export(
     db_session: scoped_session[Session],
     login: Callable[..., LoginSession],
 ) -> None:
-    citizen = stripe_app.test_client()
-    application = _submitted(stripe_app, db_session, "pay-6")
-    login(citizen, db_session.get(Person, application.person_id))
-    session_id = _pay(citizen, application).rsplit("/", 1)[1]
+    citizen, application = _citizen(stripe_app, db_session, login, "pay-6")
+    session_id = _session_id(citizen, application)
     body, signature = signed_event(
         WEBHOOK_SECRET, "checkout.session.completed", stripe_api.pay(session_id)
     )

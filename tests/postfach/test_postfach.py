@@ -12,9 +12,10 @@ from portal.core.mail import FolderMailer
 from portal.extensions import db
 from portal.postfach.models import Message, Thread
 from tests.applications.conftest import PDF, Applicant
-from tests.applications.test_cases import _office, _staff, _submitted_dog
+from tests.applications.test_cases import _staff, _submitted_dog
 from tests.identity.conftest import Portal, log_in
 from tests.support.jobs import run_rq_jobs
+from tests.support.offices import ensure_office
 
 
 def _csrf(html: str) -> str:
@@ -35,7 +36,7 @@ def test_each_submission_gets_an_acknowledgement_in_the_postfach(forms_portal: P
 
 
 def test_a_conversation_with_read_and_retrieval_receipts(forms_portal: Portal) -> None:
-    _office(forms_portal, "steueramt")
+    ensure_office(forms_portal.app, "steueramt")
     _staff(forms_portal, "sven@musterstadt.example", "steueramt")
     anna = Applicant(forms_portal, "anna")
     form = anna.get("/postfach/neu")
@@ -95,8 +96,8 @@ def test_a_conversation_with_read_and_retrieval_receipts(forms_portal: Portal) -
 
 
 def test_nobody_else_reads_a_thread_or_its_files(forms_portal: Portal) -> None:
-    _office(forms_portal, "steueramt")
-    _office(forms_portal, "ordnungsamt")
+    ensure_office(forms_portal.app, "steueramt")
+    ensure_office(forms_portal.app, "ordnungsamt")
     anna = Applicant(forms_portal, "anna")
     form = anna.get("/postfach/neu")
     sent = anna.browser.post(
@@ -142,7 +143,7 @@ def test_nobody_else_reads_a_thread_or_its_files(forms_portal: Portal) -> None:
 
 
 def test_an_organisations_postfach_is_shared_by_its_members(forms_portal: Portal) -> None:
-    _office(forms_portal, "ordnungsamt")
+    ensure_office(forms_portal.app, "ordnungsamt")
     frieda = Applicant(forms_portal, "firma", "/anmelden/organisation")
     form = frieda.get("/postfach/neu")
     frieda.browser.post(
@@ -184,7 +185,7 @@ def test_the_inbox_is_paged_newest_first(forms_portal: Portal) -> None:
 
 
 def test_a_bescheid_is_delivered_retrieved_and_counts_as_delivered(forms_portal: Portal) -> None:
-    _office(forms_portal, "steueramt")
+    ensure_office(forms_portal.app, "steueramt")
     _staff(forms_portal, "sven@musterstadt.example", "steueramt")
     anna, ident, reference = _submitted_dog(forms_portal)
     clerk, _home = log_in(forms_portal.url, "sachbearbeitung", "/verwaltung/anmelden")
