@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from decimal import Decimal
 
 from flask import (
     Blueprint,
@@ -50,6 +51,9 @@ class PayForm(FlaskForm):  # type: ignore[misc]
     pass
 
 
+MAX_REFUND_EUROS = 1_000_000
+
+
 class RefundForm(FlaskForm):  # type: ignore[misc]
     amount = StringField(
         _l("Betrag in Euro"),
@@ -70,7 +74,10 @@ class RefundForm(FlaskForm):  # type: ignore[misc]
 
     def validate_amount(self, field: StringField) -> None:
         number = parse_number(field.data or "")
-        if number is None or number <= 0 or number != number.quantize(number.__class__("0.01")):
+        # Above a million euros it is a typo (and "1e999" would not even round to cents).
+        if number is None or not 0 < number < MAX_REFUND_EUROS:
+            raise ValidationError(_l("Bitte geben Sie einen Betrag wie 12,50 ein."))
+        if number != number.quantize(Decimal("0.01")):
             raise ValidationError(_l("Bitte geben Sie einen Betrag wie 12,50 ein."))
 
 

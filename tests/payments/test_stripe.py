@@ -313,6 +313,12 @@ def test_staff_refund_fully_or_partly_and_export(
         data={"csrf_token": token, "amount": "70,00", "reason": "Versehen"},
     )
     assert too_much.status_code == 422
+    absurd = staff.post(
+        f"/verwaltung/zahlungen/{payment_id}/erstattung",
+        data={"csrf_token": token, "amount": "1e999", "reason": "Tippfehler"},
+    )
+    assert absurd.status_code == 422  # a German message, not a 500
+    assert "Bitte geben Sie einen Betrag wie 12,50 ein." in absurd.get_data(as_text=True)
     assert "Höchstens 61,20 € können erstattet werden." in too_much.get_data(as_text=True)
     partly = staff.post(
         f"/verwaltung/zahlungen/{payment_id}/erstattung",
