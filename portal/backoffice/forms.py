@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from urllib.parse import urlsplit
+
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
@@ -7,13 +9,16 @@ from wtforms import (
     DateField,
     EmailField,
     HiddenField,
+    SearchField,
     SelectField,
     StringField,
+    TelField,
     TextAreaField,
+    URLField,
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional
+from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
 
 from portal.identity.models import StaffRole
 
@@ -109,3 +114,117 @@ class StatusForm(FlaskForm):  # type: ignore[misc]
 
 class AssignForm(FlaskForm):  # type: ignore[misc]
     clerk = SelectField(_l("Zuständig"), validators=[Optional()])
+
+
+# --- Redaktion: local catalogue changes ------------------------------------------------------
+
+PHONE = Regexp(
+    r"^[0-9+()/ \-]*$",
+    message=_l("Bitte geben Sie nur Ziffern, Leerzeichen und die Zeichen + ( ) / - ein."),
+)
+
+
+def _web_address(_form: FlaskForm, field: StringField) -> None:
+    value = (field.data or "").strip()
+    if not value:
+        return
+    parts = urlsplit(value)
+    if parts.scheme not in ("https", "http") or not parts.netloc or " " in value:
+        raise ValidationError(
+            _l("Bitte geben Sie eine vollständige Internetadresse ein, die mit https:// beginnt.")
+        )
+
+
+class OfficeContactForm(FlaskForm):  # type: ignore[misc]
+    phone = TelField(
+        _l("Telefon"),
+        validators=[
+            Optional(),
+            Length(max=100, message=_l("Die Telefonnummer darf höchstens 100 Zeichen lang sein.")),
+            PHONE,
+        ],
+    )
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        validators=[
+            Optional(),
+            Email(_l("Bitte geben Sie eine E-Mail-Adresse im Format name@beispiel.de ein.")),
+            Length(max=320, message=_l("Die E-Mail-Adresse ist zu lang.")),
+        ],
+    )
+    url = URLField(
+        _l("Internetseite"),
+        validators=[
+            Optional(),
+            Length(
+                max=1000, message=_l("Die Internetadresse darf höchstens 1.000 Zeichen lang sein.")
+            ),
+            _web_address,
+        ],
+    )
+    opening_hours = TextAreaField(
+        _l("Öffnungszeiten"),
+        description=_l(
+            "Eine Zeile je Angabe, zum Beispiel „Mo–Fr 8:00–12:00“. Höchstens 20 Zeilen."
+        ),
+        validators=[Optional()],
+    )
+
+    def validate_opening_hours(self, _field: TextAreaField) -> None:
+        lines = self.hour_lines()
+        if len(lines) > 20:
+            raise ValidationError(_l("Bitte geben Sie höchstens 20 Zeilen an."))
+        if any(len(line) > 200 for line in lines):
+            raise ValidationError(_l("Eine Zeile darf höchstens 200 Zeichen lang sein."))
+
+    def hour_lines(self) -> list[str]:
+        return [
+            line.strip() for line in (self.opening_hours.data or "").splitlines() if line.strip()
+        ]
+
+
+class OnlineLinkForm(FlaskForm):  # type: ignore[misc]
+    online_url = URLField(
+        _l("Link zum Online-Dienst"),
+        description=_l("Leer lassen, wenn es keinen Online-Dienst gibt."),
+        validators=[
+            Optional(),
+            Length(
+                max=1000, message=_l("Die Internetadresse darf höchstens 1.000 Zeichen lang sein.")
+            ),
+            _web_address,
+        ],
+    )
+
+
+class ServiceSearchForm(FlaskForm):  # type: ignore[misc]
+    class Meta:
+        csrf = False  # a GET search
+
+    q = SearchField(
+        _l("Leistung suchen"),
+        description=_l("Name oder 14-stelliger Leistungsschlüssel"),
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("Der Suchbegriff darf höchstens 200 Zeichen lang sein.")),
+        ],
+    )
+
+
+class AddResponsibilityForm(FlaskForm):  # type: ignore[misc]
+    leistung = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+    area = StringField(
+        _l("Gebiet (Amtlicher Regionalschlüssel)"),
+        description=_l("Leer lassen, wenn das Amt für die ganze Kommune zuständig ist."),
+        validators=[
+            Optional(),
+            Regexp(
+                r"^\d{1,12}$",
+                message=_l("Der Regionalschlüssel besteht aus höchstens 12 Ziffern."),
+            ),
+        ],
+    )
+
+
+class RemoveResponsibilityForm(FlaskForm):  # type: ignore[misc]
+    pass

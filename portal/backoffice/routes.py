@@ -55,6 +55,7 @@ def home() -> str:
         role_labels=ROLE_LABELS,
         offices=offices,
         is_admin=staff is not None and staff.has_role(StaffRole.ADMINISTRATION),
+        is_redaktion=staff is not None and staff.has_role(StaffRole.REDAKTION),
     )
 
 
