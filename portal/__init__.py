@@ -26,6 +26,7 @@ from portal.handoff import init_handoff
 from portal.identity import init_identity
 from portal.payments import init_payments
 from portal.postfach import init_postfach
+from portal.retention import init_retention
 
 
 def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
@@ -52,6 +53,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_payments(app)
     init_handoff(app)
     init_postfach(app)
+    init_retention(app)
     return app
 
 

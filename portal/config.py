@@ -89,6 +89,10 @@ class Settings:
     handoff_max_attempts: int = 12
     # A retrieved Bescheid counts as delivered this many days after retrieval.
     decision_delivery_days: int = 1
+    # Retention after a case is closed: files (uploads, Postfach attachments except Bescheide)
+    # go after the first period, the rest of the case but its register entry after the second.
+    retention_file_days: int = 90
+    retention_case_days: int = 730
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = "https://api.stripe.com"

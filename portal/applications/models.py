@@ -97,6 +97,9 @@ class Application(db.Model):  # type: ignore[name-defined,misc]
     reference: Mapped[str | None] = mapped_column(String(40), unique=True)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     trust_level: Mapped[int | None] = mapped_column(Integer)
+    # Who applied, as the identity said at submission: the office keeps this even after the
+    # account is deleted, and the receipt stays the same (see ``services.applicant_snapshot``).
+    applicant: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     fee_cents: Mapped[int] = mapped_column(Integer, default=0)
     # The case in the office (after submission): which office, its status, the clerk.
     office: Mapped[str] = mapped_column(String(100), default="", index=True)
@@ -113,6 +116,9 @@ class Application(db.Model):  # type: ignore[name-defined,misc]
     assigned_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_account.id", ondelete="SET NULL"), index=True
     )
+    # Set when the retention period ended: answers, files, messages and the applicant's data are
+    # gone; the register entry (reference, service, office, dates, fee) stays with its payment.
+    erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
     files: Mapped[list[ApplicationFile]] = relationship(
         back_populates="application", cascade="all, delete-orphan", order_by="ApplicationFile.id"

@@ -12,26 +12,15 @@ from flask import render_template
 from portal.applications import services
 from portal.applications.definition import FormDefinition
 from portal.applications.models import Application
-from portal.extensions import db
-from portal.identity.models import Organisation, Person
 
 
 def render_html(application: Application, definition: FormDefinition) -> str:
-    person = (
-        db.session.get(Person, application.started_by_id) if application.started_by_id else None
-    )
-    organisation = (
-        db.session.get(Organisation, application.organisation_id)
-        if application.organisation_id
-        else None
-    )
     return render_template(
         "applications/receipt.html",
         application=application,
         definition=definition,
         sections=services.visible_answers(application, definition),
-        person=person,
-        organisation=organisation,
+        applicant=services.applicant_of(application),
     )
 
 

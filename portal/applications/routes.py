@@ -30,6 +30,7 @@ from portal.applications.definition import FormDefinition, Step
 from portal.applications.forms import AUTOCOMPLETE, INPUT_MODES, INPUT_TYPES, parse_date, step_form
 from portal.applications.models import Application
 from portal.core.downloads import attachment
+from portal.core.formtools import add_errors
 from portal.core.jobs import enqueue
 from portal.core.mail import send_mail
 from portal.core.signals import application_submitted, emit
@@ -223,9 +224,7 @@ def step(public_id: str, step_key: str) -> BaseResponse | str | tuple[str, int]:
             for key, message in missing.items():
                 upload_errors.setdefault(key, []).append(message)
         for key, messages in upload_errors.items():
-            field = getattr(form, key)
-            field.errors = [*field.errors, *messages]
-        form._errors = None
+            add_errors(form, getattr(form, key), messages)
         valid = not form.errors and not missing
         services.save_step(
             application,
@@ -327,7 +326,8 @@ def submit(public_id: str) -> BaseResponse | str:
     if missing:
         flash(_("Bitte vervollständigen Sie zuerst alle Schritte."), "warning")
         return redirect(url_for(".summary", public_id=public_id), 303)
-    if services.submit(application, definition, int(current_user.trust_level)):
+    applicant = services.applicant_snapshot(current_user.person, current_user.acting_for)
+    if services.submit(application, definition, int(current_user.trust_level), applicant):
         enqueue(send_confirmation, application.id)
         emit(application_submitted, application=application)
     return redirect(url_for(".confirmation", public_id=public_id), 303)

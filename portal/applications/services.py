@@ -6,6 +6,7 @@ import datetime as dt
 import hashlib
 import json
 import secrets
+from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
 
@@ -288,7 +289,68 @@ def visible_answers(
     return result
 
 
-def submit(application: Application, definition: FormDefinition, trust_level: int) -> bool:
+PERSON_FIELDS = (
+    "given_name", "family_name", "birth_name", "birth_date", "birth_place", "street",
+    "postal_code", "locality", "country", "email", "phone",
+)  # fmt: skip
+ORGANISATION_FIELDS = ("external_id", "name", "street", "postal_code", "locality", "country")
+
+
+def applicant_snapshot(person: Person, organisation: Organisation | None) -> dict[str, Any]:
+    """The identity data at submission: kept with the application for the office's files."""
+    return {
+        "person": {name: getattr(person, name) for name in PERSON_FIELDS},
+        "organisation": (
+            {name: getattr(organisation, name) for name in ORGANISATION_FIELDS}
+            if organisation
+            else None
+        ),
+    }
+
+
+@dataclass(frozen=True)
+class ApplicantView:
+    name: str
+    organisation: str
+    organisation_id: str
+    email: str
+    account_deleted: bool
+
+
+def applicant_of(application: Application) -> ApplicantView:
+    """Who applied: the snapshot taken at submission (older rows: the account as it is now)."""
+    account_deleted = application.person_id is None and application.organisation_id is None
+    snapshot = application.applicant
+    if snapshot is None:
+        person = (
+            db.session.get(Person, application.started_by_id) if application.started_by_id else None
+        )
+        organisation = (
+            db.session.get(Organisation, application.organisation_id)
+            if application.organisation_id
+            else None
+        )
+        snapshot = applicant_snapshot(person, organisation) if person else {"person": {}}
+    person_data = snapshot.get("person") or {}
+    org = snapshot.get("organisation") or {}
+    name = " ".join(
+        part for part in (person_data.get("given_name"), person_data.get("family_name")) if part
+    )
+    return ApplicantView(
+        name=name or "—",
+        organisation=org.get("name", ""),
+        organisation_id=org.get("external_id", ""),
+        email=person_data.get("email", ""),
+        account_deleted=account_deleted,
+    )
+
+
+def submit(
+    application: Application,
+    definition: FormDefinition,
+    trust_level: int,
+    applicant: dict[str, Any] | None = None,
+) -> bool:
     """Turn the draft into a submission exactly once; ``False`` if it was submitted already.
 
     One conditional UPDATE decides: of two tabs submitting at once, only one changes the row.
@@ -307,6 +369,7 @@ def submit(application: Application, definition: FormDefinition, trust_level: in
             updated_at=now,
             draft_expires_at=None,
             trust_level=trust_level,
+            applicant=applicant,
             fee_cents=fee,
             office=definition.office,
             case_status=CaseStatus.RECEIVED,

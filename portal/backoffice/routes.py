@@ -32,10 +32,10 @@ from portal.extensions import db
 from portal.handoff.services import deliveries_of
 from portal.identity import services
 from portal.identity.access import TRUST_LEVEL_LABELS, current_staff, staff_required
-from portal.identity.models import Organisation, Person, StaffAccount, StaffRole, TrustLevel
+from portal.identity.models import StaffAccount, StaffRole, TrustLevel
 from portal.payments.services import payment_for
 from portal.postfach.routes import DecisionForm
-from portal.postfach.services import post, thread_for_application
+from portal.postfach.services import UNREACHABLE, post, thread_for_application
 
 bp = Blueprint("backoffice", __name__, url_prefix="/verwaltung", template_folder="templates")
 
@@ -162,14 +162,6 @@ def cases() -> str:
 
 def _case_page(application: Application, status_form: StatusForm | None = None) -> str:
     definition = applications.definition_for(application)
-    person = (
-        db.session.get(Person, application.started_by_id) if application.started_by_id else None
-    )
-    organisation = (
-        db.session.get(Organisation, application.organisation_id)
-        if application.organisation_id
-        else None
-    )
     current = application.case_status or CaseStatus.RECEIVED
     status_form = status_form or StatusForm()
     status_form.status.choices = [
@@ -184,8 +176,7 @@ def _case_page(application: Application, status_form: StatusForm | None = None) 
         "backoffice/case.html",
         application=application,
         definition=definition,
-        person=person,
-        organisation=organisation,
+        applicant=applications.applicant_of(application),
         sections=applications.visible_answers(application, definition),
         payment=payment_for(application),
         deliveries=deliveries_of(application),
@@ -246,6 +237,13 @@ def case_status(public_id: str) -> Response | tuple[str, int]:
     if status == CaseStatus.QUERY and not (form.note.data or "").strip():
         form.note.errors = [_("Bitte schreiben Sie, welche Unterlagen oder Angaben fehlen.")]
         return _case_page(application, form), 422
+    if (
+        status == CaseStatus.QUERY
+        and application.person_id is None
+        and (application.organisation_id is None)
+    ):
+        form.status.errors = [str(UNREACHABLE)]
+        return _case_page(application, form), 422
     cases_service.change_status(staff, application, status, form.note.data or "")
     if status == CaseStatus.QUERY:
         # The request for documents goes to the case's Postfach; the answer, with uploads,
@@ -269,6 +267,8 @@ def case_thread(public_id: str) -> Response:
     """The case's Postfach thread (made on first use)."""
     staff = _me()
     application = cases_service.case(staff, public_id)
+    if application.erased_at is not None:
+        abort(404)  # deleted after its retention period; no new thread for it
     thread = thread_for_application(application)
     return redirect(url_for("postfach.office_thread", public_id=thread.public_id), 303)
 

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
 from portal.core.db import utcnow
+from portal.core.signals import account_deleting, emit
 from portal.extensions import db
 from portal.identity.models import (
     PERSON_FIELDS,
@@ -137,7 +138,9 @@ def export_person(person: Person) -> dict[str, Any]:
 
 
 def delete_person(person: Person) -> None:
-    """Delete the account. Later issues keep what the law requires the offices to keep."""
+    """Delete the account. Other domains clean up first (``account_deleting``): drafts and
+    general enquiries go; submitted applications stay with the office, which must keep them."""
+    emit(account_deleting, person=person)
     db.session.execute(delete(LoginSession).where(LoginSession.person_id == person.id))
     db.session.delete(person)
     db.session.flush()

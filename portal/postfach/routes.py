@@ -33,6 +33,7 @@ from portal.backoffice import cases as cases_service
 from portal.catalog.models import Office
 from portal.core.db import utcnow
 from portal.core.downloads import attachment as attach_file
+from portal.core.formtools import add_errors
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
 from portal.identity.access import current_staff, staff_required
@@ -87,8 +88,7 @@ def _attachment(form: MessageForm) -> list[tuple[str, str, bytes]] | None:
     try:
         checked = uploads.check_upload(upload.stream, ACCEPT)
     except uploads.UploadRefusedError as error:
-        form.attachment.errors = [str(error)]
-        form._errors = None
+        add_errors(form, form.attachment, [str(error)])
         return None
     return [(upload.filename, checked.content_type, checked.data)]
 
@@ -188,7 +188,9 @@ def thread(public_id: str) -> BaseResponse | str | tuple[str, int]:
     if request.method == "POST":
         if form.validate_on_submit():
             files = _attachment(form)
-            if files is not None:
+            if not services.reachable(found):
+                add_errors(form, form.text, [str(services.UNREACHABLE)])
+            elif files is not None:
                 services.post(
                     found,
                     form.text.data,
@@ -257,7 +259,9 @@ def office_thread(public_id: str) -> BaseResponse | str | tuple[str, int]:
     if request.method == "POST":
         if form.validate_on_submit():
             files = _attachment(form)
-            if files is not None:
+            if not services.reachable(found):
+                add_errors(form, form.text, [str(services.UNREACHABLE)])
+            elif files is not None:
                 message = services.post(
                     found, form.text.data, from_office=True, staff_id=staff.id, attachments=files
                 )
@@ -320,7 +324,9 @@ def issue_decision(public_id: str) -> BaseResponse | tuple[str, int]:
     current = application.case_status or CaseStatus.RECEIVED
     upload = request.files.get("document")
     error = ""
-    if CaseStatus.DECIDED not in CASE_FLOW[current]:
+    if application.person_id is None and application.organisation_id is None:
+        error = str(services.UNREACHABLE)
+    elif CaseStatus.DECIDED not in CASE_FLOW[current]:
         error = _("Ein Bescheid ist erst möglich, wenn der Vorgang in Bearbeitung ist.")
     elif not form.validate_on_submit():
         error = " ".join(e for errors in form.errors.values() for e in errors)

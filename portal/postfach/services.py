@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import abort
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, func, select
 
 from portal.applications.models import Application
@@ -24,6 +25,17 @@ RECEIPT_TEXT = (
     "Ihr Antrag „{title}“ ist am {date} eingegangen. Aktenzeichen: {reference}. "
     "Antworten des Amtes erhalten Sie hier in Ihrem Postfach."
 )
+
+
+UNREACHABLE = _l(
+    "Das Nutzerkonto der antragstellenden Person wurde gelöscht; das Postfach erreicht sie nicht "
+    "mehr. Bitte schreiben Sie per Post an die Anschrift aus dem Antrag."
+)
+
+
+def reachable(thread: Thread) -> bool:
+    """Whether an account still reads this thread (not after the account was deleted)."""
+    return thread.person_id is not None or thread.organisation_id is not None
 
 
 def seal(text: str) -> bytes:
