@@ -36,12 +36,28 @@ class FileStore(Protocol):
     def rotate(self, key: str) -> None: ...
 
 
-def fernet_for(settings: Settings) -> MultiFernet:
+def _raw_keys(settings: Settings) -> list[str]:
     raw = [item.strip() for item in settings.storage_keys.split(",") if item.strip()]
     if not raw:
         # Development and tests: a key derived from the secret key (production refuses this).
         digest = hashlib.sha256(f"storage:{settings.secret_key}".encode()).digest()
         raw = [base64.urlsafe_b64encode(digest).decode()]
+    return raw
+
+
+def index_key_for(settings: Settings) -> bytes:
+    """The key of blind search indexes (keyed hashes of words): derived from the newest storage
+    key, so ``storage rotate`` changes it too and rebuilds the indexes."""
+    return hashlib.sha256(b"blind-index:" + _raw_keys(settings)[0].encode()).digest()
+
+
+def index_key() -> bytes:
+    found: bytes = current_app.extensions["index_key"]
+    return found
+
+
+def fernet_for(settings: Settings) -> MultiFernet:
+    raw = _raw_keys(settings)
     try:
         return MultiFernet([Fernet(item.encode()) for item in raw])
     except ValueError:
@@ -160,4 +176,5 @@ def cipher() -> MultiFernet:
 def init_storage(app: Flask) -> None:
     fernet = fernet_for(app.config["PORTAL"])
     app.extensions["storage_cipher"] = fernet
+    app.extensions["index_key"] = index_key_for(app.config["PORTAL"])
     app.extensions["file_store"] = build_store(app.config["PORTAL"], fernet)

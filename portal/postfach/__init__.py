@@ -20,3 +20,5 @@ def init_postfach(app: Flask) -> None:
     rotations = app.extensions.setdefault("key_rotations", [])
     rotations.append(("Postfach-Nachrichten", services.rotate_bodies))
     rotations.append(("Postfach-Anlagen", services.rotate_attachments))
+    # Last: the blind index follows the newest key, which the app reads at start-up.
+    rotations.append(("Postfach-Suchindex", services.reindex))

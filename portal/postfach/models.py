@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Boolean, ForeignKey, Integer, LargeBinary, String
+from sqlalchemy import Boolean, ForeignKey, Index, Integer, LargeBinary, String, false
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import UTCDateTime, created_at, intpk
@@ -32,6 +32,8 @@ class Thread(db.Model):  # type: ignore[name-defined,misc]
         ForeignKey("organisation.id", ondelete="SET NULL"), index=True
     )
     archived: Mapped[bool] = mapped_column(Boolean, default=False)
+    # "Wichtig" as the account marks a thread for itself (the office marks single messages).
+    flagged: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
     messages: Mapped[list[Message]] = relationship(
         back_populates="thread", order_by="Message.id", cascade="all, delete-orphan"
@@ -63,6 +65,9 @@ class Message(db.Model):  # type: ignore[name-defined,misc]
     attachments: Mapped[list[MessageAttachment]] = relationship(
         back_populates="message", order_by="MessageAttachment.id", cascade="all, delete-orphan"
     )
+    search_tokens: Mapped[list[SearchToken]] = relationship(
+        cascade="all, delete-orphan", passive_deletes=True
+    )
 
 
 class MessageAttachment(db.Model):  # type: ignore[name-defined,misc]
@@ -81,3 +86,17 @@ class MessageAttachment(db.Model):  # type: ignore[name-defined,misc]
     retrieved_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())  # "abgerufen am"
 
     message: Mapped[Message] = relationship(back_populates="attachments")
+
+
+class SearchToken(db.Model):  # type: ignore[name-defined,misc]
+    """A blind index of message words: a keyed hash per word, never the word itself, so a
+    search needs no decryption and the database learns no text (see ``services.word_tokens``)."""
+
+    __tablename__ = "postfach_search_token"
+    __table_args__ = (Index("ix_postfach_search_token_token", "token", "message_id"),)
+
+    id: Mapped[intpk]
+    message_id: Mapped[int] = mapped_column(
+        ForeignKey("postfach_message.id", ondelete="CASCADE"), index=True
+    )
+    token: Mapped[str] = mapped_column(String(32))

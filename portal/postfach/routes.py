@@ -23,9 +23,9 @@ from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import BooleanField, SelectField, StringField, TextAreaField
+from wtforms import BooleanField, SearchField, SelectField, StringField, TextAreaField
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Length
+from wtforms.validators import DataRequired, Length, Optional
 
 from portal.applications import uploads
 from portal.applications.routes import BERLIN
@@ -76,6 +76,20 @@ class NewThreadForm(MessageForm):
     )
 
 
+class SearchForm(FlaskForm):  # type: ignore[misc]
+    class Meta:
+        csrf = False  # a GET search
+
+    q = SearchField(
+        _l("Nachrichten durchsuchen"),
+        description=_l("Betreff, Aktenzeichen oder ein Wort aus einer Nachricht"),
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("Der Suchbegriff darf höchstens 200 Zeichen lang sein.")),
+        ],
+    )
+
+
 class ActionForm(FlaskForm):  # type: ignore[misc]
     pass
 
@@ -118,11 +132,26 @@ def _office_names() -> dict[str, str]:
 @login_required  # type: ignore[untyped-decorator]
 def inbox() -> str:
     archived = request.args.get("archiv") == "1"
-    listing = services.threads_of(
-        current_user.person, current_user.acting_for, archived=archived, page=_page()
-    )
+    flagged = request.args.get("wichtig") == "1"
+    search = SearchForm(request.args)
+    if search.q.data and search.validate():
+        where = services.owner_clause(current_user.person, current_user.acting_for)
+        listing = services.search(where, search.q.data, unread_from_office=True, page=_page())
+    else:
+        listing = services.threads_of(
+            current_user.person,
+            current_user.acting_for,
+            archived=archived,
+            flagged=flagged,
+            page=_page(),
+        )
     return render_template(
-        "postfach/inbox.html", listing=listing, archived=archived, office_names=_office_names()
+        "postfach/inbox.html",
+        listing=listing,
+        archived=archived,
+        flagged=flagged,
+        search=search,
+        office_names=_office_names(),
     )
 
 
@@ -216,6 +245,20 @@ def archive(public_id: str) -> BaseResponse:
     return redirect(url_for(".inbox"), 303)
 
 
+@bp.post("/postfach/<public_id>/wichtig")
+@login_required  # type: ignore[untyped-decorator]
+def flag(public_id: str) -> BaseResponse:
+    found = services.owned_thread(public_id, current_user.person, current_user.acting_for)
+    if not ActionForm().validate_on_submit():
+        abort(400)
+    found.flagged = not found.flagged
+    flash(
+        _("Als wichtig markiert.") if found.flagged else _("Markierung „Wichtig“ entfernt."),
+        "success",
+    )
+    return redirect(url_for(".thread", public_id=public_id), 303)
+
+
 @bp.get("/postfach/<public_id>/anlagen/<file_id>")
 @login_required  # type: ignore[untyped-decorator]
 def attachment(public_id: str, file_id: str) -> Response:
@@ -243,9 +286,16 @@ def _staff_offices() -> tuple[StaffAccount, set[str] | None]:
 @staff_required(*STAFF_ROLES)
 def office_inbox() -> str:
     _staff, offices = _staff_offices()
+    search = SearchForm(request.args)
+    if search.q.data and search.validate():
+        where = services.office_where(offices)
+        listing = services.search(where, search.q.data, unread_from_office=False, page=_page())
+    else:
+        listing = services.office_threads(offices, page=_page())
     return render_template(
         "postfach/office_inbox.html",
-        listing=services.office_threads(offices, page=_page()),
+        listing=listing,
+        search=search,
         office_names=_office_names(),
     )
 

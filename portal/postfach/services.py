@@ -3,22 +3,24 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import re
 import secrets
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import ColumnElement, and_, delete, distinct, func, select, union
 
 from portal.applications.models import Application
 from portal.core.db import utcnow
 from portal.core.jobs import enqueue
 from portal.core.mail import send_mail
-from portal.core.storage import cipher, file_store, new_key
+from portal.core.storage import cipher, file_store, index_key, new_key
 from portal.extensions import db
 from portal.identity.models import Organisation, Person
-from portal.postfach.models import Message, MessageAttachment, Thread
+from portal.postfach.models import Message, MessageAttachment, SearchToken, Thread
 
 BERLIN = ZoneInfo("Europe/Berlin")
 RECEIPT_TEXT = (
@@ -94,13 +96,81 @@ def inbox_page(where: ColumnElement[bool], *, unread_from_office: bool, page: in
 
 
 def threads_of(
-    person: Person, organisation: Organisation | None, *, archived: bool = False, page: int = 1
+    person: Person,
+    organisation: Organisation | None,
+    *,
+    archived: bool = False,
+    flagged: bool = False,
+    page: int = 1,
 ) -> InboxPage:
-    return inbox_page(
-        and_(owner_clause(person, organisation), Thread.archived.is_(archived)),
-        unread_from_office=True,
-        page=page,
+    where = and_(owner_clause(person, organisation), Thread.archived.is_(archived))
+    if flagged:
+        where = and_(where, Thread.flagged.is_(True))
+    return inbox_page(where, unread_from_office=True, page=page)
+
+
+SEARCH_LIMIT = 50
+WORD = re.compile(r"\w{2,}")
+
+
+def word_tokens(text: str) -> set[str]:
+    """Keyed hashes of the words of ``text`` (case-folded): what the blind index stores."""
+    key = index_key()
+    return {
+        hmac.new(key, word.encode(), hashlib.sha256).hexdigest()[:32]
+        for word in WORD.findall(text.casefold())[:2000]
+    }
+
+
+def _index(message: Message, text: str) -> None:
+    message.search_tokens = [SearchToken(token=token) for token in sorted(word_tokens(text))]
+
+
+def reindex() -> int:
+    """Rebuild the blind index from the decrypted bodies (after the storage key changed)."""
+    db.session.execute(delete(SearchToken))
+    db.session.expire_all()
+    count = 0
+    for message in db.session.scalars(select(Message)):
+        _index(message, unseal(message.body))
+        count += 1
+    db.session.flush()
+    return count
+
+
+def search(
+    where: ColumnElement[bool], text: str, *, unread_from_office: bool, page: int = 1
+) -> InboxPage:
+    """Threads (within ``where``) whose subject contains ``text`` or that hold a message with
+    every word of ``text``. Bodies are encrypted, so words are looked up in the blind index."""
+    needle = " ".join(text.casefold().split())
+    tokens = word_tokens(needle)
+    if not needle:
+        return InboxPage([], {}, 1, 1)
+    pattern = "%" + needle.replace("\\", "").replace("%", "").replace("_", "") + "%"
+    by_subject = select(Thread.id).where(where, func.lower(Thread.subject).like(pattern))
+    matches = by_subject
+    if tokens:
+        by_words = (
+            select(Message.thread_id)
+            .join(SearchToken, SearchToken.message_id == Message.id)
+            .join(Thread, Thread.id == Message.thread_id)
+            .where(where, SearchToken.token.in_(tokens))
+            .group_by(Message.id, Message.thread_id)
+            .having(func.count(distinct(SearchToken.token)) == len(tokens))
+        )
+        matches = union(by_subject, by_words)  # type: ignore[assignment]
+    found = list(
+        db.session.scalars(
+            select(Thread.id)
+            .where(Thread.id.in_(select(matches.subquery().c[0])))
+            .order_by(Thread.updated_at.desc(), Thread.id.desc())
+            .limit(SEARCH_LIMIT)
+        )
     )
+    if not found:
+        return InboxPage([], {}, 1, 1)
+    return inbox_page(Thread.id.in_(found), unread_from_office=unread_from_office, page=page)
 
 
 def owned_thread(public_id: str, person: Person, organisation: Organisation | None) -> Thread:
@@ -122,9 +192,12 @@ def office_thread(public_id: str, offices: set[str] | None) -> Thread:
     return found
 
 
+def office_where(offices: set[str] | None) -> ColumnElement[bool]:
+    return Thread.office.in_(offices) if offices is not None else Thread.id.is_not(None)
+
+
 def office_threads(offices: set[str] | None, page: int = 1) -> InboxPage:
-    where = Thread.office.in_(offices) if offices is not None else Thread.id.is_not(None)
-    return inbox_page(where, unread_from_office=False, page=page)
+    return inbox_page(office_where(offices), unread_from_office=False, page=page)
 
 
 def thread_for_application(application: Application) -> Thread:
@@ -200,6 +273,7 @@ def post(
     thread.archived = False
     db.session.add(message)
     db.session.flush()
+    _index(message, text)
     if from_office:
         enqueue(notify_account, thread.id)
     return message

@@ -4,6 +4,7 @@ without content, and nobody else gets in."""
 from __future__ import annotations
 
 import re
+import secrets
 from pathlib import Path
 
 from sqlalchemy import select
@@ -244,3 +245,78 @@ def test_the_acknowledgement_is_dated_in_german_time() -> None:
         submitted_at=dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC),  # 00:30 in Berlin
     )
     assert "am 23.11.2026 eingegangen" in receipt_text(late)
+
+
+def test_search_finds_words_inside_encrypted_messages_of_this_account_only(
+    forms_portal: Portal,
+) -> None:
+    ensure_office(forms_portal.app, "ordnungsamt")
+    word = "Zwetschgen" + secrets.token_hex(3)
+    bernd = Applicant(forms_portal, "bernd")
+    form = bernd.get("/postfach/neu")
+    bernd.browser.post(
+        bernd.base + "/postfach/neu",
+        data={
+            "csrf_token": _csrf(form.text),
+            "office": "ordnungsamt",
+            "subject": "Marktstand",
+            "text": f"Darf ich am Samstag {word} verkaufen?",
+        },
+    )
+    with forms_portal.app.app_context():
+        stored = db.session.scalars(select(Message.body).order_by(Message.id.desc())).first()
+        assert stored is not None
+        assert word.encode() not in stored  # encrypted at rest
+    found = bernd.get("/postfach", params={"q": word.lower()})
+    assert "Marktstand" in found.text
+    assert "data-search-results" in found.text
+    assert "Marktstand" in bernd.get("/postfach", params={"q": "marktst"}).text  # the subject
+    assert "Marktstand" not in bernd.get("/postfach", params={"q": "Birnen"}).text
+    too_long = bernd.get("/postfach", params={"q": "x" * 201})
+    assert "höchstens 200 Zeichen" in too_long.text
+    # Another account searching for the same word finds nothing.
+    assert (
+        "Marktstand"
+        not in Applicant(forms_portal, "clara").get("/postfach", params={"q": word}).text
+    )
+    # The office searches its own Postfach the same way.
+    _staff(forms_portal, "sven@musterstadt.example", "ordnungsamt")
+    clerk, _home = log_in(forms_portal.url, "sachbearbeitung", "/verwaltung/anmelden")
+    office = clerk.get(forms_portal.url + "/verwaltung/postfach", params={"q": word})
+    assert "Marktstand" in office.text
+
+
+def test_the_account_marks_a_thread_as_important_for_itself(forms_portal: Portal) -> None:
+    ensure_office(forms_portal.app, "ordnungsamt")
+    bernd = Applicant(forms_portal, "bernd")
+    form = bernd.get("/postfach/neu")
+    sent = bernd.browser.post(
+        bernd.base + "/postfach/neu",
+        data={
+            "csrf_token": _csrf(form.text),
+            "office": "ordnungsamt",
+            "subject": "Sperrmüll Termin",
+            "text": "Wann kommt die Abholung?",
+        },
+    )
+    thread_path = sent.url.replace(bernd.base, "")
+    assert "Sperrmüll Termin" not in bernd.get("/postfach?wichtig=1").text
+    flagged = bernd.browser.post(
+        bernd.base + thread_path + "/wichtig", data={"csrf_token": _csrf(sent.text)}
+    )
+    assert "Als wichtig markiert." in flagged.text
+    only = bernd.get("/postfach?wichtig=1").text
+    assert "Sperrmüll Termin" in only
+    assert "data-flagged" in only
+    # Nobody else can flag it, and the office does not see the account's own marking.
+    clara = Applicant(forms_portal, "clara")
+    token = _csrf(clara.get("/postfach").text)
+    answer = clara.browser.post(
+        clara.base + thread_path + "/wichtig", data={"csrf_token": token}, allow_redirects=False
+    )
+    assert answer.status_code == 404
+    unflagged = bernd.browser.post(
+        bernd.base + thread_path + "/wichtig", data={"csrf_token": _csrf(flagged.text)}
+    )
+    assert "entfernt" in unflagged.text
+    assert "Sperrmüll Termin" not in bernd.get("/postfach?wichtig=1").text

@@ -10,6 +10,7 @@ from typing import Any
 from cryptography.fernet import Fernet
 from flask import Flask
 from flask_migrate import upgrade
+from sqlalchemy import select
 
 from portal import create_app
 from portal.applications import services as applications
@@ -69,6 +70,7 @@ def test_rotating_the_storage_key(
         assert "Antragsdateien: 1 neu verschlüsselt" in result.output
         assert "Postfach-Nachrichten: 1 neu verschlüsselt" in result.output
         assert "Postfach-Anlagen: 1 neu verschlüsselt" in result.output
+        assert "Postfach-Suchindex: 1 neu verschlüsselt" in result.output
         dispose_engines(both)
 
         only_new = app_with(new)
@@ -79,4 +81,8 @@ def test_rotating_the_storage_key(
             assert stored is not None
             assert postfach.unseal(stored.body) == "Vertraulich"
             assert all(file_store().get(key) == PDF for key in keys)
+            # The blind index follows the new key: the word is still found.
+            mine = postfach.owner_clause(db.session.scalars(select(Person)).one(), None)
+            found = postfach.search(mine, "vertraulich", unread_from_office=True)
+            assert [thread.id for thread in found.threads] == [stored.thread_id]
         dispose_engines(only_new)
