@@ -251,7 +251,9 @@ def test_the_back_office_works_a_case(page: Page, forms_server: LiveServer) -> N
     assert_accessible(page)
 
 
-def test_the_postfach_pages(page: Page, forms_server: LiveServer, tmp_path: Path) -> None:
+def test_the_postfach_pages(
+    page: Page, forms_server: LiveServer, tmp_path: Path
+) -> None:
     page.goto(forms_server.url + "/postfach")
     _log_in(page, "Anna Muster")
     expect(page.get_by_role("heading", level=1)).to_have_text("Postfach")
@@ -269,6 +271,19 @@ def test_the_postfach_pages(page: Page, forms_server: LiveServer, tmp_path: Path
     page.get_by_role("button", name="Senden").click()
     expect(page.get_by_text("Ihre Nachricht ist eingegangen.")).to_be_visible()
     expect(page.get_by_text("noch nicht gelesen")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("button", name="Als wichtig markieren").click()
+    expect(page.get_by_text("Als wichtig markiert.")).to_be_visible()
+    assert_accessible(page)
+    page.get_by_role("link", name="Postfach", exact=True).first.click()
+    page.get_by_role("link", name="Nur wichtige").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Postfach – Wichtig")
+    expect(page.locator("[data-flagged]").first).to_be_visible()
+    assert_accessible(page)
+    page.get_by_label("Nachrichten durchsuchen").fill("dauert")
+    page.get_by_role("button", name="Suchen").click()
+    expect(page.get_by_text("Suchergebnisse für „dauert“")).to_be_visible()
+    expect(page.get_by_role("link", name="Frage").first).to_be_visible()
     assert_accessible(page)
 
 
@@ -376,5 +391,13 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
     page.screenshot(path=artifacts / f"{theme}-postfach-bescheid-360.png", full_page=True)
     clerk.get_by_role("link", name="Postfach dieses Vorgangs").click()
     expect(clerk.locator('[data-retrieved="ja"]').first).to_be_visible()
+    assert_accessible(clerk)
+    clerk.get_by_role("link", name="Postfach der Ämter").click()
+    expect(clerk.get_by_role("heading", level=1)).to_have_text("Postfach der Ämter")
+    assert_accessible(clerk)
+    clerk.get_by_label("Nachrichten durchsuchen").fill("Hundesteuerbescheid")
+    clerk.get_by_role("button", name="Suchen").click()
+    expect(clerk.locator("[data-search-results]")).to_be_visible()
+    expect(clerk.locator(".application-list__item")).to_have_count(1)
     assert_accessible(clerk)
     office.close()
