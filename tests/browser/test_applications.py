@@ -251,9 +251,7 @@ def test_the_back_office_works_a_case(page: Page, forms_server: LiveServer) -> N
     assert_accessible(page)
 
 
-def test_the_postfach_pages(
-    page: Page, forms_server: LiveServer, tmp_path: Path
-) -> None:
+def test_the_postfach_pages(page: Page, forms_server: LiveServer, tmp_path: Path) -> None:
     page.goto(forms_server.url + "/postfach")
     _log_in(page, "Anna Muster")
     expect(page.get_by_role("heading", level=1)).to_have_text("Postfach")
