@@ -49,7 +49,8 @@ def empty_database(folder: Path, prefix: str = "portal_test") -> Iterator[str]:
         return
     server = make_url(TEST_DATABASE_URL)
     name = f"{prefix}_{secrets.token_hex(4)}"
-    admin = create_engine(server, isolation_level="AUTOCOMMIT")
+    # pool_pre_ping: a test restarts PostgreSQL (tests/handoff), killing pooled connections.
+    admin = create_engine(server, isolation_level="AUTOCOMMIT", pool_pre_ping=True)
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
     try:

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import logging
 import time
 
 import click
 from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError
 
+from portal.extensions import db
 from portal.handoff.services import run_due
+
+log = logging.getLogger(__name__)
 
 handoff_cli = AppGroup("handoff", help="Übermittlung an DMS und Fachverfahren.")
 
@@ -17,8 +22,16 @@ handoff_cli = AppGroup("handoff", help="Übermittlung an DMS und Fachverfahren."
 def run(loop: bool) -> None:
     """Deliver due packages, including retries and those a crashed worker left behind."""
     while True:
-        delivered = run_due()
-        click.echo(f"{delivered} Pakete zugestellt")
+        try:
+            delivered = run_due()
+        except DBAPIError:
+            if not loop:
+                raise
+            # The database is down (a restart): keep the loop alive and try again later.
+            db.session.rollback()
+            log.warning("Datenbank nicht erreichbar; neuer Versuch in 30 Sekunden", exc_info=True)
+        else:
+            click.echo(f"{delivered} Pakete zugestellt")
         if not loop:
             return
         time.sleep(30)

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from flask import current_app
 from sqlalchemy import ColumnElement, and_, or_, select, update
+from sqlalchemy.exc import DBAPIError
 
 from portal.applications.models import Application
 from portal.applications.services import definition_for
@@ -170,7 +171,17 @@ def run_due(now: dt.datetime | None = None, limit: int = 100) -> int:
         )
     )
     db.session.rollback()  # end the read before claiming
-    return sum(1 for delivery_id in due if deliver(delivery_id, moment))
+    delivered = 0
+    for delivery_id in due:
+        try:
+            delivered += deliver(delivery_id, moment)
+        except DBAPIError:
+            # The database went away (a restart, a failover) while this one was being sent or
+            # recorded. Its lease stays; after it runs out the package goes again, and the
+            # target knows it by its idempotency key. The others go on with a new connection.
+            db.session.rollback()
+            log.warning("Übermittlung %s: Datenbank nicht erreichbar", delivery_id, exc_info=True)
+    return delivered
 
 
 def resend(delivery: Delivery) -> None:

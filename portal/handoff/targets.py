@@ -1,9 +1,11 @@
-"""Where packages go: a folder a DMS imports from, or a signed HTTP webhook.
+"""Where packages go: a folder a DMS imports from, a signed HTTP webhook, or an e-mail box.
 
-Both make a repeat harmless. The folder target writes into a hidden temporary folder and renames
-it to the idempotency key in one step; a key that exists was delivered. The webhook sends the
-key as ``Idempotency-Key`` and signs ``timestamp.body`` with HMAC-SHA256
+Each makes a repeat harmless or recognisable. The folder target writes into a hidden temporary
+folder and renames it to the idempotency key in one step; a key that exists was delivered. The
+webhook sends the key as ``Idempotency-Key`` and signs ``timestamp.body`` with HMAC-SHA256
 (``X-Serviceportal-Signature: t=…,v1=…``), so the receiver can check origin and recognise repeats.
+The e-mail target sends one message per package with the key as its ``Message-ID``, which mail
+systems and DMS mail importers use to drop a repeat.
 """
 
 from __future__ import annotations
@@ -15,8 +17,10 @@ import json
 import re
 import secrets
 import shutil
+import smtplib
 import time
 from dataclasses import dataclass
+from email.message import EmailMessage
 from pathlib import Path
 from typing import Protocol
 
@@ -115,6 +119,51 @@ class WebhookTarget:
             raise DeliveryError(f"{self.url}: Antwort {response.status_code}")
 
 
+@dataclass(frozen=True)
+class EmailTarget:
+    """For offices whose DMS imports from a mailbox. The package holds personal data: use it only
+    on a transport the municipality trusts (its own mail server, an S/MIME or TLS gateway)."""
+
+    name: str
+    address: str
+
+    def deliver(self, package: Package) -> None:
+        from flask import current_app  # noqa: PLC0415 - only this target needs the app
+
+        from portal.core.mail import get_mailer  # noqa: PLC0415
+
+        message = EmailMessage()
+        message["From"] = current_app.config["PORTAL"].mail_from
+        message["To"] = self.address
+        reference = package.metadata["additionalReferenceInfo"]["senderReference"]
+        message["Subject"] = f"Antrag {reference}"
+        message["Message-ID"] = f"<{package.key}@serviceportal.invalid>"
+        message["X-Serviceportal-Idempotency-Key"] = package.key
+        message.set_content(
+            "Übermittlung aus dem Serviceportal. Strukturierte Daten in data.json, "
+            "Metadaten mit Prüfsummen in metadata.json, dazu die Anlagen.\n"
+        )
+        message.add_attachment(
+            json.dumps(package.metadata, ensure_ascii=False, indent=2).encode(),
+            maintype="application", subtype="json", filename="metadata.json",
+        )  # fmt: skip
+        message.add_attachment(
+            package.data, maintype="application", subtype="json", filename="data.json"
+        )
+        for item in package.attachments:
+            maintype, _, subtype = item.mime_type.partition("/")
+            message.add_attachment(
+                item.content,
+                maintype=maintype or "application",
+                subtype=subtype or "octet-stream",
+                filename=f"{item.attachment_id}-{_safe(item.filename)}",
+            )
+        try:
+            get_mailer().send(message)
+        except (smtplib.SMTPException, OSError) as error:
+            raise DeliveryError(f"E-Mail an {self.address}: {error}") from None
+
+
 def targets_from(spec: str, default_folder: Path, webhook_secret: str) -> dict[str, Target]:
     """``PORTAL_HANDOFF_TARGETS``: ``office=kind:where`` pairs separated by ``;`` with ``*`` for
     every other office, e.g. ``*=folder:/srv/dms/eingang;ordnungsamt=webhook:https://fv/in``."""
@@ -133,7 +182,13 @@ def targets_from(spec: str, default_folder: Path, webhook_secret: str) -> dict[s
             if not webhook_secret:
                 raise ConfigError("PORTAL_HANDOFF_WEBHOOK_SECRET fehlt für Webhook-Ziele.")
             targets[office] = WebhookTarget(f"{office}:webhook", where, webhook_secret)
+        elif kind == "email":
+            if "@" not in where:
+                raise ConfigError(f"PORTAL_HANDOFF_TARGETS: „{where}“ ist keine E-Mail-Adresse.")
+            targets[office] = EmailTarget(f"{office}:email", where)
         else:
-            raise ConfigError(f"PORTAL_HANDOFF_TARGETS: unbekannte Art „{kind}“ (folder, webhook).")
+            raise ConfigError(
+                f"PORTAL_HANDOFF_TARGETS: unbekannte Art „{kind}“ (folder, webhook, email)."
+            )
     targets.setdefault("*", FolderTarget("*:folder", default_folder))
     return targets

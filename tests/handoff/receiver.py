@@ -8,6 +8,7 @@ import hashlib
 import hmac
 import json
 import threading
+from collections.abc import Callable
 from typing import Any
 
 from werkzeug.serving import make_server
@@ -20,6 +21,8 @@ class Receiver:
         self.down_for = 0  # answer 503 to the next n requests
         self.posts: list[str] = []  # idempotency keys of every request that arrived
         self.processed: dict[str, dict[str, Any]] = {}  # key -> package, once per key
+        # Called with the key after a package was processed, before the answer goes back.
+        self.after_processing: Callable[[str], None] | None = None
         self.server = make_server("127.0.0.1", 0, self, threaded=True)
         threading.Thread(target=self.server.serve_forever, daemon=True).start()
 
@@ -55,4 +58,6 @@ class Receiver:
             content = base64.b64decode(item["content"])
             assert hashlib.sha512(content).hexdigest() == listed["hash"]["content"]
         self.processed.setdefault(key, package)  # a repeat changes nothing
+        if self.after_processing is not None:
+            self.after_processing(key)
         return Response("ok", 200)(environ, start_response)

@@ -6,6 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+import os
+import shutil
+import subprocess
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -191,3 +194,112 @@ def test_the_folder_target_writes_each_package_once(
         assert receipt.read_bytes().startswith(b"%PDF")
         assert metadata["publicServiceType"]["identifier"].endswith("99102013000000")
         assert json.loads(data)["answers"]["hund"]["name"] == "Bello"
+
+
+def test_the_email_target_sends_one_message_per_package(
+    make_app: Callable[..., Flask], tmp_path: Path, app: Flask
+) -> None:
+    application_app = make_app(
+        handoff_targets="*=email:eingang@dms.musterstadt.example",
+        instance_path=str(tmp_path),
+    )
+    with application_app.app_context():
+        application = _submitted("handoff-email")
+        delivery = handoff.schedule(application)
+        db.session.commit()
+        key, reference = delivery.idempotency_key, application.reference
+        assert handoff.run_due(utcnow()) == 1
+        # Sent again (as after a lost lease): the same Message-ID lets the mailbox drop it.
+        handoff.targets()["*"].deliver(handoff.build(application, key))
+    sent = [
+        m
+        for m in FolderMailer(tmp_path / "mail").sent()
+        if m["To"] == "eingang@dms.musterstadt.example"
+    ]
+    assert len(sent) == 2
+    assert {m["Message-ID"] for m in sent} == {f"<{key}@serviceportal.invalid>"}
+    message = sent[0]
+    assert message["Subject"] == f"Antrag {reference}"
+    parts = {p.get_filename(): p.get_payload(decode=True) for p in message.iter_attachments()}
+    metadata = json.loads(parts["metadata.json"])
+    structure = metadata["contentStructure"]
+    assert hashlib.sha512(parts["data.json"]).hexdigest() == structure["data"]["hash"]["content"]
+    assert structure["attachments"]
+    for listed in structure["attachments"]:
+        content = next(v for k, v in parts.items() if k.startswith(listed["attachmentId"]))
+        assert hashlib.sha512(content).hexdigest() == listed["hash"]["content"]
+
+
+def test_a_mail_server_that_refuses_is_a_failed_attempt(
+    make_app: Callable[..., Flask], app: Flask
+) -> None:
+    refusing = make_app(
+        handoff_targets="*=email:eingang@dms.musterstadt.example",
+        smtp_url="smtp://127.0.0.1:9",  # nothing listens on the discard port here
+    )
+    with refusing.app_context():
+        application = _submitted("handoff-email-down")
+        handoff.schedule(application)
+        db.session.commit()
+        assert handoff.run_due(utcnow()) == 0
+        failed = _delivery(application)
+        assert failed.state == DeliveryState.WAITING
+        assert "E-Mail an eingang@dms.musterstadt.example" in failed.last_error
+
+
+def _restart_postgresql() -> None:
+    """Restart the PostgreSQL server this machine runs (CI's PostgreSQL run, as root)."""
+    version = sorted(path.name for path in Path("/etc/postgresql").iterdir())[0]
+    command = shutil.which("pg_ctlcluster") or "pg_ctlcluster"
+    subprocess.run(
+        [command, "--skip-systemctl-redirect", version, "main", "restart"],
+        check=True,
+        capture_output=True,
+        timeout=120,
+    )
+
+
+def test_the_database_restarting_while_packages_are_sent(
+    webhook_app: Flask, receiver: Receiver
+) -> None:
+    """A real restart of PostgreSQL while the worker waits for the target's answer: the
+    worker's connection dies before it can record the delivery. The worker goes on with the
+    other packages; after the lease the lost one goes again; each is processed exactly once."""
+    if webhook_app.config["PORTAL"].database_url.split(":", 1)[0].split("+")[0] != "postgresql":
+        pytest.skip("nur mit PostgreSQL (CI: PORTAL_TEST_DATABASE_URL)")
+    if os.geteuid() != 0 or shutil.which("pg_ctlcluster") is None:
+        pytest.skip("braucht pg_ctlcluster als root, um PostgreSQL neu zu starten")
+    deliveries = []
+    for number in range(4):
+        application = _submitted(f"handoff-restart-{number}-{utcnow().timestamp()}")
+        deliveries.append(handoff.schedule(application))
+    db.session.commit()
+    keys = [delivery.idempotency_key for delivery in deliveries]
+    ids = [delivery.id for delivery in deliveries]
+    restarted: list[str] = []
+
+    def restart_once(key: str) -> None:
+        if key == keys[1] and not restarted:
+            restarted.append(key)
+            _restart_postgresql()
+
+    receiver.after_processing = restart_once
+    try:
+        now = utcnow()
+        first = handoff.run_due(now)  # the restart happens while package 2 is answered
+        assert restarted == [keys[1]]
+        assert first <= 3  # the one whose result was lost is not counted
+        db.session.expire_all()
+        states = {
+            d.id: d.state for d in db.session.scalars(select(Delivery).where(Delivery.id.in_(ids)))
+        }
+        assert states[ids[1]] == DeliveryState.WAITING  # sent, but not recorded
+        handoff.run_due(now + dt.timedelta(minutes=6))  # its lease has run out
+    finally:
+        receiver.after_processing = None
+    db.session.expire_all()
+    done = list(db.session.scalars(select(Delivery).where(Delivery.id.in_(ids))))
+    assert {d.state for d in done} == {DeliveryState.DELIVERED}
+    for key in keys:
+        assert list(receiver.processed).count(key) == 1
+    assert receiver.posts.count(keys[1]) == 2  # sent twice, processed once
