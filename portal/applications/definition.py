@@ -255,7 +255,24 @@ def _field(raw: dict[str, Any], where: str, earlier: set[str]) -> Field:
     )
 
 
-def _fee(raw: dict[str, Any] | None, fields: set[str]) -> Fee:
+# Fees are stored in cents as a 32-bit integer (PostgreSQL ``integer``).
+MAX_FEE_CENTS = 2**31 - 1
+
+
+def _largest_quantity(spec: Field) -> Decimal | None:
+    """The largest count a field can hold, or ``None`` when it has no upper bound."""
+    if spec.options:
+        values = []
+        for option in spec.options:
+            try:
+                values.append(Decimal(option.value))
+            except InvalidOperation:
+                values.append(Decimal(0))  # not a number: counts as 0 (see Fee.amount)
+        return max(values)
+    return spec.maximum
+
+
+def _fee(raw: dict[str, Any] | None, fields: dict[str, Field]) -> Fee:
     if not raw:
         return Fee()
     kind = raw.get("kind", "none")
@@ -263,6 +280,14 @@ def _fee(raw: dict[str, Any] | None, fields: set[str]) -> Fee:
         raise DefinitionError(f"fee: unbekannte Art „{kind}“.")
     if kind in ("per_item", "tiered") and raw.get("field") not in fields:
         raise DefinitionError(f"fee: das Feld „{raw.get('field')}“ gibt es nicht.")
+    if kind == "per_item":
+        largest = _largest_quantity(fields[raw["field"]])
+        if largest is None:
+            raise DefinitionError(
+                f"fee: das Feld „{raw['field']}“ braucht ein „max“ (sonst unbegrenzte Gebühr)."
+            )
+        if largest * int(raw.get("unit_cents", 0)) > MAX_FEE_CENTS:
+            raise DefinitionError("fee: die höchstmögliche Gebühr ist zu groß.")
     tiers = tuple((item.get("up_to"), int(item["amount_cents"])) for item in raw.get("tiers", []))
     if kind == "tiered" and (not tiers or tiers[-1][0] is not None):
         raise DefinitionError("fee: die letzte Stufe gilt ohne Obergrenze (kein „up_to“).")
@@ -284,6 +309,7 @@ def parse(raw: dict[str, Any]) -> FormDefinition:
         raise DefinitionError("key: nur Kleinbuchstaben, Ziffern und Bindestriche.")
     steps: list[Step] = []
     earlier: set[str] = set()
+    specs: dict[str, Field] = {}
     for index, step_raw in enumerate(raw.get("steps", [])):
         step_key = str(step_raw.get("key", ""))
         where = f"steps[{index}]"
@@ -305,6 +331,7 @@ def parse(raw: dict[str, Any]) -> FormDefinition:
             )
         )
         earlier |= {f"{step_key}.{f.key}" for f in fields}
+        specs |= {f"{step_key}.{f.key}": f for f in fields}
     if not steps:
         raise DefinitionError("steps: mindestens ein Schritt.")
     accounts = tuple(raw.get("accounts", ["buerger"]))
@@ -326,7 +353,7 @@ def parse(raw: dict[str, Any]) -> FormDefinition:
         service=str(raw.get("service", "")),
         trust_level=trust,
         accounts=accounts,
-        fee=_fee(raw.get("fee"), earlier),
+        fee=_fee(raw.get("fee"), specs),
         payment=payment,
         purpose=purpose,
         office=str(raw.get("office", "")),

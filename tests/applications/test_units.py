@@ -34,7 +34,7 @@ def _minimal(**changes: Any) -> dict[str, Any]:
             {
                 "key": "a",
                 "title": "A",
-                "fields": [{"key": "n", "type": "integer", "label": "Anzahl"}],
+                "fields": [{"key": "n", "type": "integer", "label": "Anzahl", "max": 100}],
             },
             {"key": "b", "title": "B", "fields": [{"key": "x", "type": "text", "label": "X"}]},
         ],
@@ -68,6 +68,20 @@ def test_broken_definitions_are_refused_with_the_place(
 ) -> None:
     with pytest.raises(DefinitionError, match=message):
         parse(_minimal(**change))
+
+
+def test_a_per_item_fee_needs_a_bounded_quantity() -> None:
+    """The fee is stored as a 32-bit integer: a count without upper bound could overflow it
+    (a 500 at submission on PostgreSQL)."""
+    raw = _minimal(fee={"kind": "per_item", "field": "a.n", "unit_cents": 3060})
+    del raw["steps"][0]["fields"][0]["max"]
+    with pytest.raises(DefinitionError, match="braucht ein „max“"):
+        parse(raw)
+    raw["steps"][0]["fields"][0]["max"] = 10**6
+    with pytest.raises(DefinitionError, match="zu groß"):
+        parse(raw)
+    raw["steps"][0]["fields"][0]["max"] = 1000
+    assert parse(raw).fee.amount({"a": {"n": "1000"}}) == 3_060_000
 
 
 def test_conditions_may_only_look_back() -> None:
