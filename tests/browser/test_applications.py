@@ -399,3 +399,37 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
     expect(clerk.locator(".application-list__item")).to_have_count(1)
     assert_accessible(clerk)
     office.close()
+
+
+def test_wrong_account_and_payment_unavailable_pages(
+    page: Page, forms_server: LiveServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy import select
+
+    from portal.applications import services
+    from portal.identity.models import Person
+    from portal.payments import routes as payment_routes
+
+    page.goto(forms_server.url + "/anmelden")
+    _log_in(page, "Bernd Beispiel")  # substanziell, as the form asks
+    page.goto(forms_server.url + "/antrag/gewerbe-anmelden")  # for organisations only
+    expect(page.get_by_text("mit ihrem Organisationskonto", exact=False)).to_be_visible()
+    assert_accessible(page)
+    with forms_server.app.app_context():
+        bernd = db.session.scalars(
+            select(Person).filter_by(subject="test-bernd").order_by(Person.last_login_at.desc())
+        ).first()
+        assert bernd is not None
+        row = services.active_form("bewohnerparkausweis")
+        assert row is not None
+        draft = services.start_draft(row, bernd, None)
+        draft.answers = {**draft.answers, "ausweis": {"zone": "A", "jahre": "2"}}
+        assert services.submit(draft, services.definition_of(row), 2)
+        db.session.commit()
+        ident = draft.public_id
+    # The payment provider is down: a German page that says the application is kept.
+    monkeypatch.setattr(payment_routes, "_unavailable", lambda: True)
+    page.goto(forms_server.url + f"/antraege/{ident}/bestaetigung")
+    page.get_by_role("button", name="Jetzt bezahlen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Bezahlen gerade nicht möglich")
+    assert_accessible(page)
