@@ -315,6 +315,7 @@ class ApplicantView:
     organisation_id: str
     email: str
     account_deleted: bool
+    address: tuple[str, ...] = ()  # lines for a letter: street, "postal code locality"
 
 
 def applicant_of(application: Application) -> ApplicantView:
@@ -342,7 +343,13 @@ def applicant_of(application: Application) -> ApplicantView:
         organisation_id=org.get("external_id", ""),
         email=person_data.get("email", ""),
         account_deleted=account_deleted,
+        address=_address(org or person_data),
     )
+
+
+def _address(data: dict[str, Any]) -> tuple[str, ...]:
+    place = " ".join(p for p in (data.get("postal_code", ""), data.get("locality", "")) if p)
+    return tuple(line for line in (data.get("street", ""), place) if line)
 
 
 def submit(

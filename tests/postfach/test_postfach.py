@@ -3,10 +3,12 @@ without content, and nobody else gets in."""
 
 from __future__ import annotations
 
+import io
 import re
 import secrets
 from pathlib import Path
 
+from pypdf import PdfReader
 from sqlalchemy import select
 
 from portal.core.mail import FolderMailer
@@ -231,6 +233,53 @@ def test_a_bescheid_is_delivered_retrieved_and_counts_as_delivered(forms_portal:
     office_view = clerk.get(forms_portal.url + f"/verwaltung/vorgaenge/{ident}/postfach")
     assert 'data-retrieved="ja"' in office_view.text
     assert "gilt als bekanntgegeben am" in office_view.text
+
+
+def test_a_bescheid_rendered_from_the_template(forms_portal: Portal) -> None:
+    ensure_office(forms_portal.app, "steueramt")
+    _staff(forms_portal, "sven@musterstadt.example", "steueramt")
+    anna, ident, reference = _submitted_dog(forms_portal)
+    clerk, _home = log_in(forms_portal.url, "sachbearbeitung", "/verwaltung/anmelden")
+    case_url = forms_portal.url + f"/verwaltung/vorgaenge/{ident}"
+    case = clerk.get(case_url)
+    moved = clerk.post(
+        case_url + "/status", data={"csrf_token": _csrf(case.text), "status": "in_bearbeitung"}
+    )
+    assert "Widerspruch" in moved.text  # the default Rechtsbehelfsbelehrung, to be checked
+    empty = clerk.post(
+        case_url + "/bescheid", data={"csrf_token": _csrf(case.text), "text": "Anbei"}
+    )
+    assert "schreiben Sie die Entscheidung" in empty.text
+    clerk.get(forms_portal.url + "/sprache/en")  # the clerk reads English; the Bescheid is German
+    issued = clerk.post(
+        case_url + "/bescheid",
+        data={
+            "csrf_token": _csrf(case.text),
+            "text": "Anbei Ihr Bescheid.",
+            "tenor": "Der Hund Rex wird zur Hundesteuer angemeldet.\nSteuermarke folgt per Post.",
+            "reasons": "Die Angaben sind vollständig.",
+            "remedy": "Gegen diesen Bescheid kann Klage erhoben werden.",
+        },
+    )
+    assert "The decision is in the applicant" in issued.text
+    inbox = anna.get("/postfach")
+    link = re.search(rf'href="(/postfach/[0-9a-f]{{32}})">Hund anmelden – {reference}', inbox.text)
+    assert link
+    thread = anna.get(link.group(1))
+    pdf_link = re.search(rf"{link.group(1)}/anlagen/[0-9a-f]+(?=\">bescheid-)", thread.text)
+    assert pdf_link
+    pdf = anna.get(pdf_link.group(0)).content
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(pdf)).pages)
+    text = " ".join(text.split())
+    assert "Bescheid" in text
+    assert reference in text
+    assert "Der Hund Rex wird zur Hundesteuer angemeldet." in text
+    assert "Die Angaben sind vollständig." in text
+    assert "Gegen diesen Bescheid kann Klage erhoben werden." in text
+    assert "Anna Muster" in text  # the addressee, as submitted
+    assert "Steueramt" in text
+    assert "Entscheidung" in text
+    assert "Im Auftrag" in text
 
 
 def test_the_acknowledgement_is_dated_in_german_time() -> None:
