@@ -251,7 +251,9 @@ def test_the_back_office_works_a_case(page: Page, forms_server: LiveServer) -> N
     assert_accessible(page)
 
 
-def test_the_postfach_pages(page: Page, forms_server: LiveServer, tmp_path: Path) -> None:
+def test_the_postfach_pages(
+    page: Page, forms_server: LiveServer, tmp_path: Path, artifacts: Path
+) -> None:
     page.goto(forms_server.url + "/postfach")
     _log_in(page, "Anna Muster")
     expect(page.get_by_role("heading", level=1)).to_have_text("Postfach")
@@ -283,6 +285,8 @@ def test_the_postfach_pages(page: Page, forms_server: LiveServer, tmp_path: Path
     expect(page.get_by_text("Suchergebnisse für „dauert“")).to_be_visible()
     expect(page.get_by_role("link", name="Frage").first).to_be_visible()
     assert_accessible(page)
+    theme = forms_server.app.config["PORTAL"].theme
+    page.screenshot(path=artifacts / f"{theme}-postfach-suche.png", full_page=True)
 
 
 def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
@@ -370,6 +374,7 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
     clerk.go_back()
     bescheid = tmp_path / "bescheid.pdf"
     bescheid.write_bytes(PDF)
+    clerk.screenshot(path=artifacts / f"{theme}-vorgang-bescheid.png", full_page=True)
     clerk.get_by_label("Bescheid (PDF)").set_input_files(bescheid)
     clerk.get_by_label("Begleittext").fill("Anbei Ihr Hundesteuerbescheid.")
     clerk.get_by_role("button", name="Bescheid zustellen").click()
