@@ -138,3 +138,21 @@ def artifacts() -> Path:
     """Screenshots land here (not committed)."""
     ARTIFACTS.mkdir(exist_ok=True)
     return ARTIFACTS
+
+
+def fresh_admin(server: LiveServer) -> None:
+    """The test provider's administrator (Ada Admin), bound anew at the next login: each theme's
+    server is another issuer (its port)."""
+    from sqlalchemy import update
+
+    from portal.identity.models import StaffAccount
+
+    runner = server.app.test_cli_runner()
+    assert runner.invoke(args=["staff", "create-admin", "admin@musterstadt.example"]).exit_code == 0
+    with server.app.app_context():
+        db.session.execute(
+            update(StaffAccount)
+            .where(StaffAccount.email == "admin@musterstadt.example")
+            .values(issuer=None, subject=None)
+        )
+        db.session.commit()

@@ -5,11 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from sqlalchemy import update
 
-from portal.extensions import db
-from portal.identity.models import StaffAccount
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, fresh_admin
 from tests.browser.test_layout import watch_csp
 from tests.support.axe import assert_accessible
 
@@ -18,15 +15,7 @@ def test_an_administrator_grants_a_role(
     page: Page, themed_server: LiveServer, artifacts: Path
 ) -> None:
     theme = themed_server.app.config["PORTAL"].theme
-    runner = themed_server.app.test_cli_runner()
-    assert runner.invoke(args=["staff", "create-admin", "admin@musterstadt.example"]).exit_code == 0
-    with themed_server.app.app_context():  # each theme's server is another issuer (its port)
-        db.session.execute(
-            update(StaffAccount)
-            .where(StaffAccount.email == "admin@musterstadt.example")
-            .values(issuer=None, subject=None)
-        )
-        db.session.commit()
+    fresh_admin(themed_server)
     problems = watch_csp(page)
     page.goto(themed_server.url + "/verwaltung/")
     expect(page.get_by_text("Dies ist eine Test-Anmeldung, keine echte BundID.")).to_be_visible()

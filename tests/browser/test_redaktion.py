@@ -6,12 +6,11 @@ import re
 from pathlib import Path
 
 from playwright.sync_api import Page, expect
-from sqlalchemy import func, select, update
+from sqlalchemy import func, select
 
 from portal.catalog.models import Leistung, Office, Zustaendigkeit
 from portal.extensions import db
-from portal.identity.models import StaffAccount
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, fresh_admin
 from tests.browser.test_layout import watch_csp
 from tests.support.axe import assert_accessible
 
@@ -39,15 +38,7 @@ def test_the_redaktion_edits_an_office(
     page: Page, themed_server: LiveServer, artifacts: Path
 ) -> None:
     theme = themed_server.app.config["PORTAL"].theme
-    runner = themed_server.app.test_cli_runner()
-    assert runner.invoke(args=["staff", "create-admin", "admin@musterstadt.example"]).exit_code == 0
-    with themed_server.app.app_context():  # each theme's server is another issuer (its port)
-        db.session.execute(
-            update(StaffAccount)
-            .where(StaffAccount.email == "admin@musterstadt.example")
-            .values(issuer=None, subject=None)
-        )
-        db.session.commit()
+    fresh_admin(themed_server)
     office_id, office_name, lacking = _busy_office(themed_server)
     problems = watch_csp(page)
     page.goto(themed_server.url + "/verwaltung/")

@@ -25,6 +25,7 @@ from portal.postfach.models import Thread
 from tests.applications.conftest import PDF, Applicant, public_id
 from tests.applications.test_cases import _staff, _submitted_dog
 from tests.identity.conftest import TOKEN, Portal, log_in
+from tests.postfach.test_postfach import write_to_office
 from tests.support.jobs import run_rq_jobs
 from tests.support.offices import ensure_office
 
@@ -80,11 +81,7 @@ def _records(portal: Portal) -> Records:
     attachment = re.search(rf"/postfach/{thread}/anlagen/([0-9a-f]+)", reply.text)
     assert attachment
     frieda = Applicant(portal, "firma", "/anmelden/organisation")
-    sent = frieda.browser.post(
-        frieda.base + "/postfach/neu",
-        data={"csrf_token": frieda.token(frieda.get("/postfach/neu").text),
-              "office": "steueramt", "subject": "Firmenfrage", "text": "?"},
-    )  # fmt: skip
+    sent = write_to_office(frieda, "steueramt", "Firmenfrage", "?")
     org_thread = sent.url.rstrip("/").rsplit("/", 1)[1]
     run_rq_jobs(portal.app)
     with portal.app.app_context():

@@ -8,6 +8,7 @@ import re
 import secrets
 from pathlib import Path
 
+import requests
 from pypdf import PdfReader
 from sqlalchemy import select
 
@@ -27,6 +28,19 @@ def _csrf(html: str) -> str:
     return found.group(1)
 
 
+def write_to_office(
+    sender: Applicant, office: str, subject: str, text: str, attachment: bytes | None = None
+) -> requests.Response:
+    """A general enquiry through /postfach/neu; returns the thread page it lands on."""
+    form = sender.get("/postfach/neu")
+    files = {"attachment": ("anlage.pdf", attachment, "application/pdf")} if attachment else None
+    return sender.browser.post(
+        sender.base + "/postfach/neu",
+        data={"csrf_token": _csrf(form.text), "office": office, "subject": subject, "text": text},
+        files=files,
+    )
+
+
 def test_each_submission_gets_an_acknowledgement_in_the_postfach(forms_portal: Portal) -> None:
     anna, _ident, reference = _submitted_dog(forms_portal)
     inbox = anna.get("/postfach")
@@ -42,16 +56,12 @@ def test_a_conversation_with_read_and_retrieval_receipts(forms_portal: Portal) -
     ensure_office(forms_portal.app, "steueramt")
     _staff(forms_portal, "sven@musterstadt.example", "steueramt")
     anna = Applicant(forms_portal, "anna")
-    form = anna.get("/postfach/neu")
-    sent = anna.browser.post(
-        anna.base + "/postfach/neu",
-        data={
-            "csrf_token": _csrf(form.text),
-            "office": "steueramt",
-            "subject": "Frage zur Hundesteuer",
-            "text": "Gilt die Ermäßigung auch für Rettungshunde?",
-        },
-        files={"attachment": ("ausweis.pdf", PDF, "application/pdf")},
+    sent = write_to_office(
+        anna,
+        "steueramt",
+        "Frage zur Hundesteuer",
+        "Gilt die Ermäßigung auch für Rettungshunde?",
+        PDF,
     )
     assert "Ihre Nachricht ist eingegangen." in sent.text
     thread_url = sent.url
@@ -102,17 +112,7 @@ def test_nobody_else_reads_a_thread_or_its_files(forms_portal: Portal) -> None:
     ensure_office(forms_portal.app, "steueramt")
     ensure_office(forms_portal.app, "ordnungsamt")
     anna = Applicant(forms_portal, "anna")
-    form = anna.get("/postfach/neu")
-    sent = anna.browser.post(
-        anna.base + "/postfach/neu",
-        data={
-            "csrf_token": _csrf(form.text),
-            "office": "steueramt",
-            "subject": "Privat",
-            "text": "Geheim",
-        },
-        files={"attachment": ("privat.pdf", PDF, "application/pdf")},
-    )
+    sent = write_to_office(anna, "steueramt", "Privat", "Geheim", PDF)
     thread_path = sent.url.replace(anna.base, "")
     attachment = re.search(rf"{thread_path}/anlagen/[0-9a-f]+", sent.text)
     assert attachment
@@ -148,16 +148,7 @@ def test_nobody_else_reads_a_thread_or_its_files(forms_portal: Portal) -> None:
 def test_an_organisations_postfach_is_shared_by_its_members(forms_portal: Portal) -> None:
     ensure_office(forms_portal.app, "ordnungsamt")
     frieda = Applicant(forms_portal, "firma", "/anmelden/organisation")
-    form = frieda.get("/postfach/neu")
-    frieda.browser.post(
-        frieda.base + "/postfach/neu",
-        data={
-            "csrf_token": _csrf(form.text),
-            "office": "ordnungsamt",
-            "subject": "Baustelle Marktplatz",
-            "text": "Wann?",
-        },
-    )
+    write_to_office(frieda, "ordnungsamt", "Baustelle Marktplatz", "Wann?")
     member = Applicant(forms_portal, "kollege", "/anmelden/organisation")
     assert "Baustelle Marktplatz" in member.get("/postfach").text
     herself = Applicant(forms_portal, "firma")  # Frieda acting for herself
@@ -302,16 +293,7 @@ def test_search_finds_words_inside_encrypted_messages_of_this_account_only(
     ensure_office(forms_portal.app, "ordnungsamt")
     word = "Zwetschgen" + secrets.token_hex(3)
     bernd = Applicant(forms_portal, "bernd")
-    form = bernd.get("/postfach/neu")
-    bernd.browser.post(
-        bernd.base + "/postfach/neu",
-        data={
-            "csrf_token": _csrf(form.text),
-            "office": "ordnungsamt",
-            "subject": "Marktstand",
-            "text": f"Darf ich am Samstag {word} verkaufen?",
-        },
-    )
+    write_to_office(bernd, "ordnungsamt", "Marktstand", f"Darf ich am Samstag {word} verkaufen?")
     with forms_portal.app.app_context():
         stored = db.session.scalars(select(Message.body).order_by(Message.id.desc())).first()
         assert stored is not None
@@ -338,16 +320,7 @@ def test_search_finds_words_inside_encrypted_messages_of_this_account_only(
 def test_the_account_marks_a_thread_as_important_for_itself(forms_portal: Portal) -> None:
     ensure_office(forms_portal.app, "ordnungsamt")
     bernd = Applicant(forms_portal, "bernd")
-    form = bernd.get("/postfach/neu")
-    sent = bernd.browser.post(
-        bernd.base + "/postfach/neu",
-        data={
-            "csrf_token": _csrf(form.text),
-            "office": "ordnungsamt",
-            "subject": "Sperrmüll Termin",
-            "text": "Wann kommt die Abholung?",
-        },
-    )
+    sent = write_to_office(bernd, "ordnungsamt", "Sperrmüll Termin", "Wann kommt die Abholung?")
     thread_path = sent.url.replace(bernd.base, "")
     assert "Sperrmüll Termin" not in bernd.get("/postfach?wichtig=1").text
     flagged = bernd.browser.post(
