@@ -3,6 +3,7 @@ without content, and nobody else gets in."""
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import secrets
@@ -64,6 +65,11 @@ def test_a_conversation_with_read_and_retrieval_receipts(forms_portal: Portal) -
         PDF,
     )
     assert "Ihre Nachricht ist eingegangen." in sent.text
+    # Every message gets its own lasting Eingangsbestätigung: time, number, attachment hash.
+    receipt = re.search(r"<p[^>]*data-receipt>([^<]+)</p>", sent.text)
+    assert receipt
+    assert "beim Amt eingegangen am" in receipt.group(1)
+    assert hashlib.sha256(PDF).hexdigest()[:16] in receipt.group(1)
     thread_url = sent.url
     assert 'data-read="nein"' in sent.text
     with forms_portal.app.app_context():
