@@ -67,6 +67,9 @@ def test_catalogue_pages_on_a_small_screen(page: Page, themed_server: LiveServer
     page.get_by_role("link", name="Unternehmensführung & -entwicklung").click()
     page.get_by_role("link", name="Unternehmensstart & Gewerbezulassung").click()
     page.get_by_role("link", name="Gewerbe-Anmeldung", exact=True).click()
+    # Measure the new page, not one mid-navigation (documentElement is null for a moment).
+    expect(page.get_by_role("heading", level=1)).to_have_text("Gewerbe-Anmeldung")
+    page.wait_for_load_state("load")
     assert page.evaluate("document.documentElement.scrollWidth") <= 360
     assert_accessible(page)
 
