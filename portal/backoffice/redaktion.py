@@ -23,20 +23,13 @@ from portal.catalog import editing
 from portal.catalog.models import Leistung, Office
 from portal.catalog.services import online_url
 from portal.extensions import db
-from portal.identity.access import current_staff, staff_required
+from portal.identity.access import logged_in_staff, staff_required
 from portal.identity.models import StaffAccount, StaffRole
 
 bp = Blueprint(
     "redaktion", __name__, url_prefix="/verwaltung/redaktion", template_folder="templates"
 )
 ROLES = (StaffRole.REDAKTION, StaffRole.ADMINISTRATION)
-
-
-def _me() -> StaffAccount:
-    staff = current_staff()
-    if staff is None:
-        abort(403)
-    return staff
 
 
 def may_edit(staff: StaffAccount, office: Office) -> bool:
@@ -56,19 +49,21 @@ def editable_offices(staff: StaffAccount) -> list[Office]:
 def _office(office_id: int) -> Office:
     office = db.session.get(Office, office_id)
     # Not found and not allowed look the same: no one learns which offices exist this way.
-    if office is None or not may_edit(_me(), office):
+    if office is None or not may_edit(logged_in_staff(), office):
         abort(404)
     return office
 
 
 def _audit(action: str, **detail: str) -> None:
-    db.session.add(AuditEntry(staff_id=_me().id, action=action, detail=detail))
+    db.session.add(AuditEntry(staff_id=logged_in_staff().id, action=action, detail=detail))
 
 
 @bp.get("/")
 @staff_required(*ROLES)
 def index() -> str:
-    return render_template("backoffice/redaktion/index.html", offices=editable_offices(_me()))
+    return render_template(
+        "backoffice/redaktion/index.html", offices=editable_offices(logged_in_staff())
+    )
 
 
 def _office_page(

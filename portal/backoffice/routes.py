@@ -31,7 +31,12 @@ from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
 from portal.handoff.services import deliveries_of
 from portal.identity import services
-from portal.identity.access import TRUST_LEVEL_LABELS, current_staff, staff_required
+from portal.identity.access import (
+    TRUST_LEVEL_LABELS,
+    current_staff,
+    logged_in_staff,
+    staff_required,
+)
 from portal.identity.models import StaffAccount, StaffRole, TrustLevel
 from portal.payments.services import payment_for
 from portal.postfach.routes import DecisionForm
@@ -124,17 +129,10 @@ def revoke_role(staff_id: int) -> Response:
 CASE_ROLES = (StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
 
 
-def _me() -> StaffAccount:
-    staff = current_staff()
-    if staff is None:
-        abort(403)
-    return staff
-
-
 @bp.get("/vorgaenge")
 @staff_required(*CASE_ROLES)
 def cases() -> str:
-    staff = _me()
+    staff = logged_in_staff()
     form = QueueForm(request.args)
     forms = sorted({(row.key, row.title) for row in db.session.scalars(select(FormVersion))})
     form.form.choices = [SelectChoice("", _("alle"))] + [SelectChoice(k, t) for k, t in forms]
@@ -211,7 +209,7 @@ def _later_files(application: Application) -> list[tuple[str, str, str]]:
 @bp.get("/vorgaenge/<public_id>")
 @staff_required(*CASE_ROLES)
 def case(public_id: str) -> str:
-    staff = _me()
+    staff = logged_in_staff()
     application = cases_service.case(staff, public_id)
     cases_service.audit(staff, "case.view", application)
     return _case_page(application)
@@ -220,7 +218,7 @@ def case(public_id: str) -> str:
 @bp.post("/vorgaenge/<public_id>/status")
 @staff_required(*CASE_ROLES)
 def case_status(public_id: str) -> Response | tuple[str, int]:
-    staff = _me()
+    staff = logged_in_staff()
     application = cases_service.case(staff, public_id)
     form = StatusForm()
     current = application.case_status or CaseStatus.RECEIVED
@@ -265,7 +263,7 @@ def case_status(public_id: str) -> Response | tuple[str, int]:
 @staff_required(*CASE_ROLES)
 def case_thread(public_id: str) -> Response:
     """The case's Postfach thread (made on first use)."""
-    staff = _me()
+    staff = logged_in_staff()
     application = cases_service.case(staff, public_id)
     if application.erased_at is not None:
         abort(404)  # deleted after its retention period; no new thread for it
@@ -276,7 +274,7 @@ def case_thread(public_id: str) -> Response:
 @bp.post("/vorgaenge/<public_id>/zuweisen")
 @staff_required(*CASE_ROLES)
 def case_assign(public_id: str) -> Response:
-    staff = _me()
+    staff = logged_in_staff()
     application = cases_service.case(staff, public_id)
     form = AssignForm()
     allowed = {str(c.id): c for c in cases_service.clerks_for(application)}
@@ -292,7 +290,7 @@ def case_assign(public_id: str) -> Response:
 @bp.get("/vorgaenge/<public_id>/dateien/<file_id>")
 @staff_required(*CASE_ROLES)
 def case_file(public_id: str, file_id: str) -> FlaskResponse:
-    staff = _me()
+    staff = logged_in_staff()
     application = cases_service.case(staff, public_id)
     item = next((f for f in application.files if f.public_id == file_id), None)
     if item is None:

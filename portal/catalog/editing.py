@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 
 from portal.catalog.models import Leistung, LocalOverride, Office, Zustaendigkeit
 from portal.catalog.services import overrides
+from portal.core.db import contains_pattern
 from portal.core.pagecache import bump_revision
 from portal.extensions import db
 
@@ -38,7 +39,7 @@ def _office_imported(office: Office) -> dict[str, Any]:
         "phone": office.phone,
         "email": office.email,
         "url": office.url,
-        "opening_hours": hours_as_lines(office.opening_hours),
+        "opening_hours": office.opening_hours,
     }
 
 
@@ -61,8 +62,9 @@ def office_state(office: Office) -> dict[str, FieldState]:
     imported = _office_imported(office)
     state = {}
     for field in OFFICE_FIELDS:
-        current = _comparable(field, local[field]) if field in local else imported[field]
-        state[field] = FieldState(imported[field], current, field in local)
+        shown = _comparable(field, imported[field])
+        current = _comparable(field, local[field]) if field in local else shown
+        state[field] = FieldState(shown, current, field in local)
     return state
 
 
@@ -104,8 +106,7 @@ def save_office(office: Office, values: dict[str, Any]) -> list[str]:
         value = values[field]
         if field == "opening_hours":
             value = [{"text": line} for line in value]
-        stored_imported = office.opening_hours if field == "opening_hours" else imported[field]
-        if _set(office, field, value, stored_imported):
+        if _set(office, field, value, imported[field]):
             changed.append(field)
     if changed:
         bump_revision()
@@ -159,7 +160,7 @@ def find_services(text: str, limit: int = 20) -> list[Leistung]:
     words = text.strip()
     if not words:
         return []
-    pattern = "%" + words.lower().replace("\\", "").replace("%", "").replace("_", "") + "%"
+    pattern = contains_pattern(words.lower())
     return list(
         db.session.scalars(
             select(Leistung)

@@ -135,3 +135,8 @@ def include_in_migrations(
 ) -> bool:
     """Leave the database-specific search tables out of autogenerate and the model check."""
     return not (type_ == "table" and (name or "").startswith(UNMANAGED_TABLE_PREFIXES))
+
+
+def contains_pattern(text: str) -> str:
+    """A LIKE pattern for "contains ``text``", with the wildcard characters taken out."""
+    return "%" + text.replace("\\", "").replace("%", "").replace("_", "") + "%"

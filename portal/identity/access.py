@@ -106,6 +106,14 @@ def current_staff() -> StaffAccount | None:
     return found
 
 
+def logged_in_staff() -> StaffAccount:
+    """The member of staff behind a view guarded by ``staff_required`` (403 if there is none)."""
+    staff = current_staff()
+    if staff is None:
+        abort(403)
+    return staff
+
+
 def staff_required(
     *roles: StaffRole,
 ) -> Callable[[Callable[P, R]], Callable[P, R | Response]]:

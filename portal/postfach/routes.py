@@ -37,7 +37,7 @@ from portal.core.downloads import attachment as attach_file
 from portal.core.formtools import add_errors
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
-from portal.identity.access import current_staff, staff_required
+from portal.identity.access import logged_in_staff, staff_required
 from portal.identity.models import StaffAccount, StaffRole
 from portal.postfach import services
 from portal.postfach.models import MessageAttachment, Thread
@@ -277,9 +277,7 @@ def attachment(public_id: str, file_id: str) -> Response:
 
 
 def _staff_offices() -> tuple[StaffAccount, set[str] | None]:
-    staff = current_staff()
-    if staff is None:
-        abort(403)
+    staff = logged_in_staff()
     return staff, cases_service.office_slugs(staff)
 
 

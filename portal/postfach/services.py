@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, delete, distinct, func, select, union
 
 from portal.applications.models import Application
-from portal.core.db import utcnow
+from portal.core.db import contains_pattern, utcnow
 from portal.core.jobs import enqueue
 from portal.core.mail import send_mail
 from portal.core.storage import cipher, file_store, index_key, new_key
@@ -144,11 +144,12 @@ def search(
     """Threads (within ``where``) whose subject contains ``text`` or that hold a message with
     every word of ``text``. Bodies are encrypted, so words are looked up in the blind index."""
     needle = " ".join(text.casefold().split())
-    tokens = word_tokens(needle)
     if not needle:
         return InboxPage([], {}, 1, 1)
-    pattern = "%" + needle.replace("\\", "").replace("%", "").replace("_", "") + "%"
-    by_subject = select(Thread.id).where(where, func.lower(Thread.subject).like(pattern))
+    tokens = word_tokens(needle)
+    by_subject = select(Thread.id).where(
+        where, func.lower(Thread.subject).like(contains_pattern(needle))
+    )
     matches = by_subject
     if tokens:
         by_words = (
