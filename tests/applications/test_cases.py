@@ -14,19 +14,11 @@ from portal.identity.models import StaffAccount
 from tests.applications.conftest import PDF, Applicant, public_id
 from tests.identity.conftest import Portal, log_in
 from tests.support.offices import ensure_office
+from tests.support.staff import grant_staff
 
 
 def _staff(portal: Portal, email: str, office: str) -> None:
-    runner = portal.app.test_cli_runner()
-    with portal.app.app_context():
-        staff = db.session.scalar(select(StaffAccount).filter_by(email=email))
-        if staff is not None:
-            staff.issuer = staff.subject = None  # bind again at this login
-            db.session.commit()
-    result = runner.invoke(
-        args=["staff", "grant", email, "--role", "sachbearbeitung", "--office", office]
-    )
-    assert result.exit_code == 0, result.output
+    grant_staff(portal.app, email, "sachbearbeitung", office)
 
 
 def _submitted_dog(portal: Portal) -> tuple[Applicant, str, str]:

@@ -25,6 +25,7 @@ from portal.catalog.importers.taxonomy import COMPACT_FILE
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from tests.conftest import dispose_engines, empty_database
+from tests.support.staff import grant_staff
 
 MUENCHEN_SERVICES = PROJECT_ROOT.parent / "shared" / "data" / "muenchen_dldb_services_de.json"
 MUENCHEN_LOCATIONS = PROJECT_ROOT.parent / "shared" / "data" / "muenchen_dldb_locations_de.json"
@@ -141,18 +142,5 @@ def artifacts() -> Path:
 
 
 def fresh_admin(server: LiveServer) -> None:
-    """The test provider's administrator (Ada Admin), bound anew at the next login: each theme's
-    server is another issuer (its port)."""
-    from sqlalchemy import update
-
-    from portal.identity.models import StaffAccount
-
-    runner = server.app.test_cli_runner()
-    assert runner.invoke(args=["staff", "create-admin", "admin@musterstadt.example"]).exit_code == 0
-    with server.app.app_context():
-        db.session.execute(
-            update(StaffAccount)
-            .where(StaffAccount.email == "admin@musterstadt.example")
-            .values(issuer=None, subject=None)
-        )
-        db.session.commit()
+    """The test provider's administrator (Ada Admin), bound anew at the next login."""
+    grant_staff(server.app, "admin@musterstadt.example", "administration")

@@ -11,10 +11,11 @@ from playwright.sync_api import Page, expect
 
 from portal.applications.demo import load_forms_demo
 from portal.extensions import db
-from tests.browser.conftest import LiveServer
+from tests.browser.conftest import LiveServer, fresh_admin
 from tests.browser.test_layout import watch_csp
 from tests.support.axe import assert_accessible
 from tests.support.offices import ensure_office
+from tests.support.staff import grant_staff
 
 PDF = b"%PDF-1.4\n%%EOF\n"
 
@@ -221,19 +222,7 @@ def test_a_draft_is_resumed_after_a_new_login(page: Page, forms_server: LiveServ
 
 
 def test_the_back_office_works_a_case(page: Page, forms_server: LiveServer) -> None:
-    from sqlalchemy import update
-
-    from portal.identity.models import StaffAccount
-
-    runner = forms_server.app.test_cli_runner()
-    assert runner.invoke(args=["staff", "create-admin", "admin@musterstadt.example"]).exit_code == 0
-    with forms_server.app.app_context():  # each theme's server is another issuer
-        db.session.execute(
-            update(StaffAccount)
-            .where(StaffAccount.email == "admin@musterstadt.example")
-            .values(issuer=None, subject=None)
-        )
-        db.session.commit()
+    fresh_admin(forms_server)
     page.goto(forms_server.url + "/verwaltung/vorgaenge")
     _log_in(page, "Ada Admin")
     expect(page.get_by_role("heading", level=1)).to_have_text("Vorgänge")
@@ -294,32 +283,9 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
 ) -> None:
     """Citizen submits, clerk asks for a document, citizen uploads it into the case, clerk
     issues the Bescheid, citizen retrieves it; receipts on both sides; axe on every page."""
-    from sqlalchemy import update
-
-    from portal.identity.models import StaffAccount
-
     theme = forms_server.app.config["PORTAL"].theme
     ensure_office(forms_server.app, "steueramt")
-    runner = forms_server.app.test_cli_runner()
-    grant = runner.invoke(
-        args=[
-            "staff",
-            "grant",
-            "sven@musterstadt.example",
-            "--role",
-            "sachbearbeitung",
-            "--office",
-            "steueramt",
-        ]
-    )
-    assert grant.exit_code == 0, grant.output
-    with forms_server.app.app_context():
-        db.session.execute(
-            update(StaffAccount)
-            .where(StaffAccount.email == "sven@musterstadt.example")
-            .values(issuer=None, subject=None)
-        )
-        db.session.commit()
+    grant_staff(forms_server.app, "sven@musterstadt.example", "sachbearbeitung", "steueramt")
     # The citizen submits (no fee: straight through).
     page.goto(forms_server.url + "/antrag/hund-anmelden")
     _log_in(page, "Anna Muster")

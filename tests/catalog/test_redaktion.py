@@ -17,6 +17,7 @@ from portal.catalog.models import Leistung, LocalOverride, Office, Zustaendigkei
 from portal.extensions import db
 from portal.identity.models import StaffAccount
 from tests.identity.conftest import TOKEN, Portal, log_in
+from tests.support.staff import grant_staff
 
 
 @dataclass
@@ -68,16 +69,8 @@ def _records(portal: Portal) -> Records:
 
 def _grant(portal: Portal, email: str, role: str, office_id: int | None = None) -> None:
     with portal.app.app_context():
-        staff = db.session.scalar(select(StaffAccount).filter_by(email=email))
-        if staff is not None:
-            staff.issuer = staff.subject = None  # bind again at this login
-            db.session.commit()
-        office = db.session.get(Office, office_id) if office_id else None
-    args = ["staff", "grant", email, "--role", role, "--office", office.slug] if office else [
-        "staff", "create-admin", email
-    ]  # fmt: skip
-    result = portal.app.test_cli_runner().invoke(args=args)
-    assert result.exit_code == 0, result.output
+        slug = db.session.get(Office, office_id).slug if office_id else None
+    grant_staff(portal.app, email, role, slug)
 
 
 def _editor(portal: Portal, records: Records) -> requests.Session:

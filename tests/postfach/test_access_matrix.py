@@ -16,18 +16,17 @@ from sqlalchemy import select
 
 from portal.applications import services as applications
 from portal.applications.models import Application
-from portal.catalog.models import Office
 from portal.extensions import db
 from portal.handoff.models import Delivery
-from portal.identity.models import StaffAccount
 from portal.payments import services as payments
 from portal.postfach.models import Thread
 from tests.applications.conftest import PDF, Applicant, public_id
-from tests.applications.test_cases import _staff, _submitted_dog
+from tests.applications.test_cases import _submitted_dog
 from tests.identity.conftest import TOKEN, Portal, log_in
 from tests.postfach.test_postfach import write_to_office
 from tests.support.jobs import run_rq_jobs
 from tests.support.offices import ensure_office
+from tests.support.staff import clerk_only_of
 
 # Routes with ids that are public (catalogue), need no owner, or have their own tests.
 NOT_PRIVATE = {
@@ -188,14 +187,7 @@ def test_every_private_url_refuses_every_other_persona(forms_portal: Portal) -> 
                 failures.append(f"{who}: {method} {path} ({endpoint}) -> {status}")
 
     # A clerk of another office.
-    _staff(forms_portal, "sven@musterstadt.example", "ordnungsamt")
-    with forms_portal.app.app_context():
-        sven = db.session.scalars(
-            select(StaffAccount).filter_by(email="sven@musterstadt.example")
-        ).one()
-        steuer = db.session.scalars(select(Office).filter_by(slug="steueramt")).one()
-        sven.roles = [item for item in sven.roles if item.office_id != steuer.id]
-        db.session.commit()
+    clerk_only_of(forms_portal.app, "sven@musterstadt.example", "ordnungsamt")
     clerk, _home = log_in(forms_portal.url, "sachbearbeitung", "/verwaltung/anmelden")
     for endpoint, method, path in _urls(forms_portal, records, staff=True):
         status = _try(clerk, forms_portal.url, method, path)

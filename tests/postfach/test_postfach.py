@@ -21,6 +21,7 @@ from tests.applications.test_cases import _staff, _submitted_dog
 from tests.identity.conftest import Portal, log_in
 from tests.support.jobs import run_rq_jobs
 from tests.support.offices import ensure_office
+from tests.support.staff import clerk_only_of
 
 
 def _csrf(html: str) -> str:
@@ -131,17 +132,7 @@ def test_nobody_else_reads_a_thread_or_its_files(forms_portal: Portal) -> None:
         for path in (thread_path, attachment.group(0)):
             assert other.get(path, allow_redirects=False).status_code == 404, path
         assert "Privat" not in other.get("/postfach").text
-    _staff(forms_portal, "sven@musterstadt.example", "ordnungsamt")
-    with forms_portal.app.app_context():
-        from portal.catalog.models import Office
-        from portal.identity.models import StaffAccount
-
-        sven = db.session.scalars(
-            select(StaffAccount).filter_by(email="sven@musterstadt.example")
-        ).one()
-        steuer = db.session.scalars(select(Office).filter_by(slug="steueramt")).one()
-        sven.roles = [item for item in sven.roles if item.office_id != steuer.id]
-        db.session.commit()
+    clerk_only_of(forms_portal.app, "sven@musterstadt.example", "ordnungsamt")
     clerk, _home = log_in(forms_portal.url, "sachbearbeitung", "/verwaltung/anmelden")
     for path in (
         f"/verwaltung/postfach/{public_id}",
