@@ -25,8 +25,10 @@ from pathlib import Path
 from typing import Protocol
 
 import requests
+from flask import current_app
 
 from portal.config import ConfigError
+from portal.core.mail import get_mailer
 from portal.handoff.package import Package
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -128,10 +130,6 @@ class EmailTarget:
     address: str
 
     def deliver(self, package: Package) -> None:
-        from flask import current_app  # noqa: PLC0415 - only this target needs the app
-
-        from portal.core.mail import get_mailer  # noqa: PLC0415
-
         message = EmailMessage()
         message["From"] = current_app.config["PORTAL"].mail_from
         message["To"] = self.address
