@@ -35,6 +35,7 @@ def main() -> None:
     from flask_migrate import upgrade
 
     from portal import create_app
+    from portal.catalog.models import Office
     from portal.core.db import utcnow
     from portal.extensions import db
     from portal.identity.models import AccountKind, LoginSession, Person
@@ -49,7 +50,11 @@ def main() -> None:
     with app.app_context():
         upgrade(directory=str(app.config["PORTAL"].migrations_dir))
         person = Person(issuer="bench", subject=secrets.token_hex(4), given_name="Bea", sources={})
-        db.session.add(person)
+        office = Office(
+            source="bench", source_id="buergerbuero", name="Bürgerbüro", slug="buergerbuero",
+            content_hash="x",
+        )  # fmt: skip
+        db.session.add_all([person, office])
         db.session.flush()
         started = time.perf_counter()
         now = utcnow()
@@ -61,7 +66,7 @@ def main() -> None:
                 public_id=secrets.token_hex(16),
                 updated_at=now - dt.timedelta(minutes=number),
                 subject=f"Vorgang {number:05d}",
-                office="buergerbuero",
+                office_id=office.id,
                 person_id=person.id,
             )
             db.session.add(thread)

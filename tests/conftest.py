@@ -202,9 +202,12 @@ def portal(app: Flask, settings_for: Callable[..., dict[str, Any]]) -> Iterator[
 
 @pytest.fixture(scope="session")
 def forms_portal(portal: Portal) -> Portal:
-    """The live portal with the demo forms loaded."""
+    """The live portal with the demo forms loaded (and the offices they name)."""
     from portal.applications.demo import load_forms_demo
+    from tests.support.offices import ensure_office
 
+    for office in ("buergerbuero", "steueramt", "ordnungsamt", "kfz"):
+        ensure_office(portal.app, office)
     with portal.app.app_context():
         load_forms_demo()
         db.session.commit()

@@ -31,6 +31,11 @@ def _store(raw: dict[str, object]) -> None:
 @click.option("--key", help="Schlüssel des Formulars (Standard: fim-<Schema-ID>).")
 @click.option("--service", default="", help="Leistungsschlüssel, auf dessen Seite es erscheint.")
 @click.option(
+    "--office",
+    required=True,
+    help="Das Amt, das die Anträge bearbeitet: Nummer, Schlüssel aus dem Import oder URL-Name.",
+)
+@click.option(
     "--trust",
     type=click.Choice(["basisregistrierung", "substanziell", "hoch"]),
     default="basisregistrierung",
@@ -38,13 +43,15 @@ def _store(raw: dict[str, object]) -> None:
 @click.option(
     "--write", type=click.Path(path_type=Path), help="Die Definition auch als JSON ablegen."
 )
-def import_fim(path: Path, key: str | None, service: str, trust: str, write: Path | None) -> None:
+def import_fim(
+    path: Path, *, key: str | None, service: str, office: str, trust: str, write: Path | None
+) -> None:
     """Convert a FIM XDatenfelder Stammdatenschema (v1 or v2) and store it as a form."""
     try:
         result = convert(path, key=key)
     except FimError as error:
         raise click.ClickException(str(error)) from None
-    raw = {**result.definition, "service": service, "trust_level": trust}
+    raw = {**result.definition, "service": service, "office": office, "trust_level": trust}
     steps = raw["steps"]
     assert isinstance(steps, list)  # noqa: S101 - built by convert()
     fields = sum(len(step["fields"]) for step in steps)

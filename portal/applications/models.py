@@ -12,7 +12,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import JSONType, UTCDateTime, created_at, intpk
@@ -58,6 +58,10 @@ class FormVersion(db.Model):  # type: ignore[name-defined,misc]
     definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
     content_hash: Mapped[str] = mapped_column(String(64))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The office the definition's "office" named, resolved when the version was stored.
+    office_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_office.id", ondelete="RESTRICT"), index=True
+    )
 
 
 class Application(db.Model):  # type: ignore[name-defined,misc]
@@ -101,8 +105,11 @@ class Application(db.Model):  # type: ignore[name-defined,misc]
     # account is deleted, and the receipt stays the same (see ``services.applicant_snapshot``).
     applicant: Mapped[dict[str, Any] | None] = mapped_column(JSONType)
     fee_cents: Mapped[int] = mapped_column(Integer, default=0)
-    # The case in the office (after submission): which office, its status, the clerk.
-    office: Mapped[str] = mapped_column(String(100), default="", index=True)
+    # The case in the office (after submission): which office, its status, the clerk. Copied
+    # from the form version at submission; a renamed or re-imported office keeps its cases.
+    office_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_office.id", ondelete="RESTRICT"), index=True
+    )
     case_status: Mapped[CaseStatus | None] = mapped_column(
         Enum(
             CaseStatus,
@@ -149,3 +156,37 @@ class ApplicationFile(db.Model):  # type: ignore[name-defined,misc]
     storage_key: Mapped[str] = mapped_column(String(200))
 
     application: Mapped[Application] = relationship(back_populates="files")
+
+
+class CaseEvent(db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "case_event"
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), index=True
+    )
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="SET NULL")
+    )
+    kind: Mapped[str] = mapped_column(String(30))  # status, assignment
+    status: Mapped[str] = mapped_column(String(20), default="")
+    text: Mapped[str] = mapped_column(Text, default="")
+    visible_to_applicant: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
+    """Append-only: who on the staff side read or downloaded what, and when."""
+
+    __tablename__ = "audit_entry"
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    staff_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="SET NULL"), index=True
+    )
+    action: Mapped[str] = mapped_column(String(40))  # case.view, file.download, receipt.download
+    application_id: Mapped[int | None] = mapped_column(
+        ForeignKey("application.id", ondelete="SET NULL"), index=True
+    )
+    detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)

@@ -13,7 +13,7 @@ from typing import Any
 from flask import abort, current_app
 from sqlalchemy import ColumnElement, and_, select, update
 
-from portal.applications.definition import Field, FormDefinition, Step, parse
+from portal.applications.definition import DefinitionError, Field, FormDefinition, Step, parse
 from portal.applications.models import (
     Application,
     ApplicationFile,
@@ -22,6 +22,7 @@ from portal.applications.models import (
     FormVersion,
 )
 from portal.applications.reference import new_reference
+from portal.catalog.offices import OfficeReferenceError, office_by_reference
 from portal.core.db import utcnow
 from portal.core.jobs import enqueue
 from portal.core.pagecache import bump_revision
@@ -47,15 +48,22 @@ def latest_version(key: str) -> FormVersion | None:
     return found
 
 
-def store_definition(raw: dict[str, Any]) -> tuple[FormVersion, bool]:
+def store_definition(raw: dict[str, Any], office_source: str = "") -> tuple[FormVersion, bool]:
     """Check ``raw`` and store it as a new version unless the newest one is the same.
 
     Returns the current version and whether it is new. Drafts keep the version they began with.
+    Raises ``DefinitionError`` when the definition is invalid or its "office" names no single
+    office (offices of ``office_source`` first): a form whose cases no clerk could see is never
+    stored.
     """
     definition = parse(raw)
+    try:
+        office = office_by_reference(definition.office, prefer_source=office_source)
+    except OfficeReferenceError as error:
+        raise DefinitionError(f"office: {error}.") from None
     digest = _digest(raw)
     latest = latest_version(definition.key)
-    if latest is not None and latest.content_hash == digest:
+    if latest is not None and latest.content_hash == digest and latest.office_id == office.id:
         return latest, False
     version = latest.version + 1 if latest is not None else max(1, definition.version)
     row = FormVersion(
@@ -66,6 +74,7 @@ def store_definition(raw: dict[str, Any]) -> tuple[FormVersion, bool]:
         definition={**raw, "version": version},
         content_hash=digest,
         active=True,
+        office_id=office.id,
     )
     if latest is not None:
         latest.active = False
@@ -378,7 +387,12 @@ def submit(
             trust_level=trust_level,
             applicant=applicant,
             fee_cents=fee,
-            office=definition.office,
+            office_id=select(FormVersion.office_id)
+            .where(
+                FormVersion.key == application.form_key,
+                FormVersion.version == application.form_version,
+            )
+            .scalar_subquery(),
             case_status=CaseStatus.RECEIVED,
             status_changed_at=now,
         )

@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
+from portal.applications.models import AuditEntry
 from portal.backoffice.forms import (
     AddResponsibilityForm,
     OfficeContactForm,
@@ -18,7 +19,6 @@ from portal.backoffice.forms import (
     RemoveResponsibilityForm,
     ServiceSearchForm,
 )
-from portal.backoffice.models import AuditEntry
 from portal.catalog import editing
 from portal.catalog.models import Leistung, Office
 from portal.catalog.services import online_url
@@ -93,6 +93,7 @@ def _office_page(
         adding=adding or AddResponsibilityForm(),
         remove_form=RemoveResponsibilityForm(),
         responsibilities=editing.responsibilities_of(office),
+        is_admin=logged_in_staff().has_role(StaffRole.ADMINISTRATION),
     )
 
 
@@ -127,7 +128,7 @@ def save_office(office_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/aemter/<int:office_id>/zustaendigkeiten")
-@staff_required(*ROLES)
+@staff_required(StaffRole.ADMINISTRATION)
 def add_responsibility(office_id: int) -> Response | tuple[str, int]:
     item = _office(office_id)
     form = AddResponsibilityForm()
@@ -146,7 +147,7 @@ def add_responsibility(office_id: int) -> Response | tuple[str, int]:
 
 
 @bp.post("/aemter/<int:office_id>/zustaendigkeiten/<int:responsibility_id>/entfernen")
-@staff_required(*ROLES)
+@staff_required(StaffRole.ADMINISTRATION)
 def remove_responsibility(office_id: int, responsibility_id: int) -> Response:
     item = _office(office_id)
     if not RemoveResponsibilityForm().validate_on_submit():
@@ -160,11 +161,20 @@ def remove_responsibility(office_id: int, responsibility_id: int) -> Response:
 
 
 def _service(office: Office, service_id: int) -> Leistung:
-    """A service the office is responsible for: the Redaktion edits only its own services."""
+    """A service the office is responsible for (by import, or assigned by an administrator):
+    the Redaktion edits only its own services."""
     leistung = db.session.get(Leistung, service_id)
     if leistung is None or not any(row.office_id == office.id for row in leistung.zustaendigkeiten):
         abort(404)
     return leistung
+
+
+def may_save_service(staff: StaffAccount, leistung: Leistung) -> bool:
+    """The online link belongs to the whole service: while several offices share the service,
+    only Administration changes it."""
+    if staff.has_role(StaffRole.ADMINISTRATION):
+        return True
+    return len({row.office_id for row in leistung.zustaendigkeiten}) <= 1
 
 
 def _service_page(office: Office, leistung: Leistung, form: OnlineLinkForm | None = None) -> str:
@@ -177,6 +187,7 @@ def _service_page(office: Office, leistung: Leistung, form: OnlineLinkForm | Non
         state=state,
         form=form or OnlineLinkForm(data={"online_url": state["online_url"].current}),
         own_form=bool(shown) and shown != state["online_url"].current,
+        may_save=may_save_service(logged_in_staff(), leistung),
     )
 
 
@@ -192,6 +203,8 @@ def service(office_id: int, service_id: int) -> str:
 def save_service(office_id: int, service_id: int) -> Response | tuple[str, int]:
     item = _office(office_id)
     leistung = _service(item, service_id)
+    if not may_save_service(logged_in_staff(), leistung):
+        abort(403)
     form = OnlineLinkForm()
     if not form.validate_on_submit():
         return _service_page(item, leistung, form), 422

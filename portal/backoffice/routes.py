@@ -9,11 +9,11 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from portal.applications import cases as cases_service
 from portal.applications import services as applications
+from portal.applications.cases import OVERDUE_AFTER, QueueFilter
+from portal.applications.cases import queue as case_queue
 from portal.applications.models import CASE_FLOW, Application, CaseStatus, FormVersion
-from portal.backoffice import cases as cases_service
-from portal.backoffice.cases import OVERDUE_AFTER, QueueFilter
-from portal.backoffice.cases import queue as case_queue
 from portal.backoffice.forms import (
     EVERY_OFFICE,
     ROLE_LABELS,
@@ -32,6 +32,8 @@ from portal.extensions import db
 from portal.handoff.services import deliveries_of
 from portal.identity import services
 from portal.identity.access import (
+    CASE_READ,
+    CASE_WORK,
     TRUST_LEVEL_LABELS,
     current_staff,
     logged_in_staff,
@@ -39,6 +41,7 @@ from portal.identity.access import (
 )
 from portal.identity.models import StaffAccount, StaffRole, TrustLevel
 from portal.payments.services import payment_for
+from portal.postfach.models import Thread
 from portal.postfach.routes import DecisionForm
 from portal.postfach.services import UNREACHABLE, post, thread_for_application
 
@@ -126,11 +129,9 @@ def revoke_role(staff_id: int) -> Response:
 
 # --- cases ---------------------------------------------------------------------------------
 
-CASE_ROLES = (StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
-
 
 @bp.get("/vorgaenge")
-@staff_required(*CASE_ROLES)
+@staff_required(*CASE_READ)
 def cases() -> str:
     staff = logged_in_staff()
     form = QueueForm(request.args)
@@ -183,6 +184,11 @@ def _case_page(application: Application, status_form: StatusForm | None = None) 
         assign_form=assign_form,
         decision_form=DecisionForm(),
         later_files=_later_files(application),
+        may_work=cases_service.may_work(logged_in_staff(), application),
+        has_thread=db.session.scalar(
+            select(Thread.id).where(Thread.application_id == application.id)
+        )
+        is not None,
         status_labels=STATUS_LABELS,
         trust_labels=TRUST_LEVEL_LABELS,
         TrustLevel=TrustLevel,
@@ -191,8 +197,6 @@ def _case_page(application: Application, status_form: StatusForm | None = None) 
 
 def _later_files(application: Application) -> list[tuple[str, str, str]]:
     """Files the applicant sent into the running case: (thread id, file id, name)."""
-    from portal.postfach.models import Thread  # noqa: PLC0415
-
     thread = db.session.scalars(
         select(Thread).where(Thread.application_id == application.id)
     ).first()
@@ -207,7 +211,7 @@ def _later_files(application: Application) -> list[tuple[str, str, str]]:
 
 
 @bp.get("/vorgaenge/<public_id>")
-@staff_required(*CASE_ROLES)
+@staff_required(*CASE_READ)
 def case(public_id: str) -> str:
     staff = logged_in_staff()
     application = cases_service.case(staff, public_id)
@@ -216,10 +220,10 @@ def case(public_id: str) -> str:
 
 
 @bp.post("/vorgaenge/<public_id>/status")
-@staff_required(*CASE_ROLES)
+@staff_required(*CASE_READ)
 def case_status(public_id: str) -> Response | tuple[str, int]:
     staff = logged_in_staff()
-    application = cases_service.case(staff, public_id)
+    application = cases_service.case(staff, public_id, *CASE_WORK)
     form = StatusForm()
     current = application.case_status or CaseStatus.RECEIVED
     form.status.choices = [
@@ -260,22 +264,25 @@ def case_status(public_id: str) -> Response | tuple[str, int]:
 
 
 @bp.get("/vorgaenge/<public_id>/postfach")
-@staff_required(*CASE_ROLES)
+@staff_required(*CASE_READ)
 def case_thread(public_id: str) -> Response:
     """The case's Postfach thread (made on first use)."""
     staff = logged_in_staff()
     application = cases_service.case(staff, public_id)
     if application.erased_at is not None:
         abort(404)  # deleted after its retention period; no new thread for it
-    thread = thread_for_application(application)
+    existing = db.session.scalar(select(Thread).where(Thread.application_id == application.id))
+    if existing is None and not cases_service.may_work(staff, application):
+        abort(404)  # only who may answer opens the case's Postfach thread
+    thread = existing or thread_for_application(application)
     return redirect(url_for("postfach.office_thread", public_id=thread.public_id), 303)
 
 
 @bp.post("/vorgaenge/<public_id>/zuweisen")
-@staff_required(*CASE_ROLES)
+@staff_required(*CASE_READ)
 def case_assign(public_id: str) -> Response:
     staff = logged_in_staff()
-    application = cases_service.case(staff, public_id)
+    application = cases_service.case(staff, public_id, *CASE_WORK)
     form = AssignForm()
     allowed = {str(c.id): c for c in cases_service.clerks_for(application)}
     form.clerk.choices = [SelectChoice("", "")] + [SelectChoice(k, k) for k in allowed]
@@ -288,7 +295,7 @@ def case_assign(public_id: str) -> Response:
 
 
 @bp.get("/vorgaenge/<public_id>/dateien/<file_id>")
-@staff_required(*CASE_ROLES)
+@staff_required(*CASE_READ)
 def case_file(public_id: str, file_id: str) -> FlaskResponse:
     staff = logged_in_staff()
     application = cases_service.case(staff, public_id)

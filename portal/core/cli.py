@@ -19,7 +19,14 @@ jobs_cli = AppGroup("jobs", help="Hintergrundaufgaben.")
 
 @demo_cli.command("load")
 def load_demo() -> None:
-    """Load (or refresh) the demo content of every domain. Safe to run repeatedly."""
+    """Load (or refresh) the demo content of every domain. Safe to run repeatedly.
+
+    Refused in production: the demo makes an all-office administrator whose e-mail the first
+    matching staff login would take over."""
+    if current_app.config["PORTAL"].is_production:
+        raise click.ClickException(
+            "Demodaten gibt es nur in der Testumgebung (PORTAL_ENV ist production)."
+        )
     for name, loader in demo_loaders():
         summary = loader()
         db.session.commit()

@@ -31,6 +31,8 @@ def init_handoff(app: Flask) -> None:
 
     application_submitted.connect(on_submitted, sender=app, weak=False)
     payment_settled.connect(on_paid, sender=app, weak=False)
+    # A typo in PORTAL_HANDOFF_TARGETS stops the start here, not at the first submission.
+    app.extensions["handoff_targets"] = services.configured_targets(app)
     app.register_blueprint(bp)
     app.cli.add_command(handoff_cli)
     app.jinja_env.globals["transmitted_at"] = services.transmitted_at

@@ -13,12 +13,13 @@ import datetime as dt
 import logging
 from pathlib import Path
 
-from flask import current_app
+from flask import Flask, current_app
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from portal.applications.models import Application
-from portal.applications.services import definition_for
+from portal.catalog.offices import OfficeReferenceError, office_by_reference
+from portal.config import ConfigError
 from portal.core.db import utcnow
 from portal.core.jobs import enqueue
 from portal.core.mail import send_mail
@@ -34,22 +35,46 @@ FIRST_RETRY = dt.timedelta(seconds=30)
 LONGEST_WAIT = dt.timedelta(hours=6)
 
 
+def configured_targets(app: Flask) -> dict[str, Target]:
+    """The targets of ``PORTAL_HANDOFF_TARGETS`` by office reference (checked, no database)."""
+    settings = app.config["PORTAL"]
+    return targets_from(
+        settings.handoff_targets,
+        Path(settings.instance_path) / "handoff",
+        settings.handoff_webhook_secret,
+    )
+
+
 def targets() -> dict[str, Target]:
     cached: dict[str, Target] | None = current_app.extensions.get("handoff_targets")
     if cached is None:
-        settings = current_app.config["PORTAL"]
-        cached = targets_from(
-            settings.handoff_targets,
-            Path(settings.instance_path) / "handoff",
-            settings.handoff_webhook_secret,
-        )
+        cached = configured_targets(current_app)
         current_app.extensions["handoff_targets"] = cached
     return cached
 
 
-def target_for_office(office: str) -> Target:
-    known = targets()
-    return known.get(office) or known["*"]
+def office_targets() -> dict[int, Target]:
+    """The configured targets by office id. Raises ``ConfigError`` naming the setting when a
+    reference names no office or several: a package must never go to a guessed target.
+    Office ids never change, so a successful resolution is kept for the process."""
+    cached: dict[int, Target] | None = current_app.extensions.get("handoff_office_targets")
+    if cached is not None:
+        return cached
+    resolved: dict[int, Target] = {}
+    for reference, target in targets().items():
+        if reference == "*":
+            continue
+        try:
+            resolved[office_by_reference(reference).id] = target
+        except OfficeReferenceError as error:
+            raise ConfigError(f"PORTAL_HANDOFF_TARGETS: {error}.") from None
+    current_app.extensions["handoff_office_targets"] = resolved
+    return resolved
+
+
+def target_for(office_id: int | None) -> Target:
+    found = office_targets().get(office_id) if office_id is not None else None
+    return found or targets()["*"]
 
 
 def backoff(attempts: int) -> dt.timedelta:
@@ -59,8 +84,7 @@ def backoff(attempts: int) -> dt.timedelta:
 
 def schedule(application: Application) -> Delivery:
     """The application's delivery row (made once), due now; the work runs after the commit."""
-    definition = definition_for(application)
-    target = target_for_office(definition.office)
+    target = target_for(application.office_id)
     label = target.name.replace(":", "-").replace("*", "alle")
     existing = db.session.scalar(
         select(Delivery).where(
@@ -184,8 +208,21 @@ def run_due(now: dt.datetime | None = None, limit: int = 100) -> int:
     return delivered
 
 
-def resend(delivery: Delivery) -> None:
-    """Staff: try a given-up (or waiting) delivery again now."""
+class ResendRefusedError(ValueError):
+    """Delivered already, or a worker is sending it right now; the message says which."""
+
+
+def resend(delivery: Delivery, now: dt.datetime | None = None) -> None:
+    """Staff: try a given-up (or waiting) delivery again now.
+
+    Refused for a delivered package (its "übermittelt am" stays what it was) and while a
+    worker holds a live lease (two workers must never send the same package at once).
+    """
+    moment = now or utcnow()
+    if delivery.state == DeliveryState.DELIVERED:
+        raise ResendRefusedError("delivered")
+    if delivery.lease_until is not None and delivery.lease_until > moment:
+        raise ResendRefusedError("leased")
     delivery.state = DeliveryState.WAITING
     delivery.next_attempt_at = utcnow()
     delivery.lease_until = None

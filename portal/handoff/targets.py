@@ -19,6 +19,7 @@ import secrets
 import shutil
 import smtplib
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
@@ -162,9 +163,49 @@ class EmailTarget:
             raise DeliveryError(f"E-Mail an {self.address}: {error}") from None
 
 
+TargetFactory = Callable[[str, str, str], Target]  # name, where, webhook secret
+TARGET_KINDS: dict[str, TargetFactory] = {}
+
+
+def target_kind(kind: str) -> Callable[[TargetFactory], TargetFactory]:
+    """Register a kind of target under the name used in ``PORTAL_HANDOFF_TARGETS``."""
+
+    def decorator(factory: TargetFactory) -> TargetFactory:
+        TARGET_KINDS[kind] = factory
+        return factory
+
+    return decorator
+
+
+@target_kind("folder")
+def _folder(name: str, where: str, _secret: str) -> Target:
+    return FolderTarget(name, Path(where))
+
+
+@target_kind("webhook")
+def _webhook(name: str, where: str, secret: str) -> Target:
+    if not secret:
+        raise ConfigError("PORTAL_HANDOFF_WEBHOOK_SECRET fehlt für Webhook-Ziele.")
+    if not where.startswith(("https://", "http://")):
+        raise ConfigError(f"PORTAL_HANDOFF_TARGETS: „{where}“ ist keine http(s)-Adresse.")
+    return WebhookTarget(name, where, secret)
+
+
+@target_kind("email")
+def _email(name: str, where: str, _secret: str) -> Target:
+    if "@" not in where:
+        raise ConfigError(f"PORTAL_HANDOFF_TARGETS: „{where}“ ist keine E-Mail-Adresse.")
+    return EmailTarget(name, where)
+
+
 def targets_from(spec: str, default_folder: Path, webhook_secret: str) -> dict[str, Target]:
     """``PORTAL_HANDOFF_TARGETS``: ``office=kind:where`` pairs separated by ``;`` with ``*`` for
-    every other office, e.g. ``*=folder:/srv/dms/eingang;ordnungsamt=webhook:https://fv/in``."""
+    every other office, e.g. ``*=folder:/srv/dms/eingang;ordnungsamt=webhook:https://fv/in``.
+
+    Keys are office references as written (see ``catalog.offices``); they are resolved to
+    offices by ``handoff.services.office_targets``. Checked without the database at start-up:
+    a kind not in ``TARGET_KINDS`` or a malformed part stops the start, naming the setting.
+    """
     targets: dict[str, Target] = {}
     for part in (p.strip() for p in spec.split(";")):
         if not part:
@@ -174,19 +215,13 @@ def targets_from(spec: str, default_folder: Path, webhook_secret: str) -> dict[s
         office, kind, where = office.strip(), kind.strip(), where.strip()
         if not office or not where:
             raise ConfigError(f"PORTAL_HANDOFF_TARGETS: „{part}“ hat nicht die Form amt=art:ziel.")
-        if kind == "folder":
-            targets[office] = FolderTarget(f"{office}:folder", Path(where))
-        elif kind == "webhook":
-            if not webhook_secret:
-                raise ConfigError("PORTAL_HANDOFF_WEBHOOK_SECRET fehlt für Webhook-Ziele.")
-            targets[office] = WebhookTarget(f"{office}:webhook", where, webhook_secret)
-        elif kind == "email":
-            if "@" not in where:
-                raise ConfigError(f"PORTAL_HANDOFF_TARGETS: „{where}“ ist keine E-Mail-Adresse.")
-            targets[office] = EmailTarget(f"{office}:email", where)
-        else:
+        factory = TARGET_KINDS.get(kind)
+        if factory is None:
             raise ConfigError(
-                f"PORTAL_HANDOFF_TARGETS: unbekannte Art „{kind}“ (folder, webhook, email)."
+                f"PORTAL_HANDOFF_TARGETS: unbekannte Art „{kind}“ ({', '.join(TARGET_KINDS)})."
             )
+        if office in targets:
+            raise ConfigError(f"PORTAL_HANDOFF_TARGETS: das Amt „{office}“ steht zweimal darin.")
+        targets[office] = factory(f"{office}:{kind}", where, webhook_secret)
     targets.setdefault("*", FolderTarget("*:folder", default_folder))
     return targets

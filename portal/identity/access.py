@@ -9,6 +9,8 @@ from typing import Any, ParamSpec, TypeVar
 from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user
+from sqlalchemy import ColumnElement, true
+from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
 from portal.identity import sessions
@@ -23,6 +25,16 @@ from portal.identity.models import (
 
 P = ParamSpec("P")
 R = TypeVar("R")
+
+# Who may do what with an office's cases, Postfach, payments and deliveries. Administration
+# (IT, every office) reads and operates, but never decides a case or moves money.
+CASE_READ = (StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
+CASE_WORK = (StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG)
+REFUND = (StaffRole.AMTSLEITUNG,)
+EXPORT = (StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
+RESEND = (StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
+
+OfficeScope = frozenset[int] | None
 
 TRUST_LEVEL_LABELS = {
     TrustLevel.BASISREGISTRIERUNG: "basisregistrierung",
@@ -52,8 +64,16 @@ class Citizen(UserMixin):  # type: ignore[misc]
 
     @property
     def acting_for(self) -> Organisation | None:
-        """The organisation the person acts for in this login; ``None``: for themselves."""
-        return self.login.organisation
+        """The organisation the person acts for in this login; ``None``: for themselves.
+
+        Only the organisation the provider asserted at this login: a stored membership alone
+        never lets a plain citizen login act for a company."""
+        login = self.login
+        if login.organisation_id is None or login.organisation_id != (
+            login.asserted_organisation_id
+        ):
+            return None
+        return login.organisation
 
     @property
     def acting_name(self) -> str:
@@ -112,6 +132,33 @@ def logged_in_staff() -> StaffAccount:
     if staff is None:
         abort(403)
     return staff
+
+
+def office_scope(staff: StaffAccount, *roles: StaffRole) -> OfficeScope:
+    """The ids of the offices where ``staff`` holds one of ``roles``; ``None``: every office.
+
+    Every office only when one of ``roles`` is held without an office (Administration). A role
+    not asked for counts for nothing: Redaktion of an office opens none of its cases.
+    """
+    offices: set[int] = set()
+    for item in staff.roles:
+        if item.role not in roles:
+            continue
+        if item.office_id is None:
+            return None
+        offices.add(item.office_id)
+    return frozenset(offices)
+
+
+def in_scope(column: InstrumentedAttribute[Any], scope: OfficeScope) -> ColumnElement[bool]:
+    """SQL: the row's office is in ``scope`` (rows without an office only for every office)."""
+    return true() if scope is None else column.in_(scope)
+
+
+def may(staff: StaffAccount, office_id: int | None, *roles: StaffRole) -> bool:
+    """Whether ``staff`` holds one of ``roles`` for the office ``office_id``."""
+    scope = office_scope(staff, *roles)
+    return scope is None or (office_id is not None and office_id in scope)
 
 
 def staff_required(

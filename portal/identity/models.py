@@ -211,6 +211,11 @@ class LoginSession(db.Model):  # type: ignore[name-defined,misc]
     organisation_id: Mapped[int | None] = mapped_column(
         ForeignKey("organisation.id", ondelete="CASCADE")
     )
+    # The organisation the provider asserted at this (Organisationskonto) login: the only one
+    # the login may act for. A citizen login asserts none, whatever memberships are stored.
+    asserted_organisation_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organisation.id", ondelete="CASCADE")
+    )
     staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_account.id", ondelete="CASCADE"), index=True
     )
@@ -223,5 +228,5 @@ class LoginSession(db.Model):  # type: ignore[name-defined,misc]
     ended_at: Mapped[dt.datetime | None]
 
     person: Mapped[Person | None] = relationship()
-    organisation: Mapped[Organisation | None] = relationship()
+    organisation: Mapped[Organisation | None] = relationship(foreign_keys=[organisation_id])
     staff: Mapped[StaffAccount | None] = relationship()

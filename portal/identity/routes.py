@@ -332,14 +332,16 @@ SELF = "selbst"
 
 
 def acting_form() -> ActingForm:
-    """Act for oneself or for one of one's organisations (only those of the same provider)."""
+    """Act for oneself or for the organisation this login's provider asserted (no other)."""
     person = current_user.person
     form = ActingForm()
+    asserted = current_user.login.asserted_organisation_id
     form.acting.choices = [
         SelectChoice(SELF, _("Für mich selbst: %(name)s", name=person.display_name))
     ] + [
         SelectChoice(str(item.organisation_id), _("Für %(name)s", name=item.organisation.name))
         for item in person.memberships
+        if item.organisation_id == asserted
     ]
     if not form.is_submitted():
         acting = current_user.acting_for
@@ -413,7 +415,7 @@ def switch_acting() -> BaseResponse | tuple[str, int]:
         flash(_("Sie handeln jetzt für sich selbst."), "success")
     else:
         membership = services.membership_of(current_user.person.id, int(form.acting.data))
-        if membership is None:
+        if membership is None or membership.organisation_id != login.asserted_organisation_id:
             abort(403)
         login.organisation_id = membership.organisation_id
         flash(_("Sie handeln jetzt für %(name)s.", name=membership.organisation.name), "success")

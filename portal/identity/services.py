@@ -88,6 +88,12 @@ def organisation_from_claims(
         )
     )
     stated = _text(claim(claims, provider.claims["organisation_role"]), 40).lower()
+    if stated in (OrgRole.ADMINISTRATION.value, "admin", "administrator"):
+        asserted: OrgRole | None = OrgRole.ADMINISTRATION
+    elif stated:
+        asserted = OrgRole.MEMBER
+    else:
+        asserted = None
     if membership is None:
         has_members = db.session.scalar(
             select(func.count())
@@ -95,15 +101,17 @@ def organisation_from_claims(
             .where(Membership.organisation_id == organisation.id)
         )
         # The provider may say who administers; otherwise the first member does.
-        if stated in (OrgRole.ADMINISTRATION.value, "admin", "administrator"):
-            role = OrgRole.ADMINISTRATION
-        elif stated:
-            role = OrgRole.MEMBER
-        else:
-            role = OrgRole.MEMBER if has_members else OrgRole.ADMINISTRATION
+        role = asserted or (OrgRole.MEMBER if has_members else OrgRole.ADMINISTRATION)
         membership = Membership(organisation=organisation, person=person, role=role)
         db.session.add(membership)
-        db.session.flush()
+    elif asserted is not None:
+        membership.role = asserted  # the provider's word at each login, also a withdrawal
+    # The provider asserts one organisation per login: memberships it no longer asserts (other
+    # organisations of the same provider) are gone until it asserts them again.
+    for stale in list(person.memberships):
+        if stale.organisation_id != organisation.id and stale.organisation.issuer == issuer:
+            person.memberships.remove(stale)
+    db.session.flush()
     return organisation, membership
 
 
@@ -150,9 +158,11 @@ def staff_from_claims(issuer: str, claims: dict[str, Any]) -> StaffAccount:
     """The staff account for a login: matched by subject, or on first login by e-mail.
 
     Staff accounts are made by administrators (or the CLI); a login alone never creates one.
+    The first login binds an account by e-mail only when the provider says it verified the
+    address (``email_verified``): an unverified address could be anyone's.
     """
     subject = _text(claims.get("sub"), 255)
-    email = _text(claims.get("email"), 320).lower()
+    email = _text(claims.get("email"), 320).lower() if claims.get("email_verified") is True else ""
     staff: StaffAccount | None = db.session.scalar(
         select(StaffAccount).where(StaffAccount.issuer == issuer, StaffAccount.subject == subject)
     )

@@ -82,6 +82,7 @@ def start(
         kind=kind,
         person_id=person_id,
         organisation_id=organisation_id,
+        asserted_organisation_id=organisation_id,
         staff_id=staff_id,
         trust_level=int(trust_level),
         issuer=issuer,

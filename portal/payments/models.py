@@ -78,6 +78,8 @@ class Refund(db.Model):  # type: ignore[name-defined,misc]
 
     id: Mapped[intpk]
     created_at: Mapped[created_at]
+    # What the refund was sent to the provider with; unique, so a repeat books nothing.
+    idempotency_key: Mapped[str | None] = mapped_column(String(120), unique=True)
     payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"))
     amount_cents: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(500), default="")

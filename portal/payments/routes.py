@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import secrets
 from decimal import Decimal
 
 from flask import (
@@ -22,19 +23,27 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import select
+from sqlalchemy import Select, select
 from werkzeug.wrappers import Response as BaseResponse
-from wtforms import DateField, StringField
-from wtforms.validators import DataRequired, Length, Optional, ValidationError
+from wtforms import DateField, HiddenField, StringField
+from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
 
 from portal.applications import services as applications
 from portal.applications.forms import parse_number
-from portal.applications.models import Application
+from portal.applications.models import Application, AuditEntry
 from portal.applications.routes import euro as _euro
-from portal.backoffice.cases import office_slugs
+from portal.core.formtools import add_errors
 from portal.extensions import csrf, db, limiter
-from portal.identity.access import current_staff, staff_required
-from portal.identity.models import StaffRole
+from portal.identity.access import (
+    CASE_READ,
+    EXPORT,
+    REFUND,
+    in_scope,
+    logged_in_staff,
+    office_scope,
+    staff_required,
+)
+from portal.identity.models import StaffAccount, StaffRole
 from portal.payments import services
 from portal.payments.models import Payment, PaymentState
 from portal.payments.providers import (
@@ -66,6 +75,15 @@ class RefundForm(FlaskForm):  # type: ignore[misc]
             DataRequired(_l("Bitte geben Sie einen Grund für die Erstattung an.")),
             Length(max=500, message=_l("Der Grund darf höchstens 500 Zeichen lang sein.")),
         ],
+    )
+    # Made when the form is shown: the same form sent twice books one refund.
+    request_id = HiddenField(
+        validators=[
+            Regexp(
+                r"^[A-Za-z0-9_-]{16,64}$",
+                message=_l("Bitte laden Sie die Seite neu und versuchen Sie es noch einmal."),
+            )
+        ]
     )
 
     def cents(self) -> int:
@@ -222,89 +240,140 @@ def stripe_webhook() -> tuple[str, int]:
 
 # --- back office ---------------------------------------------------------------------------
 
+PAGE_SIZE = 50
+MAX_EXPORT_DAYS = 366
 
-def _visible_payments() -> list[tuple[Payment, Application]]:
-    """Payments of the offices the staff member works for (administration: all)."""
-    staff = current_staff()
-    if staff is None:
-        return []
-    query = select(Payment, Application).join(Application, Application.id == Payment.application_id)
-    slugs = office_slugs(staff)
-    if slugs is not None:
-        query = query.where(Application.office.in_(slugs))
-    rows = db.session.execute(query.order_by(Payment.created_at.desc()).limit(500))
-    return [(payment, application) for payment, application in rows]
+
+def _scoped_payments(staff: StaffAccount, *roles: StaffRole) -> Select[Payment, Application]:
+    """Payments of the offices where ``staff`` holds one of ``roles`` (Administration: all)."""
+    return (
+        select(Payment, Application)
+        .join(Application, Application.id == Payment.application_id)
+        .where(in_scope(Application.office_id, office_scope(staff, *roles)))
+    )
+
+
+def _page() -> int:
+    raw = request.args.get("seite", "1")
+    return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
+
+
+def _payments_page(refund_form: RefundForm, refund_target: str = "") -> str:
+    staff = logged_in_staff()
+    page = _page()
+    rows = db.session.execute(
+        _scoped_payments(staff, *CASE_READ)
+        .order_by(Payment.created_at.desc(), Payment.id.desc())
+        .offset((page - 1) * PAGE_SIZE)
+        .limit(PAGE_SIZE + 1)
+    ).all()
+    refund_scope = office_scope(staff, *REFUND)
+    return render_template(
+        "payments/staff_list.html",
+        rows=[(payment, application) for payment, application in rows[:PAGE_SIZE]],
+        page=page,
+        has_next=len(rows) > PAGE_SIZE,
+        refund_form=refund_form,
+        refund_target=refund_target,
+        export_form=ExportForm(),
+        may_export=bool(office_scope(staff, *EXPORT) != frozenset()),
+        refundable=lambda payment, application: (
+            services.refundable(payment)
+            if refund_scope is None or application.office_id in refund_scope
+            else 0
+        ),
+        new_request_id=lambda: secrets.token_urlsafe(18),
+    )
 
 
 @bp.get("/verwaltung/zahlungen")
-@staff_required(StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
+@staff_required(*CASE_READ)
 def staff_payments() -> str:
-    return render_template(
-        "payments/staff_list.html",
-        rows=_visible_payments(),
-        refund_form=RefundForm(),
-        export_form=ExportForm(),
-        refundable=services.refundable,
-    )
+    return _payments_page(RefundForm())
 
 
 @bp.post("/verwaltung/zahlungen/<public_id>/erstattung")
-@staff_required(StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
+@staff_required(*REFUND)
 def refund(public_id: str) -> BaseResponse | tuple[str, int]:
-    visible = {p.public_id: p for p, _a in _visible_payments()}
-    payment = visible.get(public_id)
-    if payment is None:
+    """Refund (part of) a fee. The payment row is locked for the check and the booking, so two
+    clerks at once never refund more than was paid; the form's request id is the idempotency
+    key, so a repeated submission books nothing twice."""
+    staff = logged_in_staff()
+    found = db.session.execute(
+        _scoped_payments(staff, *REFUND)
+        .where(Payment.public_id == public_id)
+        .with_for_update(of=Payment)
+    ).first()
+    if found is None:
         abort(404)
+    payment = found[0]
     form = RefundForm()
-    if form.validate_on_submit() and form.cents() > services.refundable(payment):
-        form.amount.errors = [
-            _("Höchstens %(max)s können erstattet werden.", max=_euro(services.refundable(payment)))
-        ]
-    elif form.validate_on_submit():
-        number = len(payment.refunds) + 1
-        try:
-            reference = provider().refund(
-                payment, form.cents(), idempotency_key=f"refund-{payment.public_id}-{number}"
-            )
-        except ProviderUnavailableError:
-            flash(_("Der Zahlungsanbieter hat die Erstattung nicht angenommen."), "warning")
-            return redirect(url_for(".staff_payments"), 303)
-        staff = current_staff()
-        services.add_refund(
-            payment, form.cents(), reference, form.reason.data, staff.id if staff else None
-        )
-        flash(
-            _(
-                "%(amount)s wurden erstattet (Kassenzeichen %(kz)s).",
-                amount=_euro(form.cents()),
-                kz=payment.kassenzeichen,
-            ),
-            "success",
-        )
+    if not form.validate_on_submit():
+        return _payments_page(form, public_id), 422
+    key = f"refund-{payment.public_id}-{form.request_id.data}"
+    if services.refund_by_key(key) is not None:
+        flash(_("Diese Erstattung ist bereits gebucht."), "info")
         return redirect(url_for(".staff_payments"), 303)
-    return (
-        render_template(
-            "payments/staff_list.html",
-            rows=_visible_payments(),
-            refund_form=form,
-            refund_target=public_id,
-            export_form=ExportForm(),
-            refundable=services.refundable,
+    if form.cents() > services.refundable(payment):
+        add_errors(
+            form,
+            form.amount,
+            [
+                _(
+                    "Höchstens %(max)s können erstattet werden.",
+                    max=_euro(services.refundable(payment)),
+                )
+            ],
+        )
+        return _payments_page(form, public_id), 422
+    try:
+        reference = provider().refund(payment, form.cents(), idempotency_key=key)
+    except ProviderUnavailableError:
+        flash(_("Der Zahlungsanbieter hat die Erstattung nicht angenommen."), "warning")
+        return redirect(url_for(".staff_payments"), 303)
+    services.add_refund(payment, form.cents(), reference, form.reason.data, staff.id, key=key)
+    flash(
+        _(
+            "%(amount)s wurden erstattet (Kassenzeichen %(kz)s).",
+            amount=_euro(form.cents()),
+            kz=payment.kassenzeichen,
         ),
-        422,
+        "success",
     )
+    return redirect(url_for(".staff_payments"), 303)
 
 
 @bp.get("/verwaltung/zahlungen/export.csv")
-@staff_required(StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
-def export() -> Response:
+@staff_required(*EXPORT)
+def export() -> BaseResponse:
+    """The HKR export of the offices the person may export for, at most a year, audited."""
+    staff = logged_in_staff()
     form = ExportForm(request.args)
-    if not form.validate():
-        abort(400)
     today = dt.datetime.now(dt.UTC).date()
-    start = form.von.data or today.replace(day=1)
-    end = form.bis.data or today
-    body = services.export_csv(start, end)
+    start = (form.von.data if form.validate() else None) or today.replace(day=1)
+    end = (form.bis.data if form.validate() else None) or today
+    if not form.validate() or end < start or (end - start).days >= MAX_EXPORT_DAYS:
+        flash(
+            _(
+                "Bitte wählen Sie für den Export einen Zeitraum von höchstens einem Jahr, "
+                "„Von“ vor „Bis“, jeweils als Datum."
+            ),
+            "warning",
+        )
+        return redirect(url_for(".staff_payments"), 303)
+    scope = office_scope(staff, *EXPORT)
+    body = services.export_csv(start, end, scope)
+    db.session.add(
+        AuditEntry(
+            staff_id=staff.id,
+            action="payments.export",
+            detail={
+                "from": start.isoformat(),
+                "until": end.isoformat(),
+                "offices": "alle" if scope is None else ",".join(map(str, sorted(scope))),
+            },
+        )
+    )
     return Response(
         body.encode("utf-8"),
         mimetype="text/csv",

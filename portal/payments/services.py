@@ -15,6 +15,7 @@ from portal.applications.models import Application
 from portal.core.db import utcnow
 from portal.core.signals import emit, payment_settled
 from portal.extensions import db
+from portal.identity.access import OfficeScope, in_scope
 from portal.payments.models import Payment, PaymentEvent, PaymentState, Refund
 
 PURPOSE_LIMIT = 27  # ePayBL's Verwendungszweck
@@ -133,10 +134,24 @@ def record_event(
     return True
 
 
+def refund_by_key(key: str) -> Refund | None:
+    found: Refund | None = db.session.scalar(select(Refund).where(Refund.idempotency_key == key))
+    return found
+
+
 def add_refund(
-    payment: Payment, amount_cents: int, provider_ref: str, reason: str, staff_id: int | None
+    payment: Payment,
+    amount_cents: int,
+    provider_ref: str,
+    reason: str,
+    staff_id: int | None,
+    *,
+    key: str,
 ) -> Refund:
+    """Book a refund the provider accepted. The caller holds the payment's row lock and has
+    checked the amount; ``key`` is unique, so the same request never books twice."""
     refund = Refund(
+        idempotency_key=key,
         payment_id=payment.id,
         amount_cents=amount_cents,
         provider_ref=provider_ref,
@@ -175,15 +190,20 @@ def _euro(cents: int) -> str:
     return f"{cents / 100:.2f}".replace(".", ",")
 
 
-def export_csv(start: dt.date, end: dt.date) -> str:
-    """Payments paid (or refunded) between ``start`` and ``end`` for the cash system (HKR):
-    semicolon-separated, German decimal comma, UTF-8 with BOM so spreadsheets read it."""
+def export_csv(start: dt.date, end: dt.date, scope: OfficeScope) -> str:
+    """Payments paid (or refunded) between ``start`` and ``end`` of the offices in ``scope``
+    for the cash system (HKR): semicolon-separated, German decimal comma, UTF-8 with BOM so
+    spreadsheets read it."""
     lower = dt.datetime.combine(start, dt.time.min, tzinfo=dt.UTC)
     upper = dt.datetime.combine(end + dt.timedelta(days=1), dt.time.min, tzinfo=dt.UTC)
     rows = db.session.execute(
         select(Payment, Application.reference)
         .join(Application, Application.id == Payment.application_id)
-        .where(Payment.paid_at >= lower, Payment.paid_at < upper)
+        .where(
+            Payment.paid_at >= lower,
+            Payment.paid_at < upper,
+            in_scope(Application.office_id, scope),
+        )
         .order_by(Payment.paid_at)
     ).all()
     buffer = io.StringIO()

@@ -21,7 +21,9 @@ class Thread(db.Model):  # type: ignore[name-defined,misc]
     created_at: Mapped[created_at]
     updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
     subject: Mapped[str] = mapped_column(String(200))
-    office: Mapped[str] = mapped_column(String(100), index=True)
+    office_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_office.id", ondelete="RESTRICT"), index=True
+    )
     application_id: Mapped[int | None] = mapped_column(
         ForeignKey("application.id", ondelete="SET NULL"), unique=True
     )

@@ -28,22 +28,30 @@ from wtforms import BooleanField, SearchField, SelectField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
+from portal.applications import cases as cases_service
 from portal.applications import uploads
+from portal.applications.models import AuditEntry
 from portal.applications.routes import BERLIN
-from portal.backoffice import cases as cases_service
 from portal.catalog.models import Office
 from portal.core.db import utcnow
 from portal.core.downloads import attachment as attach_file
 from portal.core.formtools import add_errors
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
-from portal.identity.access import logged_in_staff, staff_required
-from portal.identity.models import StaffAccount, StaffRole
+from portal.identity.access import (
+    CASE_READ,
+    CASE_WORK,
+    OfficeScope,
+    logged_in_staff,
+    may,
+    office_scope,
+    staff_required,
+)
+from portal.identity.models import StaffAccount
 from portal.postfach import services
 from portal.postfach.models import MessageAttachment, Thread
 
 bp = Blueprint("postfach", __name__, template_folder="templates")
-STAFF_ROLES = (StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
 ACCEPT = ("application/pdf", "image/jpeg", "image/png")
 
 
@@ -122,8 +130,8 @@ def _offices() -> list[Office]:
     )
 
 
-def _office_names() -> dict[str, str]:
-    return {office.slug: office.name for office in _offices()}
+def _office_names() -> dict[int, str]:
+    return {office.id: office.name for office in _offices()}
 
 
 # --- the account's Postfach -------------------------------------------------------------
@@ -164,7 +172,7 @@ def _page() -> int:
 def _new_form() -> NewThreadForm:
     form = NewThreadForm()
     form.office.choices = [SelectChoice("", _("Bitte wählen"))] + [
-        SelectChoice(office.slug, office.name) for office in _offices()
+        SelectChoice(str(office.id), office.name) for office in _offices()
     ]
     return form
 
@@ -177,7 +185,10 @@ def new() -> BaseResponse | str | tuple[str, int]:
         files = _attachment(form)
         if files is not None:
             thread = services.new_thread(
-                current_user.person, current_user.acting_for, form.office.data, form.subject.data
+                current_user.person,
+                current_user.acting_for,
+                int(form.office.data),
+                form.subject.data,
             )
             services.post(
                 thread,
@@ -276,13 +287,14 @@ def attachment(public_id: str, file_id: str) -> Response:
 # --- the office's side ------------------------------------------------------------------
 
 
-def _staff_offices() -> tuple[StaffAccount, set[str] | None]:
+def _staff_offices() -> tuple[StaffAccount, OfficeScope]:
+    """The member of staff and the offices whose Postfach they may read."""
     staff = logged_in_staff()
-    return staff, cases_service.office_slugs(staff)
+    return staff, office_scope(staff, *CASE_READ)
 
 
 @bp.get("/verwaltung/postfach")
-@staff_required(*STAFF_ROLES)
+@staff_required(*CASE_READ)
 def office_inbox() -> str:
     _staff, offices = _staff_offices()
     search = SearchForm(request.args)
@@ -300,12 +312,14 @@ def office_inbox() -> str:
 
 
 @bp.route("/verwaltung/postfach/<public_id>", methods=["GET", "POST"])
-@staff_required(*STAFF_ROLES)
+@staff_required(*CASE_READ)
 def office_thread(public_id: str) -> BaseResponse | str | tuple[str, int]:
     staff, offices = _staff_offices()
     found = services.office_thread(public_id, offices)
     form = OfficeMessageForm()
     if request.method == "POST":
+        if not may(staff, found.office_id, *CASE_WORK):
+            abort(403)  # reads the office's Postfach, but does not answer for it
         if form.validate_on_submit():
             files = _attachment(form)
             if not services.reachable(found):
@@ -324,7 +338,7 @@ def office_thread(public_id: str) -> BaseResponse | str | tuple[str, int]:
 
 
 @bp.get("/verwaltung/postfach/<public_id>/anlagen/<file_id>")
-@staff_required(*STAFF_ROLES)
+@staff_required(*CASE_READ)
 def office_attachment(public_id: str, file_id: str) -> Response:
     staff, offices = _staff_offices()
     found = services.office_thread(public_id, offices)
@@ -336,8 +350,6 @@ def office_attachment(public_id: str, file_id: str) -> Response:
 
 
 def _audit(staff: StaffAccount, thread: Thread, action: str, **detail: Any) -> None:
-    from portal.backoffice.models import AuditEntry  # noqa: PLC0415
-
     db.session.add(
         AuditEntry(
             staff_id=staff.id,
@@ -405,7 +417,7 @@ def render_decision(application: Any, staff: StaffAccount, form: DecisionForm) -
 
     from portal.applications import services as applications  # noqa: PLC0415
 
-    office = db.session.scalar(select(Office).filter_by(slug=application.office))
+    office = db.session.get(Office, application.office_id) if application.office_id else None
     with force_locale("de"):
         html = render_template(
             "postfach/decision_pdf.html",
@@ -423,13 +435,13 @@ def render_decision(application: Any, staff: StaffAccount, form: DecisionForm) -
 
 
 @bp.post("/verwaltung/vorgaenge/<public_id>/bescheid")
-@staff_required(StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG)
+@staff_required(*CASE_WORK)
 def issue_decision(public_id: str) -> BaseResponse | tuple[str, int]:
     """Issue the Bescheid: a PDF in the case's Postfach thread, and the status "beschieden"."""
     from portal.applications.models import CASE_FLOW, CaseStatus  # noqa: PLC0415
 
-    staff, _offices = _staff_offices()
-    application = cases_service.case(staff, public_id)
+    staff = logged_in_staff()
+    application = cases_service.case(staff, public_id, *CASE_WORK)
     form = DecisionForm()
     current = application.case_status or CaseStatus.RECEIVED
     upload = request.files.get("document")

@@ -19,6 +19,7 @@ from portal.core.jobs import enqueue
 from portal.core.mail import send_mail
 from portal.core.storage import cipher, file_store, index_key, new_key
 from portal.extensions import db
+from portal.identity.access import OfficeScope, in_scope
 from portal.identity.models import Organisation, Person
 from portal.postfach.models import Message, MessageAttachment, SearchToken, Thread
 
@@ -183,22 +184,21 @@ def owned_thread(public_id: str, person: Person, organisation: Organisation | No
     return found
 
 
-def office_thread(public_id: str, offices: set[str] | None) -> Thread:
-    query = select(Thread).where(Thread.public_id == public_id)
-    if offices is not None:
-        query = query.where(Thread.office.in_(offices))
+def office_thread(public_id: str, scope: OfficeScope) -> Thread:
+    """The thread, if its office is in ``scope`` (see ``identity.access.office_scope``); 404."""
+    query = select(Thread).where(Thread.public_id == public_id, office_where(scope))
     found = db.session.scalars(query).first()
     if found is None:
         abort(404)
     return found
 
 
-def office_where(offices: set[str] | None) -> ColumnElement[bool]:
-    return Thread.office.in_(offices) if offices is not None else Thread.id.is_not(None)
+def office_where(scope: OfficeScope) -> ColumnElement[bool]:
+    return in_scope(Thread.office_id, scope)
 
 
-def office_threads(offices: set[str] | None, page: int = 1) -> InboxPage:
-    return inbox_page(office_where(offices), unread_from_office=False, page=page)
+def office_threads(scope: OfficeScope, page: int = 1) -> InboxPage:
+    return inbox_page(office_where(scope), unread_from_office=False, page=page)
 
 
 def thread_for_application(application: Application) -> Thread:
@@ -211,7 +211,7 @@ def thread_for_application(application: Application) -> Thread:
         public_id=secrets.token_hex(16),
         updated_at=utcnow(),
         subject=f"{application.title} – {application.reference}",
-        office=application.office,
+        office_id=application.office_id,
         application_id=application.id,
         person_id=application.person_id,
         organisation_id=application.organisation_id,
@@ -222,13 +222,13 @@ def thread_for_application(application: Application) -> Thread:
 
 
 def new_thread(
-    person: Person, organisation: Organisation | None, office: str, subject: str
+    person: Person, organisation: Organisation | None, office_id: int, subject: str
 ) -> Thread:
     thread = Thread(
         public_id=secrets.token_hex(16),
         updated_at=utcnow(),
         subject=subject.strip()[:200],
-        office=office,
+        office_id=office_id,
         person_id=person.id,
         organisation_id=organisation.id if organisation else None,
     )

@@ -22,9 +22,8 @@ from dataclasses import dataclass
 from flask import current_app
 from sqlalchemy import delete, exists, select
 
-from portal.applications.models import Application, ApplicationStatus, CaseStatus
+from portal.applications.models import Application, ApplicationStatus, CaseEvent, CaseStatus
 from portal.applications.services import delete_stored_file, remove_file
-from portal.backoffice.models import CaseEvent
 from portal.core.db import utcnow
 from portal.core.jobs import enqueue
 from portal.extensions import db

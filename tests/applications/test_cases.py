@@ -6,8 +6,7 @@ import re
 
 from sqlalchemy import select
 
-from portal.applications.models import Application
-from portal.backoffice.models import AuditEntry
+from portal.applications.models import Application, AuditEntry
 from portal.catalog.models import Office
 from portal.extensions import db
 from portal.identity.models import StaffAccount

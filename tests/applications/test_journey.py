@@ -149,6 +149,8 @@ def test_an_imported_fim_form_can_be_filled_in(forms_portal: Portal) -> None:
             str(DATA / "fim_xdatenfelder1_S00000036_waffenbesitzkarte.xml"),
             "--key",
             "wbk-probe",
+            "--office",
+            "ordnungsamt",
         ]
     )
     assert result.exit_code == 0, result.output

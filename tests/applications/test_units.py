@@ -19,7 +19,9 @@ from portal.applications.fim import FimError, convert
 from portal.applications.reference import ALPHABET, is_valid, new_reference
 from portal.applications.uploads import UploadRefusedError, check, sniff
 from portal.config import PROJECT_ROOT
+from portal.extensions import db
 from tests.applications.conftest import EXE, PDF, PNG
+from tests.factories import make_office
 
 DATA = PROJECT_ROOT.parent / "shared" / "data"
 DEFINITIONS = PROJECT_ROOT / "portal" / "applications" / "definitions"
@@ -177,11 +179,17 @@ def test_fim_import_refuses_other_xml(tmp_path: Path) -> None:
 def test_fim_import_command_stores_a_version_once(app: Flask, db_session: object) -> None:
     path = DATA / "fim_xdatenfelder1_S00000036_waffenbesitzkarte.xml"
     runner = app.test_cli_runner()
-    first = runner.invoke(args=["forms", "import-fim", str(path), "--key", "wbk-test"])
+    office = make_office(source_id="ordnungsamt-wbk")
+    db.session.commit()  # a savepoint: the CLI's app context ends its own session
+    command = ["forms", "import-fim", str(path), "--key", "wbk-test", "--office", office.source_id]
+    unknown = runner.invoke(args=[*command[:-1], "kein-amt"])
+    assert unknown.exit_code != 0
+    assert "office: kein Amt „kein-amt“" in unknown.output
+    first = runner.invoke(args=command)
     assert first.exit_code == 0, first.output
     assert "7 Schritte, 46 Felder" in first.output
     assert "wbk-test: Version 1 (neue Version)" in first.output
-    again = runner.invoke(args=["forms", "import-fim", str(path), "--key", "wbk-test"])
+    again = runner.invoke(args=command)
     assert "wbk-test: Version 1 (unverändert)" in again.output
 
 

@@ -11,7 +11,7 @@ import requests
 from flask import Flask
 from sqlalchemy import select
 
-from portal.backoffice.models import AuditEntry
+from portal.applications.models import AuditEntry
 from portal.catalog import editing
 from portal.catalog.models import Leistung, LocalOverride, Office, Zustaendigkeit
 from portal.extensions import db
@@ -164,23 +164,88 @@ def test_wrong_values_get_german_messages_and_change_nothing(portal: Portal) -> 
         ).all()
 
 
-def test_responsibilities_and_online_link(portal: Portal) -> None:
+def _admin(portal: Portal) -> requests.Session:
+    grant_staff(portal.app, "admin@musterstadt.example", "administration")
+    admin, _home = log_in(portal.url, "admin", "/verwaltung/anmelden")
+    return admin
+
+
+def _responsibilities(portal: Portal, office_id: int) -> dict[int, Zustaendigkeit]:
+    with portal.app.app_context():
+        return {
+            row.leistung_id: row
+            for row in db.session.scalars(select(Zustaendigkeit).filter_by(office_id=office_id))
+        }
+
+
+def test_the_redaktion_cannot_take_over_a_service(portal: Portal) -> None:
+    """Defect: the Redaktion of any office could declare it responsible for any service and
+    then point that service's "Online beantragen" at any address."""
     records = _records(portal)
     editor = _editor(portal, records)
     edit = f"{portal.url}/verwaltung/redaktion/aemter/{records.office_id}"
+    page = editor.get(edit, params={"q": records.spare_name.split()[1]})
+    assert "Zuständigkeit hinzufügen" not in page.text
+    assert "ordnet die Administration zu" in page.text
+    token = TOKEN.search(page.text)
+    assert token
+    refused = editor.post(
+        edit + "/zustaendigkeiten",
+        data={"csrf_token": token.group(1), "leistung": str(records.spare_service_id)},
+    )
+    assert refused.status_code == 403
+    assert records.spare_service_id not in _responsibilities(portal, records.office_id)
+    assert editor.get(f"{edit}/leistungen/{records.spare_service_id}").status_code == 404
 
-    found = editor.get(edit, params={"q": records.spare_name.split()[1]})
+
+def test_a_shared_service_link_is_changed_by_the_administration(portal: Portal) -> None:
+    records = _records(portal)
+    with portal.app.app_context():
+        db.session.add(
+            Zustaendigkeit(leistung_id=records.service_id, office_id=records.other_office_id)
+        )
+        db.session.commit()
+    editor = _editor(portal, records)
+    service_edit = (
+        f"{portal.url}/verwaltung/redaktion/aemter/{records.office_id}"
+        f"/leistungen/{records.service_id}"
+    )
+    page = editor.get(service_edit)
+    assert "mehrere Ämter zuständig" in page.text
+    token = TOKEN.search(editor.get(portal.url + "/verwaltung/").text)
+    assert token
+    refused = editor.post(
+        service_edit, data={"csrf_token": token.group(1), "online_url": "https://evil.example"}
+    )
+    assert refused.status_code == 403
+    assert (
+        "https://evil.example" not in _public(f"{portal.url}/leistungen/{records.service_id}").text
+    )
+    admin = _admin(portal)
+    _post(admin, service_edit, online_url="https://gemeinsam.example/antrag")
+    assert (
+        "https://gemeinsam.example/antrag"
+        in _public(f"{portal.url}/leistungen/{records.service_id}").text
+    )
+
+
+def test_responsibilities_by_the_administration_and_the_online_link(portal: Portal) -> None:
+    records = _records(portal)
+    admin = _admin(portal)
+    edit = f"{portal.url}/verwaltung/redaktion/aemter/{records.office_id}"
+
+    found = admin.get(edit, params={"q": records.spare_name.split()[1]})
     assert records.spare_name in found.text
     token = TOKEN.search(found.text)
     assert token
-    bad = editor.post(
+    bad = admin.post(
         edit + "/zustaendigkeiten",
         data={"csrf_token": token.group(1), "leistung": str(records.spare_service_id),
               "area": "09abc"},
     )  # fmt: skip
     assert bad.status_code == 422
     assert "höchstens 12 Ziffern" in bad.text
-    added = editor.post(
+    added = admin.post(
         edit + "/zustaendigkeiten",
         data={"csrf_token": token.group(1), "leistung": str(records.spare_service_id)},
     )
@@ -189,24 +254,30 @@ def test_responsibilities_and_online_link(portal: Portal) -> None:
     spare_page = _public(f"{portal.url}/leistungen/{records.spare_service_id}").text
     assert f"/stellen/{records.office_id}/" in spare_page
 
-    with portal.app.app_context():
-        rows = {
-            row.leistung_id: row
-            for row in db.session.scalars(
-                select(Zustaendigkeit).filter_by(office_id=records.office_id)
-            )
-        }
+    rows = _responsibilities(portal, records.office_id)
     local, imported = rows[records.spare_service_id], rows[records.service_id]
     assert local.origin == "local"
     assert imported.origin == "import"
-    # An imported responsibility is changed at the source, not here.
+    # The office's Redaktion now edits the assigned service, but cannot remove the assignment.
+    editor = _editor(portal, records)
+    assert editor.get(f"{edit}/leistungen/{records.spare_service_id}").status_code == 200
     token = TOKEN.search(editor.get(edit).text)
     assert token
-    refused = editor.post(
+    assert (
+        editor.post(
+            f"{edit}/zustaendigkeiten/{local.id}/entfernen", data={"csrf_token": token.group(1)}
+        ).status_code
+        == 403
+    )
+    # An imported responsibility is changed at the source, not here.
+    admin = _admin(portal)
+    token = TOKEN.search(admin.get(edit).text)
+    assert token
+    refused = admin.post(
         f"{edit}/zustaendigkeiten/{imported.id}/entfernen", data={"csrf_token": token.group(1)}
     )
     assert refused.status_code == 404
-    removed = editor.post(
+    removed = admin.post(
         f"{edit}/zustaendigkeiten/{local.id}/entfernen", data={"csrf_token": token.group(1)}
     )
     assert removed.status_code == 200
@@ -214,7 +285,8 @@ def test_responsibilities_and_online_link(portal: Portal) -> None:
     spare_page = _public(f"{portal.url}/leistungen/{records.spare_service_id}").text
     assert f"/stellen/{records.office_id}/" not in spare_page
 
-    # The online link of a service the office handles.
+    # The online link of a service only this office handles: its Redaktion changes it.
+    editor = _editor(portal, records)
     service_edit = f"{edit}/leistungen/{records.service_id}"
     assert _post(editor, service_edit, online_url="javascript:alert(1)").status_code == 422
     _post(editor, service_edit, online_url="https://neu.example/antrag")

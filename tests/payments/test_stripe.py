@@ -19,9 +19,11 @@ from sqlalchemy.orm import Session, scoped_session
 
 from portal.applications import services as applications
 from portal.applications.models import Application
+from portal.catalog.models import Office
 from portal.identity.models import LoginSession, Person, StaffAccount, StaffAssignment, StaffRole
 from portal.payments.models import Payment, PaymentEvent, PaymentState
 from portal.payments.services import derive_state, luhn_digit
+from tests.factories import make_office
 from tests.payments.stripe_standin import StripeStandIn, signed_event
 
 WEBHOOK_SECRET = "whsec_test_portal"
@@ -71,8 +73,10 @@ def _make_submitted(
     person = Person(issuer="https://idp.example", subject=subject, given_name="Bernd", sources={})
     db_session.add(person)
     db_session.flush()
+    if db_session.scalar(select(Office).filter_by(source="stripe-test")) is None:
+        make_office(source="stripe-test", source_id="kfz", name="Kfz-Zulassungsstelle")
     row, _new = applications.store_definition(
-        json.loads((DEFINITIONS / "bewohnerparkausweis.json").read_text("utf-8"))
+        json.loads((DEFINITIONS / "bewohnerparkausweis.json").read_text("utf-8")), "stripe-test"
     )
     application = applications.start_draft(row, person, None)
     application.answers = {**application.answers, "ausweis": {"zone": "A", "jahre": "2"}}
@@ -274,11 +278,15 @@ def test_the_state_does_not_depend_on_the_order_of_events() -> None:
         assert derive_state(payment) == PaymentState.FAILED
 
 
-def _staff_client(app: Flask, db_session: scoped_session[Session]) -> FlaskClient:
+def _staff_client(
+    app: Flask, db_session: scoped_session[Session], office_id: int | None
+) -> FlaskClient:
+    """Amtsleitung of the office (refunds need it); ``None``: an administrator."""
     from portal.identity import sessions
 
-    staff = StaffAccount(email="kasse@musterstadt.example", name="Kasse", roles=[])
-    staff.roles.append(StaffAssignment(role=StaffRole.ADMINISTRATION, office_id=None))
+    staff = StaffAccount(email=f"kasse-{office_id}@musterstadt.example", name="Kasse", roles=[])
+    role = StaffRole.AMTSLEITUNG if office_id else StaffRole.ADMINISTRATION
+    staff.roles.append(StaffAssignment(role=role, office_id=office_id))
     db_session.add(staff)
     db_session.flush()
     client = app.test_client()
@@ -304,34 +312,49 @@ def test_staff_refund_fully_or_partly_and_export(
     assert _webhook(citizen, body, signature) == 200
     payment = _payment(db_session, application)
     payment_id, kassenzeichen = payment.public_id, payment.kassenzeichen
-    staff = _staff_client(stripe_app, db_session)
+    office_id = db_session.get(Application, application.application_id).office_id
+    staff = _staff_client(stripe_app, db_session, office_id)
     listing = staff.get("/verwaltung/zahlungen").get_data(as_text=True)
     assert kassenzeichen in listing
     token = _token(staff, "/verwaltung/zahlungen")
+    request_id = re.search(r'name="request_id" value="([^"]+)"', listing)
+    assert request_id
     too_much = staff.post(
         f"/verwaltung/zahlungen/{payment_id}/erstattung",
-        data={"csrf_token": token, "amount": "70,00", "reason": "Versehen"},
-    )
+        data={"csrf_token": token, "amount": "70,00", "reason": "Versehen",
+              "request_id": request_id.group(1)},
+    )  # fmt: skip
     assert too_much.status_code == 422
     absurd = staff.post(
         f"/verwaltung/zahlungen/{payment_id}/erstattung",
-        data={"csrf_token": token, "amount": "1e999", "reason": "Tippfehler"},
+        data={
+            "csrf_token": token,
+            "amount": "1e999",
+            "reason": "Tippfehler",
+            "request_id": request_id.group(1),
+        },
     )
     assert absurd.status_code == 422  # a German message, not a 500
     assert "Bitte geben Sie einen Betrag wie 12,50 ein." in absurd.get_data(as_text=True)
     assert "Höchstens 61,20 € können erstattet werden." in too_much.get_data(as_text=True)
-    partly = staff.post(
-        f"/verwaltung/zahlungen/{payment_id}/erstattung",
-        data={"csrf_token": token, "amount": "30,60", "reason": "nur ein Jahr"},
-    )
+    partly_data = {"csrf_token": token, "amount": "30,60", "reason": "nur ein Jahr",
+                   "request_id": request_id.group(1)}  # fmt: skip
+    partly = staff.post(f"/verwaltung/zahlungen/{payment_id}/erstattung", data=partly_data)
     assert partly.status_code == 303
     assert stripe_api.refunds[-1]["amount"] == 3060
-    assert stripe_api.requests[-1][3] == f"refund-{payment_id}-1"
+    assert stripe_api.requests[-1][3] == f"refund-{payment_id}-{request_id.group(1)}"
     assert _payment(db_session, application).state == PaymentState.PAID
+    # The same form sent again (a double click, a reload) books nothing more.
+    refunds_before = len(stripe_api.refunds)
+    again = staff.post(f"/verwaltung/zahlungen/{payment_id}/erstattung", data=partly_data)
+    assert again.status_code == 303
+    assert len(stripe_api.refunds) == refunds_before
+    assert _payment(db_session, application).refunded_cents == 3060
     rest = staff.post(
         f"/verwaltung/zahlungen/{payment_id}/erstattung",
-        data={"csrf_token": token, "amount": "30,60", "reason": "zurückgezogen"},
-    )
+        data={"csrf_token": token, "amount": "30,60", "reason": "zurückgezogen",
+              "request_id": "zweite-erstattung-0001"},
+    )  # fmt: skip
     assert rest.status_code == 303
     refunded = _payment(db_session, application)
     assert refunded.state == PaymentState.REFUNDED

@@ -33,12 +33,20 @@ def _csrf(html: str) -> str:
 def write_to_office(
     sender: Applicant, office: str, subject: str, text: str, attachment: bytes | None = None
 ) -> requests.Response:
-    """A general enquiry through /postfach/neu; returns the thread page it lands on."""
+    """A general enquiry through /postfach/neu to the office ``ensure_office(app, office)``
+    made (its name is the slug's title); returns the thread page it lands on."""
     form = sender.get("/postfach/neu")
+    choices = re.findall(rf'<option value="(\d+)">{re.escape(office.title())}</option>', form.text)
+    assert len(choices) == 1, f"{office}: {choices}"
     files = {"attachment": ("anlage.pdf", attachment, "application/pdf")} if attachment else None
     return sender.browser.post(
         sender.base + "/postfach/neu",
-        data={"csrf_token": _csrf(form.text), "office": office, "subject": subject, "text": text},
+        data={
+            "csrf_token": _csrf(form.text),
+            "office": choices[0],
+            "subject": subject,
+            "text": text,
+        },
         files=files,
     )
 
@@ -154,13 +162,19 @@ def test_an_organisations_postfach_is_shared_by_its_members(forms_portal: Portal
 
 def test_the_inbox_is_paged_newest_first(forms_portal: Portal) -> None:
     clara = Applicant(forms_portal, "clara")  # logging in makes her account
+    office_id = ensure_office(forms_portal.app, "buergerbuero")
     with forms_portal.app.app_context():
         from portal.identity.models import Person
         from portal.postfach import services
 
         person = db.session.scalars(select(Person).filter_by(subject="test-clara")).one()
         for number in range(30):
-            thread = services.new_thread(person, None, "buergerbuero", f"Seitenprobe {number:02d}")
+            thread = services.new_thread(
+                person,
+                None,
+                office_id,
+                f"Seitenprobe {number:02d}",
+            )
             services.post(thread, "Text", from_office=True)
         db.session.commit()
     first = clara.get("/postfach")

@@ -14,6 +14,7 @@ from sqlalchemy import select
 
 from portal import create_app
 from portal.applications import services as applications
+from portal.catalog.models import Office
 from portal.core.storage import file_store
 from portal.extensions import db
 from portal.identity.models import Person
@@ -38,7 +39,11 @@ def test_rotating_the_storage_key(
         with first.app_context():
             upgrade(directory=str(first.config["PORTAL"].migrations_dir))
             person = Person(issuer="i", subject="rotation", sources={})
-            db.session.add(person)
+            office = Office(
+                source="test", source_id="steueramt", name="Steueramt", slug="steueramt",
+                content_hash="x",
+            )  # fmt: skip
+            db.session.add_all([person, office])
             db.session.flush()
             row, _ = applications.store_definition(
                 json.loads((DEFINITIONS / "hund-anmelden.json").read_text("utf-8"))
@@ -52,7 +57,7 @@ def test_rotating_the_storage_key(
                 content_type="application/pdf",
                 data=PDF,
             )
-            thread = postfach.new_thread(person, None, "steueramt", "Frage")
+            thread = postfach.new_thread(person, None, office.id, "Frage")
             message = postfach.post(
                 thread,
                 "Vertraulich",

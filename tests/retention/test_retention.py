@@ -8,8 +8,7 @@ import re
 
 from sqlalchemy import func, select, update
 
-from portal.applications.models import Application, ApplicationFile, CaseStatus
-from portal.backoffice.models import CaseEvent
+from portal.applications.models import Application, ApplicationFile, CaseEvent, CaseStatus
 from portal.core.db import utcnow
 from portal.core.jobs import run_job
 from portal.core.storage import StoredFileMissingError, file_store
@@ -170,7 +169,7 @@ def test_nothing_goes_before_its_period(forms_portal: Portal) -> None:
 
 
 def test_account_deletion_keeps_what_the_office_needs(forms_portal: Portal) -> None:
-    ensure_office(forms_portal.app, "steueramt")
+    office_id = ensure_office(forms_portal.app, "steueramt")
     anna, ident, reference = _submitted_dog(forms_portal)
     draft = anna.begin("hund-anmelden")
     draft_id = re.search(r"/antraege/([0-9a-f]+)/", draft.url)
@@ -179,7 +178,7 @@ def test_account_deletion_keeps_what_the_office_needs(forms_portal: Portal) -> N
         application = db.session.scalars(select(Application).filter_by(public_id=ident)).one()
         assert application.applicant["person"]["family_name"]
         person = db.session.get(Person, application.person_id)
-        enquiry = postfach.new_thread(person, None, "steueramt", "Frage zur Steuer")
+        enquiry = postfach.new_thread(person, None, office_id, "Frage zur Steuer")
         postfach.post(
             enquiry, "Wie hoch ist die Steuer?", from_office=False,
             person_id=application.person_id,

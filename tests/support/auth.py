@@ -13,8 +13,15 @@ from flask.testing import FlaskClient
 
 from portal.core.db import utcnow
 from portal.extensions import db
-from portal.identity.models import AccountKind, LoginSession, Organisation, Person, TrustLevel
-from portal.identity.sessions import CITIZEN_COOKIE, LIMITS
+from portal.identity.models import (
+    AccountKind,
+    LoginSession,
+    Organisation,
+    Person,
+    StaffAccount,
+    TrustLevel,
+)
+from portal.identity.sessions import CITIZEN_COOKIE, LIMITS, STAFF_COOKIE, STAFF_LIMITS, STAFF_PATH
 
 
 def login_as(
@@ -32,6 +39,7 @@ def login_as(
         kind=AccountKind.ORGANISATION if organisation else AccountKind.CITIZEN,
         person_id=person.id,
         organisation_id=organisation.id if organisation else None,
+        asserted_organisation_id=organisation.id if organisation else None,
         trust_level=int(trust_level),
         issuer=person.issuer,
         created_at=now,
@@ -42,4 +50,25 @@ def login_as(
     db.session.add(login)
     db.session.flush()
     client.set_cookie(CITIZEN_COOKIE, token)
+    return login
+
+
+def staff_login_as(client: FlaskClient, staff: StaffAccount) -> LoginSession:
+    """A staff login session for ``staff`` with its cookie on ``client`` (path /verwaltung)."""
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    login = LoginSession(
+        token_hash=hashlib.sha256(token.encode()).hexdigest(),
+        kind=AccountKind.STAFF,
+        staff_id=staff.id,
+        trust_level=int(TrustLevel.SUBSTANZIELL),
+        issuer=staff.issuer or "",
+        created_at=now,
+        last_seen_at=now,
+        expires_at=now + STAFF_LIMITS.absolute,
+        idle_seconds=int(STAFF_LIMITS.idle.total_seconds()),
+    )
+    db.session.add(login)
+    db.session.flush()
+    client.set_cookie(STAFF_COOKIE, token, path=STAFF_PATH)
     return login

@@ -1,7 +1,9 @@
-"""Cases in the back office: the queue of an office, one case, status changes, assignment.
+"""Cases: the queue of an office, one case, status changes, assignment, the audit log.
 
-Staff see the cases of the offices they hold a role for (administrators: all). Anything else
-is a 404, never a hint that the case exists. Every case view and download is audited.
+Used by the back office, the Postfach and the payments alike, so the office scope is decided
+in one place: staff see the cases of the offices where they hold a case role (Sachbearbeitung,
+Amtsleitung; Administration: all, read only). Anything else is a 404, never a hint that the
+case exists. Every case view and download is audited.
 """
 
 from __future__ import annotations
@@ -13,12 +15,18 @@ from typing import Any
 from flask import abort
 from sqlalchemy import Select, select
 
-from portal.applications.models import CASE_FLOW, Application, ApplicationStatus, CaseStatus
-from portal.backoffice.models import AuditEntry, CaseEvent
-from portal.catalog.models import Office
+from portal.applications.models import (
+    CASE_FLOW,
+    Application,
+    ApplicationStatus,
+    AuditEntry,
+    CaseEvent,
+    CaseStatus,
+)
 from portal.core.db import utcnow
 from portal.extensions import db
-from portal.identity.models import StaffAccount, StaffRole
+from portal.identity.access import CASE_READ, CASE_WORK, in_scope, may, office_scope
+from portal.identity.models import StaffAccount, StaffAssignment, StaffRole
 
 OVERDUE_AFTER = dt.timedelta(days=14)
 
@@ -33,26 +41,18 @@ class QueueFilter:
     mine: bool = False
 
 
-def office_slugs(staff: StaffAccount) -> set[str] | None:
-    """The offices whose cases ``staff`` may see; ``None``: all (administration)."""
-    if staff.has_role(StaffRole.ADMINISTRATION):
-        return None
-    ids = {item.office_id for item in staff.roles if item.office_id is not None}
-    return set(db.session.scalars(select(Office.slug).where(Office.id.in_(ids))))
-
-
-def _visible(staff: StaffAccount) -> Select[Any]:
-    query = select(Application).where(Application.status == ApplicationStatus.SUBMITTED)
-    slugs = office_slugs(staff)
-    if slugs is not None:
-        query = query.where(Application.office.in_(slugs))
-    return query
+def visible_cases(staff: StaffAccount, *roles: StaffRole) -> Select[Any]:
+    """Submitted applications of the offices where ``staff`` holds one of ``roles``."""
+    return select(Application).where(
+        Application.status == ApplicationStatus.SUBMITTED,
+        in_scope(Application.office_id, office_scope(staff, *(roles or CASE_READ))),
+    )
 
 
 def queue(
     staff: StaffAccount, chosen: QueueFilter, now: dt.datetime | None = None
 ) -> list[Application]:
-    query = _visible(staff)
+    query = visible_cases(staff)
     if chosen.status:
         query = query.where(Application.case_status == CaseStatus(chosen.status))
     if chosen.form:
@@ -77,18 +77,32 @@ def queue(
     return list(db.session.scalars(query.order_by(Application.submitted_at).limit(500)))
 
 
-def case(staff: StaffAccount, public_id: str) -> Application:
+def case(staff: StaffAccount, public_id: str, *roles: StaffRole) -> Application:
+    """The case, if ``staff`` holds one of ``roles`` (default: a reading role) for its office;
+    404 otherwise. Writing views pass ``CASE_WORK``."""
     found: Application | None = db.session.scalars(
-        _visible(staff).where(Application.public_id == public_id)
+        visible_cases(staff, *roles).where(Application.public_id == public_id)
     ).first()
     if found is None:
         abort(404)
     return found
 
 
-def audit(staff: StaffAccount, action: str, application: Application, **detail: str) -> None:
+def may_work(staff: StaffAccount, application: Application) -> bool:
+    """Whether ``staff`` may decide the case: Sachbearbeitung or Amtsleitung of its office."""
+    return may(staff, application.office_id, *CASE_WORK)
+
+
+def audit(
+    staff: StaffAccount, action: str, application: Application | None = None, **detail: str
+) -> None:
     db.session.add(
-        AuditEntry(staff_id=staff.id, action=action, application_id=application.id, detail=detail)
+        AuditEntry(
+            staff_id=staff.id,
+            action=action,
+            application_id=application.id if application is not None else None,
+            detail=detail,
+        )
     )
 
 
@@ -126,18 +140,20 @@ def assign(staff: StaffAccount, application: Application, clerk: StaffAccount | 
 
 
 def clerks_for(application: Application) -> list[StaffAccount]:
-    """Staff who may work on the case: a role for its office."""
-    office_id = db.session.scalar(select(Office.id).where(Office.slug == application.office))
-    staff = db.session.scalars(select(StaffAccount).where(StaffAccount.active.is_(True)))
-    return [
-        person
-        for person in staff
-        if any(
-            item.office_id == office_id
-            and item.role in (StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG)
-            for item in person.roles
+    """Staff who may work on the case: Sachbearbeitung or Amtsleitung of its office."""
+    return list(
+        db.session.scalars(
+            select(StaffAccount)
+            .join(StaffAssignment, StaffAssignment.staff_id == StaffAccount.id)
+            .where(
+                StaffAccount.active.is_(True),
+                StaffAssignment.office_id == application.office_id,
+                StaffAssignment.role.in_(CASE_WORK),
+            )
+            .distinct()
+            .order_by(StaffAccount.name, StaffAccount.email)
         )
-    ]
+    )
 
 
 def history(application: Application, *, for_applicant: bool) -> list[CaseEvent]:
