@@ -21,6 +21,7 @@ from portal.core.security import init_security
 from portal.core.storage import init_storage
 from portal.core.themes import init_themes
 from portal.core.uow import init_unit_of_work
+from portal.core.urls import init_urls
 from portal.extensions import db, migrate
 from portal.handoff import init_handoff
 from portal.identity import init_identity
@@ -37,6 +38,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = Settings.load(overrides=overrides)
     app = Flask(__name__, instance_path=settings.instance_path, static_folder=None)
     init_config(app, settings)
+    init_urls(app)
     init_db(app)
     init_security(app)
     init_i18n(app)

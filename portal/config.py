@@ -12,6 +12,7 @@ import secrets
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
+from urllib.parse import urlsplit
 
 Environment = Literal["development", "test", "production"]
 ENVIRONMENTS: tuple[str, ...] = get_args(Environment)
@@ -43,6 +44,11 @@ class Settings:
     accessibility_contact: str = "barrierefreiheit@localhost"
     default_locale: str = "de"
     trusted_proxies: int = 0
+    # The portal's public address, e.g. https://service.musterstadt.de: absolute URLs (sitemap,
+    # JSON-LD, API links, payment and login returns) start with it; required in production,
+    # where requests for other hosts are refused. ALLOWED_HOSTS: more host names to accept.
+    base_url: str = ""
+    allowed_hosts: str = ""
     page_cache_size: int = 1000
     # Citizen login (BundID-like). Empty issuer: the built-in test provider (not in production).
     oidc_issuer: str = ""
@@ -146,8 +152,15 @@ class Settings:
             changes["database_url"] = f"sqlite:///{instance / 'portal.db'}"
         if not self.storage_path:
             changes["storage_path"] = str(instance / "files")
+        if self.base_url:
+            changes["base_url"] = check_base_url(self.base_url)
         if self.is_production:
             check_production_secret(self.secret_key)
+            if not self.base_url:
+                raise ConfigError(
+                    "PORTAL_BASE_URL fehlt: in production entstehen absolute Adressen nur aus "
+                    "der eingestellten Adresse des Portals, z. B. https://service.musterstadt.de."
+                )
             if not self.storage_keys:
                 raise ConfigError(
                     "PORTAL_STORAGE_KEYS fehlt: in production werden Dateien mit eigenen "
@@ -160,6 +173,24 @@ class Settings:
                 secrets.token_urlsafe(48) if self.env == "test" else _instance_secret(instance)
             )
         return dataclasses.replace(self, **changes) if changes else self
+
+
+def check_base_url(value: str) -> str:
+    """``https://host[:port]`` (``http`` too, for a local test) without path, query or slash."""
+    parts = urlsplit(value.strip())
+    if (
+        parts.scheme not in ("https", "http")
+        or not parts.netloc
+        or parts.path not in ("", "/")
+        or parts.query
+        or parts.fragment
+        or "@" in parts.netloc
+    ):
+        raise ConfigError(
+            f"PORTAL_BASE_URL muss eine Adresse wie https://service.musterstadt.de sein "
+            f"(ohne Pfad), nicht {value!r}."
+        )
+    return f"{parts.scheme}://{parts.netloc.lower()}"
 
 
 def check_production_secret(secret: str) -> None:

@@ -8,8 +8,9 @@ a client sending ``If-None-Match`` gets ``304 Not Modified``.
 from __future__ import annotations
 
 from typing import Any
+from urllib.parse import urlencode
 
-from flask import Blueprint, jsonify, request, url_for
+from flask import Blueprint, jsonify, request
 from sqlalchemy import func, select
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.wrappers import Response
@@ -17,6 +18,7 @@ from werkzeug.wrappers import Response
 from portal.catalog import search, services
 from portal.catalog.models import Leistung, Office
 from portal.catalog.openapi import openapi_document
+from portal.core.urls import absolute_url
 from portal.extensions import db
 
 bp = Blueprint("catalog_api", __name__, url_prefix="/api")
@@ -54,10 +56,8 @@ def _summary(leistung: Leistung) -> dict[str, Any]:
         "summary": leistung.summary,
         "keys": [row.key for row in leistung.keys],
         "online_url": services.online_url(leistung),
-        "url": url_for(
-            "catalog.leistung", service_id=leistung.id, slug=leistung.slug, _external=True
-        ),
-        "api_url": url_for(".service", service_id=leistung.id, _external=True),
+        "url": absolute_url("catalog.leistung", service_id=leistung.id, slug=leistung.slug),
+        "api_url": absolute_url(".service", service_id=leistung.id),
     }
 
 
@@ -66,8 +66,16 @@ def openapi() -> Response:
     return cached(openapi_document())
 
 
+LIST_PARAMETERS = ("q", "themenfeld", "page", "per_page")
+
+
 @bp.get("/v1/services")
 def service_list() -> Response:
+    unknown = sorted(set(request.args) - set(LIST_PARAMETERS))
+    if unknown:
+        raise BadRequest(
+            f"Unbekannter Parameter '{unknown[0]}'; erlaubt sind {', '.join(LIST_PARAMETERS)}."
+        )
     page = _int_arg("page", 1, 100_000)
     per_page = _int_arg("per_page", 20, MAX_PER_PAGE)
     query = request.args.get("q", "").strip()[:200]
@@ -95,14 +103,15 @@ def service_list() -> Response:
             )
         )
     more = page * per_page < total
-    args = {key: value for key, value in request.args.items() if key != "page"}
+    # Built as a query string: a client's parameter never becomes an argument of url_for.
+    args = [(key, value) for key, value in request.args.items(multi=True) if key != "page"]
     return cached(
         {
             "items": [_summary(item) for item in items],
             "page": page,
             "per_page": per_page,
             "total": total,
-            "next": url_for(".service_list", page=page + 1, _external=True, **args)
+            "next": absolute_url(".service_list") + "?" + urlencode([("page", page + 1), *args])
             if more
             else None,
         }
@@ -138,7 +147,7 @@ def service(service_id: int) -> Response:
                     "id": view.office.id,
                     "name": view.office.name,
                     "areas": list(view.areas),
-                    "api_url": url_for(".office", office_id=view.office.id, _external=True),
+                    "api_url": absolute_url(".office", office_id=view.office.id),
                 }
                 for view in services.responsible_offices(leistung)
             ],

@@ -11,6 +11,7 @@ from werkzeug.wrappers import Response
 from portal.catalog import search, services
 from portal.catalog.forms import SearchForm
 from portal.core.pagecache import shared_page
+from portal.core.urls import absolute_url
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 SEARCH_PAGE_SIZE = 20
@@ -48,7 +49,7 @@ def leistung(service_id: int, slug: str) -> str | Response:
     language = str(get_locale() or "de")
     offices = services.responsible_offices(item)
     link = services.online_url(item)
-    url = url_for(".leistung", service_id=item.id, slug=item.slug, _external=True)
+    url = absolute_url(".leistung", service_id=item.id, slug=item.slug)
     return render_template(
         "catalog/leistung.html",
         leistung=item,
@@ -135,6 +136,6 @@ def sitemap() -> Response:
     pages += [("catalog.a_z", {"letter": letter}) for letter in sorted(services.a_to_z())]
     pages += services.sitemap_entries()
     pages += [("pages.impressum", {}), ("pages.datenschutz", {}), ("pages.barrierefreiheit", {})]
-    urls = [url_for(endpoint, _external=True, **values) for endpoint, values in pages]
+    urls = [absolute_url(endpoint, **values) for endpoint, values in pages]
     body = render_template("catalog/sitemap.xml", urls=urls)
     return Response(body, mimetype="application/xml")

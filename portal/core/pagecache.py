@@ -140,7 +140,14 @@ def shared_page(view: View) -> View:
         cache = page_cache()
         if not cache.enabled or not _anonymous_get():
             return view(*args, **kwargs)
-        key = (request.path, request.query_string.decode("latin-1"), str(get_locale()))
+        # The host is part of the key: without PORTAL_BASE_URL, pages hold absolute URLs made
+        # from it, and a request with a foreign Host must not change the page others get.
+        key = (
+            request.host.lower(),
+            request.path,
+            request.query_string.decode("latin-1"),
+            str(get_locale()),
+        )
         revision = cache.revision()
         hit = cache.get(key, revision)
         if hit is not None:

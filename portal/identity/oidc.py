@@ -17,7 +17,7 @@ from typing import Any
 
 from authlib.integrations.flask_client import FlaskOAuth2App, OAuth
 from authlib.oidc.core import CodeIDToken, UserInfo
-from flask import Flask, current_app, url_for
+from flask import Flask, current_app
 from flask_babel import gettext as _
 from joserfc import jwt
 from joserfc.errors import JoseError
@@ -25,6 +25,7 @@ from joserfc.jwk import KeySet
 from joserfc.jws import JWSRegistry
 
 from portal.config import ConfigError, Settings
+from portal.core.urls import absolute_url
 from portal.identity.models import TrustLevel
 
 log = logging.getLogger(__name__)
@@ -96,7 +97,7 @@ class Provider:
     def resolved_issuer(self) -> str:
         if self.issuer:
             return self.issuer.rstrip("/")
-        return url_for("testidp.root", _external=True).rstrip("/")
+        return absolute_url("testidp.root").rstrip("/")
 
     def secret(self) -> str:
         if self.client_secret or not self.builtin:

@@ -31,6 +31,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
 from portal.core.security import is_safe_local_path
+from portal.core.urls import absolute_url
 from portal.extensions import db, limiter
 from portal.identity import services, sessions
 from portal.identity.access import TRUST_LEVEL_LABELS
@@ -149,7 +150,7 @@ def begin(name: str, callback: str) -> BaseResponse | tuple[str, int]:
     if level > TrustLevel.BASISREGISTRIERUNG:
         extra["acr_values"] = chosen.acr_for(level)
         extra["prompt"] = "login"  # a step-up is a new authentication, not a silent one
-    return client.authorize_redirect(url_for(callback, _external=True), **extra)  # type: ignore[no-any-return]
+    return client.authorize_redirect(absolute_url(callback), **extra)  # type: ignore[no-any-return]
 
 
 def finish(name: str) -> tuple[dict[str, Any], dict[str, Any], TrustLevel]:
@@ -302,7 +303,7 @@ def logout_redirect(name: str, id_token: str, done: str) -> BaseResponse:
         endpoint = None
     if not endpoint or not id_token:
         return redirect(url_for(done), code=303)
-    back = url_for(done, _external=True)
+    back = absolute_url(done)
     query = urlencode(
         {
             "id_token_hint": id_token,

@@ -33,6 +33,7 @@ from portal.applications.forms import parse_number
 from portal.applications.models import Application, AuditEntry
 from portal.applications.routes import euro as _euro
 from portal.core.formtools import add_errors
+from portal.core.urls import absolute_url
 from portal.extensions import csrf, db, limiter
 from portal.identity.access import (
     CASE_READ,
@@ -144,8 +145,8 @@ def pay(public_id: str) -> BaseResponse | tuple[str, int]:
     try:
         checkout = chosen.start(
             payment,
-            success_url=url_for(".result", public_id=payment.public_id, _external=True),
-            cancel_url=url_for(".result", public_id=payment.public_id, abbruch=1, _external=True),
+            success_url=absolute_url(".result", public_id=payment.public_id),
+            cancel_url=absolute_url(".result", public_id=payment.public_id, abbruch=1),
             idempotency_key=f"checkout-{payment.public_id}-{payment.attempts}",
         )
     except ProviderUnavailableError:

@@ -136,3 +136,13 @@ def test_caching_headers_and_conditional_requests(catalog: Flask, client: FlaskC
     again = client.get("/api/v1/themenfelder", headers={"If-None-Match": etag})
     assert again.status_code == 304
     assert again.data == b""
+
+
+@pytest.mark.parametrize("name", ["_external", "endpoint", "_method", "_anchor", "seite"])
+def test_an_unknown_parameter_is_a_json_400(catalog: Flask, client: FlaskClient, name: str) -> None:
+    """Defect: ``?_external=1`` (and ``endpoint=``, ``_method=``) gave a 500 HTML page, because
+    the next link passed every query parameter to url_for."""
+    response = client.get(f"/api/v1/services?per_page=1&{name}=1")
+    assert response.status_code == 400
+    assert response.mimetype in ("application/json", "application/problem+json")
+    assert name in response.get_data(as_text=True)

@@ -20,6 +20,7 @@ def production(tmp_path: Path, **environ: str) -> Settings:
             "PORTAL_ENV": "production",
             "PORTAL_INSTANCE_PATH": str(tmp_path),
             "PORTAL_STORAGE_KEYS": STORAGE_KEY,
+            "PORTAL_BASE_URL": "https://service.musterstadt.example",
             **environ,
         }
     )
@@ -97,3 +98,20 @@ def test_an_unknown_theme_stops_the_start(tmp_path: Path) -> None:
         create_app({"env": "test", "theme": "gibt-es-nicht", "instance_path": str(tmp_path)})
     with pytest.raises(ConfigError, match="PORTAL_THEME"):
         create_app({"env": "test", "theme": "../default", "instance_path": str(tmp_path)})
+
+
+def test_production_needs_the_portal_s_own_address(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="PORTAL_BASE_URL fehlt"):
+        production(tmp_path, PORTAL_SECRET_KEY=GOOD_SECRET, PORTAL_BASE_URL="")
+
+
+@pytest.mark.parametrize(
+    "bad", ["service.musterstadt.de", "ftp://x.de", "https://x.de/pfad", "https://a@x.de"]
+)
+def test_the_base_url_is_an_address_without_path(tmp_path: Path, bad: str) -> None:
+    with pytest.raises(ConfigError, match="PORTAL_BASE_URL muss"):
+        production(tmp_path, PORTAL_SECRET_KEY=GOOD_SECRET, PORTAL_BASE_URL=bad)
+    settings = production(
+        tmp_path, PORTAL_SECRET_KEY=GOOD_SECRET, PORTAL_BASE_URL="https://Service.X.de/"
+    )
+    assert settings.base_url == "https://service.x.de"

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import pytest
 from flask import Flask
@@ -141,3 +141,45 @@ def test_the_cache_keeps_only_the_most_recent_pages(clock: Clock) -> None:
     assert cache.get(("/seite/0",), 1) is None
     assert cache.get(("/seite/2",), 1) is not None
     assert cache.get(("/seite/2",), 2) is None  # another revision: stale
+
+
+def test_a_foreign_host_does_not_change_what_the_next_visitor_gets(
+    client: FlaskClient, cache: PageCache, hund_path: str
+) -> None:
+    """Defect: one request with ``Host: evil.example`` rewrote the cached sitemap and the
+    service pages' JSON-LD for every visitor (the key ignored the host)."""
+    for path in ("/sitemap.xml", hund_path):
+        poisoned = client.get(path, headers={"Host": "evil.example"})
+        assert poisoned.status_code == 200
+        honest = client.get(path).get_data(as_text=True)
+        assert "evil.example" not in honest, path
+        assert "http://localhost/" in honest
+
+
+def test_absolute_urls_come_from_the_base_url_whatever_the_host(
+    make_app: Callable[..., Flask], hund_path: str
+) -> None:
+    app = make_app(base_url="https://service.musterstadt.example", page_cache_size=50)
+    client = app.test_client()
+    for path in ("/sitemap.xml", hund_path):
+        body = client.get(path, headers={"Host": "evil.example"}).get_data(as_text=True)
+        assert "evil.example" not in body
+        assert "https://service.musterstadt.example/" in body
+    listing = client.get("/api/v1/services?per_page=1", headers={"Host": "evil.example"}).json
+    assert listing is not None
+    assert listing["items"][0]["url"].startswith("https://service.musterstadt.example/")
+
+
+def test_production_refuses_unknown_hosts(
+    make_app: Callable[..., Flask], db_session: scoped_session[Session]
+) -> None:
+    app = make_app(
+        env="production",
+        secret_key="p" * 40,
+        storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
+        base_url="https://service.musterstadt.example",
+    )
+    client = app.test_client()
+    assert client.get("/sitemap.xml", base_url="https://evil.example").status_code == 400
+    good = client.get("/sitemap.xml", base_url="https://service.musterstadt.example")
+    assert good.status_code == 200

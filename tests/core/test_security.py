@@ -76,6 +76,7 @@ def test_production_sets_hsts_and_secure_cookie(
 ) -> None:
     app = make_app(
         env="production",
+        base_url="https://portal.example",
         secret_key="p" * 40,
         storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
     )
@@ -91,6 +92,7 @@ def test_production_sets_hsts_and_secure_cookie(
 def test_production_error_pages_show_no_trace(make_app: Callable[..., Flask]) -> None:
     app: Flask = make_app(
         env="production",
+        base_url="https://portal.example",
         secret_key="p" * 40,
         storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
     )
@@ -99,7 +101,7 @@ def test_production_error_pages_show_no_trace(make_app: Callable[..., Flask]) ->
     def broken() -> str:
         raise RuntimeError("geheime interne Einzelheit")
 
-    response = app.test_client().get("/kaputt")
+    response = app.test_client().get("/kaputt", base_url="https://portal.example")
     body = response.get_data(as_text=True)
     assert response.status_code == 500
     assert "Ein technischer Fehler ist aufgetreten" in body

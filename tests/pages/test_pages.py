@@ -52,6 +52,7 @@ def test_the_embedded_default_says_it_is_a_test_installation(
     assert "Testumgebung:" in client.get("/").get_data(as_text=True)
     production = make_app(
         env="production",
+        base_url="http://localhost",
         secret_key="p" * 40,
         storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
     )
