@@ -30,27 +30,11 @@ from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
+from portal.applications.fields import FIELD_TYPES
+from portal.applications.fields.types import parse_number
 from portal.identity.models import TrustLevel
 
 SCHEMA = "serviceportal-form/1"
-FIELD_TYPES = frozenset(
-    {
-        "text",
-        "textarea",
-        "number",
-        "integer",
-        "date",
-        "choice",
-        "checkbox",
-        "yesno",
-        "email",
-        "phone",
-        "iban",
-        "postal_code",
-        "file",
-        "info",
-    }
-)
 ACCOUNTS = frozenset({"buerger", "organisation"})
 PAYMENT_POLICIES = frozenset({"none", "optional", "before_handoff", "afterwards"})
 PREFILL_SOURCES = frozenset(
@@ -151,11 +135,10 @@ class Fee:
             return self.amount_cents
         if self.kind in ("per_item", "tiered") and self.field:
             step, _, name = self.field.partition(".")
-            try:
-                quantity = int(Decimal(str(answers.get(step, {}).get(name) or 0)))
-            except (InvalidOperation, ValueError):
-                quantity = 0
-            quantity = max(quantity, 0)
+            # Parsed as the form parsed it: "2", " 2 ", "2,0" and "2.0" are two items, whether
+            # the answer was stored normalised or (before normalising) as typed.
+            number = parse_number(str(answers.get(step, {}).get(name) or "0"))
+            quantity = max(int(number), 0) if number is not None else 0
             if self.kind == "per_item":
                 return quantity * self.unit_cents
             for up_to, cents in self.tiers:

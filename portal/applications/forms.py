@@ -2,46 +2,20 @@
 
 from __future__ import annotations
 
-import datetime as dt
 import re
-from decimal import Decimal, InvalidOperation
 from typing import Any, ClassVar
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from flask_wtf.file import FileField
-from stdnum import iban as iban_number
-from wtforms import BooleanField, Field, RadioField, SelectField, StringField, TextAreaField
-from wtforms.fields.choices import SelectChoice
+from wtforms import Field
 from wtforms.validators import Email, Optional, ValidationError
 
 from portal.applications.definition import Field as FieldDefinition
 from portal.applications.definition import Step
+from portal.applications.fields import field_type, input_attributes
+from portal.applications.fields.types import parse_date, parse_number
 
-PHONE = re.compile(r"^\+?[0-9][0-9 ()/-]{4,29}$")
-POSTAL_CODE = re.compile(r"^[0-9]{5}$")
-YES_NO = [SelectChoice("ja", "Ja"), SelectChoice("nein", "Nein")]
-RADIO_LIMIT = 5  # more options than this: a select list
-
-
-def parse_date(value: str) -> dt.date | None:
-    for pattern in ("%Y-%m-%d", "%d.%m.%Y"):
-        try:
-            return dt.datetime.strptime(value.strip(), pattern).replace(tzinfo=dt.UTC).date()
-        except ValueError:
-            continue
-    return None
-
-
-def parse_number(value: str) -> Decimal | None:
-    text = value.strip().replace(" ", "")
-    if "," in text:  # German: 1.234,5
-        text = text.replace(".", "").replace(",", ".")
-    try:
-        number = Decimal(text)
-    except InvalidOperation:
-        return None
-    return number if number.is_finite() else None
+__all__ = ["parse_date", "parse_number", "step_form"]
 
 
 class Required:
@@ -69,18 +43,19 @@ class Required:
 
 
 class Rules:
-    """Type and range rules of a field, each with a German message naming it."""
+    """Length and pattern rules of a field, then its type's own check (see ``fields``)."""
 
     def __init__(self, spec: FieldDefinition) -> None:
         self.spec = spec
 
-    def __call__(self, form: Any, field: Field) -> None:  # noqa: ARG002, PLR0912
+    def __call__(self, form: Any, field: Field) -> None:  # noqa: ARG002
         spec, label = self.spec, self.spec.label
         value = field.data
         if value is None or value is False or (isinstance(value, str) and not value.strip()):
             return
         text = str(value).strip()
-        if spec.type in ("text", "textarea", "email", "phone"):
+        kind = field_type(spec.type)
+        if kind.limits_length:
             if spec.max_length and len(text) > spec.max_length:
                 raise ValidationError(
                     _(
@@ -97,70 +72,18 @@ class Rules:
                         n=spec.min_length,
                     )
                 )
-        if spec.pattern and not re.fullmatch(spec.pattern, text):
+        problem = kind.check(spec, text)
+        if problem:
+            raise ValidationError(problem)
+        # The pattern applies to the answer as it will be stored ("ms ab 123" → "MS-AB 123").
+        if spec.pattern and not re.fullmatch(spec.pattern, kind.normalise(spec, text)):
             raise ValidationError(
                 spec.pattern_message
                 or _("„%(label)s“ hat nicht das erwartete Format.", label=label)
             )
-        if spec.type in ("number", "integer"):
-            number = parse_number(text)
-            if number is None or (spec.type == "integer" and number != number.to_integral_value()):
-                kind = _("eine ganze Zahl") if spec.type == "integer" else _("eine Zahl")
-                raise ValidationError(
-                    _("Bitte geben Sie bei „%(label)s“ %(kind)s ein.", label=label, kind=kind)
-                )
-            if spec.minimum is not None and number < spec.minimum:
-                raise ValidationError(
-                    _("„%(label)s“ muss mindestens %(n)s sein.", label=label, n=spec.minimum)
-                )
-            if spec.maximum is not None and number > spec.maximum:
-                raise ValidationError(
-                    _("„%(label)s“ darf höchstens %(n)s sein.", label=label, n=spec.maximum)
-                )
-        elif spec.type == "date":
-            if parse_date(text) is None:
-                raise ValidationError(
-                    _(
-                        "Bitte geben Sie bei „%(label)s“ ein gültiges Datum ein, zum Beispiel "
-                        "17.03.2024.",
-                        label=label,
-                    )
-                )
-        elif spec.type == "phone" and not PHONE.match(text):
-            raise ValidationError(
-                _(
-                    "Bitte geben Sie bei „%(label)s“ eine Telefonnummer ein, zum Beispiel "
-                    "030 1234567.",
-                    label=label,
-                )
-            )
-        elif spec.type == "postal_code" and not POSTAL_CODE.match(text):
-            raise ValidationError(
-                _(
-                    "Bitte geben Sie bei „%(label)s“ eine Postleitzahl mit 5 Ziffern ein.",
-                    label=label,
-                )
-            )
-        elif spec.type == "iban" and not iban_number.is_valid(text):
-            raise ValidationError(
-                _(
-                    "Bitte prüfen Sie die IBAN bei „%(label)s“; sie ist unvollständig oder hat "
-                    "einen Tippfehler.",
-                    label=label,
-                )
-            )
-        elif spec.type in ("choice", "yesno"):
-            allowed = {o.value for o in spec.options} if spec.type == "choice" else {"ja", "nein"}
-            if text not in allowed:
-                raise ValidationError(
-                    _(
-                        "Bitte wählen Sie bei „%(label)s“ eine der angebotenen Antworten.",
-                        label=label,
-                    )
-                )
 
 
-def _wtforms_field(spec: FieldDefinition, locked: bool) -> Field | None:  # noqa: PLR0911
+def _wtforms_field(spec: FieldDefinition, locked: bool) -> Field | None:
     validators: list[Any] = (
         [Required(spec)] if spec.required and spec.type != "file" else [Optional()]
     )
@@ -176,41 +99,10 @@ def _wtforms_field(spec: FieldDefinition, locked: bool) -> Field | None:  # noqa
             )
         )
     common = {"label": spec.label, "description": spec.help, "render_kw": render_kw}
-    if spec.type == "info":
-        return None
-    if spec.type == "textarea":
-        return TextAreaField(validators=validators, **common)
-    if spec.type == "checkbox":
-        return BooleanField(validators=validators, **common)
-    if spec.type in ("choice", "yesno"):
-        options = (
-            [SelectChoice(o.value, o.label) for o in spec.options]
-            if spec.type == "choice"
-            else YES_NO
-        )
-        if spec.type == "yesno" or len(options) <= RADIO_LIMIT:
-            return RadioField(
-                choices=options, validate_choice=False, validators=validators, **common
-            )
-        return SelectField(
-            choices=[SelectChoice("", _("Bitte wählen")), *options],
-            validate_choice=False,
-            validators=validators,
-            **common,
-        )
-    if spec.type == "file":
-        return FileField(**common)
-    return StringField(validators=validators, **common)
+    return field_type(spec.type).wtforms(spec, validators, common)
 
 
-INPUT_TYPES = {
-    "date": "date",
-    "email": "email",
-    "phone": "tel",
-    "number": "text",
-    "integer": "text",
-}
-INPUT_MODES = {"number": "decimal", "integer": "numeric", "postal_code": "numeric"}
+INPUT_TYPES, INPUT_MODES = input_attributes()
 AUTOCOMPLETE = {
     "person.given_name": "given-name",
     "person.family_name": "family-name",

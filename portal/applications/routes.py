@@ -27,7 +27,8 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from portal.applications import receipt, services, uploads
 from portal.applications.definition import FormDefinition, Step
-from portal.applications.forms import AUTOCOMPLETE, INPUT_MODES, INPUT_TYPES, parse_date, step_form
+from portal.applications.fields import field_type
+from portal.applications.forms import AUTOCOMPLETE, INPUT_MODES, INPUT_TYPES, step_form
 from portal.applications.models import Application
 from portal.core.downloads import attachment
 from portal.core.formtools import add_errors
@@ -139,15 +140,23 @@ def _neighbours(
 
 
 def _form_data(form: FlaskForm, step: Step, visible_keys: set[str]) -> dict[str, Any]:
+    """The step's answers: valid ones normalised by their type (so fees and the office's
+    systems read one spelling), invalid ones as typed (so nothing entered is lost)."""
     values: dict[str, Any] = {}
     for spec in step.fields:
-        if spec.key not in visible_keys or spec.type in ("file", "info"):
+        kind = field_type(spec.type)
+        if spec.key not in visible_keys or not kind.has_answer:
             continue
         field = getattr(form, spec.key, None)
         if field is None:
             continue
         data = field.data
-        values[spec.key] = data if isinstance(data, bool) else (data or "")
+        if isinstance(data, bool):
+            values[spec.key] = data
+        elif data and not field.errors:
+            values[spec.key] = kind.normalise(spec, str(data))
+        else:
+            values[spec.key] = data or ""
     return values
 
 
@@ -219,6 +228,7 @@ def step(public_id: str, step_key: str) -> BaseResponse | str | tuple[str, int]:
                 services.remove_file(application, item)
                 flash(_("Die Datei „%(name)s“ wurde entfernt.", name=item.filename), "success")
         _handle_upload(application, current, upload_errors)
+        refused = bool(upload_errors)  # a file was sent and not taken
         missing = _missing_files(application, current, fields)
         if not removing:  # a removal shows no error yet, but leaves the step incomplete
             for key, message in missing.items():
@@ -235,9 +245,18 @@ def step(public_id: str, step_key: str) -> BaseResponse | str | tuple[str, int]:
         )
         if removing:
             return redirect(url_for(".step", public_id=public_id, step_key=step_key), 303)
-        if request.form.get("aktion") == "speichern":
+        if request.form.get("aktion") == "speichern" and not refused:
             flash(_("Ihr Entwurf ist gespeichert."), "success")
             return redirect(url_for(".overview"), 303)
+        if refused:
+            # Never "gespeichert" while a file was dropped: the step shows why it was refused.
+            flash(
+                _(
+                    "Ihre übrigen Angaben sind gespeichert. Die Datei wurde nicht übernommen; "
+                    "bitte wählen Sie eine passende Datei."
+                ),
+                "warning",
+            )
         if valid:
             visible_now, now_position = _neighbours(definition, application.answers, current)
             if now_position + 1 < len(visible_now) and not request.args.get("pruefen"):
@@ -419,15 +438,7 @@ def answer_text(value: Any, spec: Any) -> str:
     """An answer as the summary and the receipt show it."""
     if value is None or value == "" or (value is False and spec.type != "checkbox"):
         return "—"
-    if spec.type in ("checkbox", "yesno"):
-        yes = bool(value) if spec.type == "checkbox" else value == "ja"
-        return str(_("Ja") if yes else _("Nein"))
-    if spec.type == "choice":
-        return next((o.label for o in spec.options if o.value == value), str(value))
-    if spec.type == "date":
-        parsed = parse_date(str(value))
-        return parsed.strftime("%d.%m.%Y") if parsed else str(value)
-    return str(value)
+    return field_type(spec.type).display(spec, value)
 
 
 @bp.app_template_filter("local_time")

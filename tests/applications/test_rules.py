@@ -339,3 +339,24 @@ def test_a_fee_due_before_hand_off_holds_the_package_until_paid(forms_portal: Po
     assert "Zahlung eingegangen" in paid.text
     run_rq_jobs(forms_portal.app)
     assert 'data-transmitted="ja"' in bernd.get(f"/antraege/{ident}/bestaetigung").text
+
+
+def test_saving_a_draft_with_a_refused_file_says_so(forms_portal: Portal) -> None:
+    """Defect: "Entwurf speichern" with a refused upload said "gespeichert" and dropped the
+    file silently."""
+    bernd, step2 = _to_upload_step(forms_portal)
+    saved = bernd.post_step(
+        step2,
+        {"kennzeichen": "ms ab 123", "halter": "ja", "aktion": "speichern"},
+        files={"fahrzeugschein": ("fahrzeugschein.pdf", EXE, "application/pdf")},
+    )
+    assert saved.status_code == 422
+    assert "Ihr Entwurf ist gespeichert." not in saved.text
+    assert "Die Datei wurde nicht übernommen" in saved.text
+    assert "Die Datei ist kein erlaubtes Format." in saved.text
+    with forms_portal.app.app_context():
+        application = db.session.scalars(
+            select(Application).filter_by(public_id=public_id(saved.url))
+        ).one()
+        assert application.files == []
+        assert application.answers["fahrzeug"]["kennzeichen"] == "MS-AB 123"  # kept, normalised
