@@ -99,6 +99,9 @@ class Settings:
     # go after the first period, the rest of the case but its register entry after the second.
     retention_file_days: int = 90
     retention_case_days: int = 730
+    # Where new payments go: a name of payments.providers.PAYMENT_PROVIDERS ("stripe", "test");
+    # empty: stripe when a Stripe key is set, else the test provider (never in production).
+    payment_provider: str = ""
     stripe_secret_key: str = ""
     stripe_webhook_secret: str = ""
     stripe_api_base: str = "https://api.stripe.com"

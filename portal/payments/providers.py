@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -210,21 +211,65 @@ def _plain(value: Any) -> dict[str, Any]:
     return dict(value or {})
 
 
+ProviderFactory = Callable[[Flask], PaymentProvider]
+PAYMENT_PROVIDERS: dict[str, ProviderFactory] = {}
+
+
+def payment_provider(name: str) -> Callable[[ProviderFactory], ProviderFactory]:
+    """Register a kind of payment provider under the name ``PORTAL_PAYMENT_PROVIDER`` uses."""
+
+    def decorator(factory: ProviderFactory) -> ProviderFactory:
+        PAYMENT_PROVIDERS[name] = factory
+        return factory
+
+    return decorator
+
+
+@payment_provider("test")
+def _test_provider(_app: Flask) -> PaymentProvider:
+    return TestProvider()
+
+
+@payment_provider("stripe")
+def _stripe_provider(app: Flask) -> PaymentProvider:
+    settings = app.config["PORTAL"]
+    if not settings.stripe_secret_key:
+        raise ConfigError("PORTAL_STRIPE_SECRET_KEY fehlt für den Zahlungsanbieter stripe.")
+    if not settings.stripe_webhook_secret:
+        raise ConfigError(
+            "PORTAL_STRIPE_WEBHOOK_SECRET fehlt: ohne geprüfte Webhooks gilt keine Zahlung."
+        )
+    app.config["CSP_FORM_TARGETS"].append(settings.stripe_checkout_origin)
+    return StripeProvider(
+        settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base
+    )
+
+
 def provider() -> PaymentProvider:
+    """The provider new payments go to (``PORTAL_PAYMENT_PROVIDER``)."""
     chosen: PaymentProvider = current_app.extensions["payment_provider"]
     return chosen
 
 
+def provider_named(name: str) -> PaymentProvider | None:
+    """A configured provider by name: where a payment started is where it is refunded and
+    asked about, even after the portal moved new payments elsewhere."""
+    found: PaymentProvider | None = current_app.extensions["payment_providers"].get(name)
+    return found
+
+
 def init_providers(app: Flask) -> None:
+    """Build the chosen provider (and the test provider outside production) at start-up: an
+    unknown name or missing credentials stop the start with a message naming the setting."""
     settings = app.config["PORTAL"]
-    if settings.stripe_secret_key:
-        if not settings.stripe_webhook_secret:
-            raise ConfigError(
-                "PORTAL_STRIPE_WEBHOOK_SECRET fehlt: ohne geprüfte Webhooks gilt keine Zahlung."
-            )
-        app.extensions["payment_provider"] = StripeProvider(
-            settings.stripe_secret_key, settings.stripe_webhook_secret, settings.stripe_api_base
+    chosen = settings.payment_provider or ("stripe" if settings.stripe_secret_key else "test")
+    if chosen not in PAYMENT_PROVIDERS:
+        raise ConfigError(
+            f"PORTAL_PAYMENT_PROVIDER: unbekannter Zahlungsanbieter „{chosen}“ "
+            f"({', '.join(sorted(PAYMENT_PROVIDERS))})."
         )
-        app.config["CSP_FORM_TARGETS"].append(settings.stripe_checkout_origin)
-    else:
-        app.extensions["payment_provider"] = TestProvider()
+    providers = {chosen: PAYMENT_PROVIDERS[chosen](app)}
+    if settings.stripe_secret_key and "stripe" not in providers:
+        providers["stripe"] = PAYMENT_PROVIDERS["stripe"](app)  # refunds of older payments
+    app.extensions["payment_providers"] = providers
+    app.extensions["payment_provider"] = providers[chosen]

@@ -51,6 +51,7 @@ from portal.payments.providers import (
     ProviderUnavailableError,
     WebhookRejectedError,
     provider,
+    provider_named,
 )
 
 log = logging.getLogger(__name__)
@@ -141,6 +142,7 @@ def pay(public_id: str) -> BaseResponse | tuple[str, int]:
     )
     if payment.state in (PaymentState.PAID, PaymentState.REFUNDED):
         return redirect(url_for(".result", public_id=payment.public_id), 303)
+    payment.provider = chosen.name  # a new attempt goes where new payments go
     payment.attempts += 1
     try:
         checkout = chosen.start(
@@ -161,10 +163,11 @@ def pay(public_id: str) -> BaseResponse | tuple[str, int]:
 @login_required  # type: ignore[untyped-decorator]
 def result(public_id: str) -> str:
     payment, application = _owned_payment(public_id)
-    for event in provider().status(payment):
+    started_at = provider_named(payment.provider) or provider()
+    for event in started_at.status(payment):
         services.record_event(
             payment,
-            provider=provider().name,
+            provider=started_at.name,
             event_id=event.event_id,
             kind=event.kind,
             source="api",
@@ -207,21 +210,25 @@ def test_checkout(public_id: str, attempt: int) -> BaseResponse | str:
     )
 
 
-@bp.post("/zahlung/stripe/webhook")
+@bp.post("/zahlung/<name>/webhook")
 @csrf.exempt  # type: ignore[untyped-decorator]
 @limiter.exempt
-def stripe_webhook() -> tuple[str, int]:
-    chosen = provider()
+def webhook(name: str) -> tuple[str, int]:
+    """A provider's signed notifications (``/zahlung/stripe/webhook`` for Stripe)."""
+    chosen = provider_named(name)
+    if chosen is None:
+        abort(404)
     try:
         events = chosen.webhook_events(
             request.get_data(), request.headers.get("Stripe-Signature", "")
         )
     except WebhookRejectedError as error:
-        log.warning("stripe webhook rejected: %s", error)
+        log.warning("%s webhook rejected: %s", name, error)
         return "rejected", 400
     for event in events:
         query = select(Payment).where(
-            (Payment.public_id == event.payment_id) | (Payment.provider_ref == event.ref)
+            Payment.provider == chosen.name,
+            (Payment.public_id == event.payment_id) | (Payment.provider_ref == event.ref),
         )
         payment = db.session.scalar(query)
         if payment is None:
@@ -327,8 +334,12 @@ def refund(public_id: str) -> BaseResponse | tuple[str, int]:
             ],
         )
         return _payments_page(form, public_id), 422
+    refunder = provider_named(payment.provider)
+    if refunder is None:
+        flash(_("Der Zahlungsanbieter dieser Zahlung ist nicht mehr eingerichtet."), "warning")
+        return redirect(url_for(".staff_payments"), 303)
     try:
-        reference = provider().refund(payment, form.cents(), idempotency_key=key)
+        reference = refunder.refund(payment, form.cents(), idempotency_key=key)
     except ProviderUnavailableError:
         flash(_("Der Zahlungsanbieter hat die Erstattung nicht angenommen."), "warning")
         return redirect(url_for(".staff_payments"), 303)

@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 
+import pytest
 from flask import Flask
+
+from tests.conftest import TEST_REDIS_URL
 
 
 def test_too_many_login_attempts_get_a_german_page(make_app: Callable[..., Flask]) -> None:
@@ -39,3 +43,22 @@ def test_production_without_a_provider_refuses_login_and_has_no_test_provider(
         )
     for path in ("/test-idp/.well-known/openid-configuration", "/test-idp/authorize"):
         assert client.get(path, base_url="https://portal.example").status_code == 404
+
+
+@pytest.mark.redis
+def test_the_login_limit_is_shared_by_every_app_server_through_redis(
+    make_app: Callable[..., Flask],
+) -> None:
+    """Two app servers (two apps, each with its own limiter storage) count one client's
+    attempts together, because the count lives in Redis, not in the process."""
+    if not TEST_REDIS_URL:
+        pytest.skip("PORTAL_TEST_REDIS_URL nicht gesetzt (CI setzt es)")
+    client_address = f"203.0.113.{secrets.randbelow(250) + 1}, 10.{secrets.randbelow(250)}.0.1"
+    headers = {"X-Forwarded-For": client_address}
+    settings = {"login_rate_limit": "3 per minute", "redis_url": TEST_REDIS_URL,
+                "trusted_proxies": 1}  # fmt: skip
+    first = make_app(**settings).test_client()
+    for _ in range(3):
+        assert first.get("/anmelden", headers=headers).status_code == 503
+    second = make_app(**settings).test_client()
+    assert second.get("/anmelden", headers=headers).status_code == 429

@@ -33,6 +33,7 @@ NOT_PRIVATE = {
     "catalog.a_z", "catalog.leistung", "catalog.stelle", "catalog.themenfeld",
     "catalog.lebenslage", "catalog_api.office", "catalog_api.service", "i18n.switch_language",
     "applications.start", "applications.begin",
+    "payments.webhook",  # signed by the provider: tests/payments
     "identity.member_role",  # organisation administration: tests/identity
     "backoffice.revoke_role",  # administrators only: tests/identity/test_staff.py
     "redaktion.office", "redaktion.save_office", "redaktion.service", "redaktion.save_service",
