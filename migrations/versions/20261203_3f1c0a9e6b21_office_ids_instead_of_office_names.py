@@ -47,47 +47,49 @@ def _office_ids(connection):
     return found
 
 
-def _map(connection, table, names, ids, unmapped):
-    for row_id, name in names:
-        if not name:
-            continue
-        office_id = ids.get(name)
-        if office_id is None:
-            unmapped.append(f"{table} {row_id}: „{name}“")
-            continue
-        connection.execute(
-            sa.text(f"UPDATE {table} SET office_id = :office WHERE id = :id"),  # noqa: S608
-            {"office": office_id, "id": row_id},
+def _planned(connection):
+    """(table, row id, office id) for every row that names an office; raises before any
+    change when a name matches no office or several."""
+    ids = _office_ids(connection)
+    rows = []
+    for table in ("application", "postfach_thread"):
+        for row_id, name in connection.execute(
+            sa.text(f"SELECT id, office FROM {table}")  # noqa: S608
+        ).all():
+            rows.append((table, row_id, name))
+    for row_id, definition in connection.execute(
+        sa.text("SELECT id, definition FROM form_version")
+    ).all():
+        data = json.loads(definition) if isinstance(definition, str) else definition
+        rows.append(("form_version", row_id, str((data or {}).get("office", ""))))
+    # A thread must have an office; an application or form version without one keeps none.
+    unmapped = [
+        f"{t} {i}: „{name}“"
+        for t, i, name in rows
+        if (name or t == "postfach_thread") and name not in ids
+    ]
+    if unmapped:
+        raise UnmappedOfficeError(
+            "Diese Zeilen nennen ein Amt, das es nicht (oder mehrfach) gibt; bitte das Amt "
+            "anlegen oder die Zeile korrigieren und die Migration wiederholen:\n  "
+            + "\n  ".join(unmapped)
         )
+    return [(t, i, ids[name]) for t, i, name in rows if name]
 
 
 def upgrade():
+    connection = op.get_bind()
+    planned = _planned(connection)  # before any change: a refusal leaves the schema as it was
     with op.batch_alter_table("application") as batch_op:
         batch_op.add_column(sa.Column("office_id", sa.Integer(), nullable=True))
     with op.batch_alter_table("postfach_thread") as batch_op:
         batch_op.add_column(sa.Column("office_id", sa.Integer(), nullable=True))
     with op.batch_alter_table("form_version") as batch_op:
         batch_op.add_column(sa.Column("office_id", sa.Integer(), nullable=True))
-
-    connection = op.get_bind()
-    ids = _office_ids(connection)
-    unmapped = []
-    _map(connection, "application", connection.execute(
-        sa.text("SELECT id, office FROM application")).all(), ids, unmapped)  # fmt: skip
-    _map(connection, "postfach_thread", connection.execute(
-        sa.text("SELECT id, office FROM postfach_thread")).all(), ids, unmapped)  # fmt: skip
-    versions = []
-    for row_id, definition in connection.execute(
-        sa.text("SELECT id, definition FROM form_version")
-    ).all():
-        data = json.loads(definition) if isinstance(definition, str) else definition
-        versions.append((row_id, str((data or {}).get("office", ""))))
-    _map(connection, "form_version", versions, ids, unmapped)
-    if unmapped:
-        raise UnmappedOfficeError(
-            "Diese Zeilen nennen ein Amt, das es nicht (oder mehrfach) gibt; bitte das Amt "
-            "anlegen oder die Zeile korrigieren und die Migration wiederholen:\n  "
-            + "\n  ".join(unmapped)
+    for table, row_id, office_id in planned:
+        connection.execute(
+            sa.text(f"UPDATE {table} SET office_id = :office WHERE id = :id"),  # noqa: S608
+            {"office": office_id, "id": row_id},
         )
 
     with op.batch_alter_table("application") as batch_op:
