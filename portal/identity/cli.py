@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import click
 from flask.cli import AppGroup
-from sqlalchemy import select
 
-from portal.catalog.models import Office
+from portal.catalog.offices import OfficeReferenceError, office_by_reference
 from portal.extensions import db
 from portal.identity import services
 from portal.identity.models import StaffRole
@@ -37,13 +36,19 @@ def create_admin(email: str, name: str) -> None:
     type=click.Choice([role.value for role in StaffRole if role != StaffRole.ADMINISTRATION]),
     required=True,
 )
-@click.option("--office", "office_slug", required=True, help="Kurzname (slug) des Amts.")
+@click.option(
+    "--office",
+    "reference",
+    required=True,
+    help="Das Amt: Nummer, Schlüssel aus dem Import oder URL-Name (wenn eindeutig).",
+)
 @click.option("--name", default="", help="Anzeigename.")
-def grant(email: str, role: str, office_slug: str, name: str) -> None:
+def grant(email: str, role: str, reference: str, name: str) -> None:
     """Give EMAIL a role for one office."""
-    office = db.session.scalar(select(Office).where(Office.slug == office_slug))
-    if office is None:
-        raise click.ClickException(f"Kein Amt mit dem Kurznamen {office_slug!r}.")
+    try:
+        office = office_by_reference(reference)
+    except OfficeReferenceError as error:
+        raise click.ClickException(f"Amt nicht gefunden: {error}.") from None
     staff = services.grant_staff_role(email, StaffRole(role), office.id, name=name)
     db.session.commit()
     click.echo(f"{staff.email}: {role} für {office.name}")

@@ -20,7 +20,7 @@ from tests.applications.conftest import PDF, Applicant
 from tests.applications.test_cases import _staff, _submitted_dog
 from tests.identity.conftest import Portal, log_in
 from tests.support.jobs import run_rq_jobs
-from tests.support.offices import ensure_office
+from tests.support.offices import NAMES, ensure_office
 from tests.support.staff import clerk_only_of
 
 
@@ -36,7 +36,8 @@ def write_to_office(
     """A general enquiry through /postfach/neu to the office ``ensure_office(app, office)``
     made (its name is the slug's title); returns the thread page it lands on."""
     form = sender.get("/postfach/neu")
-    choices = re.findall(rf'<option value="(\d+)">{re.escape(office.title())}</option>', form.text)
+    name = NAMES.get(office, office.title())
+    choices = re.findall(rf'<option value="(\d+)">{re.escape(name)}</option>', form.text)
     assert len(choices) == 1, f"{office}: {choices}"
     files = {"attachment": ("anlage.pdf", attachment, "application/pdf")} if attachment else None
     return sender.browser.post(

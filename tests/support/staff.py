@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Flask
 from sqlalchemy import select
 
-from portal.catalog.models import Office
+from portal.catalog.offices import office_by_reference
 from portal.extensions import db
 from portal.identity.models import StaffAccount
 
@@ -34,6 +34,6 @@ def clerk_only_of(app: Flask, email: str, office: str) -> None:
     grant_staff(app, email, "sachbearbeitung", office)
     with app.app_context():
         staff = db.session.scalars(select(StaffAccount).filter_by(email=email)).one()
-        mine = db.session.scalars(select(Office.id).filter_by(slug=office)).one()
+        mine = office_by_reference(office).id
         staff.roles = [item for item in staff.roles if item.office_id == mine]
         db.session.commit()
