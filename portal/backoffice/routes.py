@@ -64,6 +64,7 @@ def home() -> str:
         offices=offices,
         is_admin=staff is not None and staff.has_role(StaffRole.ADMINISTRATION),
         is_redaktion=staff is not None and staff.has_role(StaffRole.REDAKTION),
+        reads_cases=staff is not None and any(staff.has_role(role) for role in CASE_READ),
     )
 
 

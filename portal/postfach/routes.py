@@ -203,7 +203,9 @@ def new() -> BaseResponse | str | tuple[str, int]:
     return render_template("postfach/new.html", form=form), status
 
 
-def _thread_page(thread: Thread, form: MessageForm, *, staff_view: bool) -> str:
+def _thread_page(
+    thread: Thread, form: MessageForm, *, staff_view: bool, may_reply: bool = True
+) -> str:
     senders: dict[int, str] = {}
     if staff_view:  # who on the staff side wrote, for colleagues only
         ids = {m.sender_staff_id for m in thread.messages if m.sender_staff_id}
@@ -216,6 +218,7 @@ def _thread_page(thread: Thread, form: MessageForm, *, staff_view: bool) -> str:
         form=form,
         action_form=ActionForm(),
         staff_view=staff_view,
+        may_reply=may_reply,
         senders=senders,
         office_names=_office_names(),
     )
@@ -333,8 +336,10 @@ def office_thread(public_id: str) -> BaseResponse | str | tuple[str, int]:
                 return redirect(url_for(".office_thread", public_id=public_id), 303)
         return _thread_page(found, form, staff_view=True), 422
     _audit(staff, found, "postfach.view")
-    services.mark_read(found, by_office=True)
-    return _thread_page(found, form, staff_view=True)
+    answers = may(staff, found.office_id, *CASE_WORK)
+    if answers:  # "gelesen" tells the applicant the office read it, not the IT administration
+        services.mark_read(found, by_office=True)
+    return _thread_page(found, form, staff_view=True, may_reply=answers)
 
 
 @bp.get("/verwaltung/postfach/<public_id>/anlagen/<file_id>")

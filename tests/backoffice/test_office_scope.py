@@ -267,6 +267,9 @@ def test_the_administrator_reads_but_never_decides_or_refunds(
     assert "Bescheid erteilen" not in case_page
     assert "data-read-only" in case_page
     before = _state()
+    thread_page = client.get(f"/verwaltung/postfach/{scene.thread_b}").get_data(as_text=True)
+    assert "data-read-only" in thread_page
+    assert 'name="text"' not in thread_page
     work = {
         ("backoffice.case_status", "POST"), ("backoffice.case_assign", "POST"),
         ("postfach.issue_decision", "POST"), ("postfach.office_thread", "POST"),
@@ -280,7 +283,7 @@ def test_the_administrator_reads_but_never_decides_or_refunds(
             if status not in (403, 404):
                 failures.append(f"{method} {url} ({endpoint}) -> {status}")
     assert failures == []
-    assert _state() == before
+    assert _state() == before  # reading did not mark the applicant's message as read either
 
 
 def test_a_clerk_of_office_b_reaches_all_of_it(app: Flask, app_context: None) -> None:
