@@ -92,6 +92,7 @@ def init_db(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     # Imported here: routes import models, which need the extensions defined first.
+    from portal.backoffice.decisions import bp as decisions  # noqa: PLC0415
     from portal.backoffice.redaktion import bp as redaktion  # noqa: PLC0415
     from portal.backoffice.routes import bp as backoffice  # noqa: PLC0415
     from portal.catalog import demo as _catalog_demo  # noqa: F401, PLC0415 - registers loader
@@ -106,6 +107,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog)
     app.register_blueprint(catalog_api)
     app.register_blueprint(backoffice)
+    app.register_blueprint(decisions)
     app.register_blueprint(redaktion)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(staff_cli)

@@ -17,7 +17,7 @@ from portal.applications.models import (
     CaseStatus,
     FormVersion,
 )
-from portal.applications.services import store_definition
+from portal.applications.services import applicant_snapshot, store_definition
 from portal.catalog.models import Leistung, Office, Zustaendigkeit
 from portal.core.db import utcnow
 from portal.core.storage import file_store, new_key
@@ -191,7 +191,7 @@ def make_application(
         reference=f"SP-TEST-{_token(4).upper()}" if submitted else None,
         submitted_at=now if submitted else None,
         status_changed_at=now if submitted else None,
-        applicant={"name": owner.display_name} if submitted else None,
+        applicant=applicant_snapshot(owner, organisation) if submitted else None,
         office_id=form.office_id if submitted else None,
         case_status=case_status,
         fee_cents=fee_cents,

@@ -441,6 +441,12 @@ def answer_text(value: Any, spec: Any) -> str:
     return field_type(spec.type).display(spec, value)
 
 
+@bp.app_template_filter("local_date")
+def local_date(moment: dt.datetime | None) -> str:
+    """17.03.2026, the day in German time."""
+    return moment.astimezone(BERLIN).strftime("%d.%m.%Y") if moment is not None else "—"
+
+
 @bp.app_template_filter("local_time")
 def local_time(moment: dt.datetime | None) -> str:
     """17.03.2026, 14:05 Uhr in German time (stored times are UTC)."""

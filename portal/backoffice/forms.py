@@ -4,6 +4,7 @@ from urllib.parse import urlsplit
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
+from flask_wtf.file import FileField
 from wtforms import (
     BooleanField,
     DateField,
@@ -228,3 +229,53 @@ class AddResponsibilityForm(FlaskForm):  # type: ignore[misc]
 
 class RemoveResponsibilityForm(FlaskForm):  # type: ignore[misc]
     pass
+
+
+# A Bescheid is written in German whatever language the clerk's pages are in.
+REMEDY = (
+    "Gegen diesen Bescheid kann innerhalb eines Monats nach seiner Bekanntgabe Widerspruch "
+    "erhoben werden. Der Widerspruch ist schriftlich, elektronisch oder zur Niederschrift bei der "
+    "Behörde einzulegen, die den Bescheid erlassen hat."
+)
+
+
+class DecisionForm(FlaskForm):  # type: ignore[misc]
+    document = FileField(
+        _l("Bescheid (PDF)"),
+        description=_l(
+            "Der unterschriebene Bescheid als PDF. Ohne PDF erstellt das Portal den Bescheid aus "
+            "der Vorlage mit den Angaben unten."
+        ),
+    )
+    tenor = TextAreaField(
+        _l("Entscheidung"),
+        description=_l(
+            "Nur ohne PDF: was entschieden wurde, zum Beispiel „Der Antrag wird genehmigt.“"
+        ),
+        validators=[
+            Length(max=5000, message=_l("Die Entscheidung darf höchstens 5.000 Zeichen lang sein."))
+        ],
+    )
+    reasons = TextAreaField(
+        _l("Begründung"),
+        validators=[
+            Length(max=20000, message=_l("Die Begründung darf höchstens 20.000 Zeichen lang sein."))
+        ],
+    )
+    remedy = TextAreaField(
+        _l("Rechtsbehelfsbelehrung"),
+        default=REMEDY,
+        description=_l(
+            "Bitte prüfen: in manchen Ländern und Rechtsgebieten ist die Klage der Rechtsbehelf."
+        ),
+        validators=[
+            Length(max=5000, message=_l("Die Belehrung darf höchstens 5.000 Zeichen lang sein."))
+        ],
+    )
+    text = TextAreaField(
+        _l("Begleittext"),
+        validators=[
+            DataRequired(_l("Bitte schreiben Sie einen kurzen Begleittext.")),
+            Length(max=5000, message=_l("Der Begleittext darf höchstens 5.000 Zeichen lang sein.")),
+        ],
+    )

@@ -19,6 +19,7 @@ from portal.backoffice.forms import (
     ROLE_LABELS,
     STATUS_LABELS,
     AssignForm,
+    DecisionForm,
     GrantRoleForm,
     QueueForm,
     RevokeRoleForm,
@@ -41,9 +42,15 @@ from portal.identity.access import (
 )
 from portal.identity.models import StaffAccount, StaffRole, TrustLevel
 from portal.payments.services import payment_for
+from portal.payments.services import states_of as payment_states
+from portal.postfach.decisions import issued_decision
 from portal.postfach.models import Thread
-from portal.postfach.routes import DecisionForm
-from portal.postfach.services import UNREACHABLE, post, thread_for_application
+from portal.postfach.services import (
+    UNREACHABLE,
+    answered_queries,
+    post,
+    thread_for_application,
+)
 
 bp = Blueprint("backoffice", __name__, url_prefix="/verwaltung", template_folder="templates")
 
@@ -150,17 +157,32 @@ def cases() -> str:
         )
     items = case_queue(staff, chosen)
     clerks = {s.id: s for s in db.session.scalars(select(StaffAccount))}
+    ids = [item.id for item in items]
     return render_template(
         "backoffice/cases.html",
         form=form,
         items=items,
         clerks=clerks,
+        offices={office.id: office.name for office in _offices()},
+        applicants={item.id: applications.applicant_of(item) for item in items},
+        payments=payment_states(ids),
+        answered=answered_queries(ids),
         status_labels=STATUS_LABELS,
         overdue_before=utcnow() - OVERDUE_AFTER,
     )
 
 
-def _case_page(application: Application, status_form: StatusForm | None = None) -> str:
+def case_page(
+    application: Application,
+    status_form: StatusForm | None = None,
+    *,
+    decision_form: DecisionForm | None = None,
+    preview: str = "",
+    preview_upload: str = "",
+    fingerprint: str = "",
+) -> str:
+    """The case view; ``decision_form`` with its errors or values, ``preview`` the Bescheid
+    as it will be issued (awaiting confirmation)."""
     definition = applications.definition_for(application)
     current = application.case_status or CaseStatus.RECEIVED
     status_form = status_form or StatusForm()
@@ -168,7 +190,7 @@ def _case_page(application: Application, status_form: StatusForm | None = None) 
         SelectChoice(item.value, STATUS_LABELS[item.value]) for item in CASE_FLOW[current]
     ]
     assign_form = AssignForm()
-    assign_form.clerk.choices = [SelectChoice("", _("niemand"))] + [
+    assign_form.clerk.choices = [SelectChoice("", _("nicht zugewiesen"))] + [
         SelectChoice(str(c.id), c.name or c.email) for c in cases_service.clerks_for(application)
     ]
     assign_form.clerk.data = str(application.assigned_to_id or "")
@@ -183,7 +205,11 @@ def _case_page(application: Application, status_form: StatusForm | None = None) 
         events=cases_service.history(application, for_applicant=False),
         status_form=status_form,
         assign_form=assign_form,
-        decision_form=DecisionForm(),
+        decision_form=decision_form or DecisionForm(),
+        preview=preview,
+        preview_upload=preview_upload,
+        fingerprint=fingerprint,
+        decision=issued_decision(application),
         later_files=_later_files(application),
         may_work=cases_service.may_work(logged_in_staff(), application),
         has_thread=db.session.scalar(
@@ -217,7 +243,7 @@ def case(public_id: str) -> str:
     staff = logged_in_staff()
     application = cases_service.case(staff, public_id)
     cases_service.audit(staff, "case.view", application)
-    return _case_page(application)
+    return case_page(application)
 
 
 @bp.post("/vorgaenge/<public_id>/status")
@@ -235,18 +261,18 @@ def case_status(public_id: str) -> Response | tuple[str, int]:
     }:
         if not form.status.errors:
             form.status.errors = [_("Dieser Status ist von hier aus nicht möglich.")]
-        return _case_page(application, form), 422
+        return case_page(application, form), 422
     status = CaseStatus(form.status.data)
     if status == CaseStatus.QUERY and not (form.note.data or "").strip():
         form.note.errors = [_("Bitte schreiben Sie, welche Unterlagen oder Angaben fehlen.")]
-        return _case_page(application, form), 422
+        return case_page(application, form), 422
     if (
         status == CaseStatus.QUERY
         and application.person_id is None
         and (application.organisation_id is None)
     ):
         form.status.errors = [str(UNREACHABLE)]
-        return _case_page(application, form), 422
+        return case_page(application, form), 422
     cases_service.change_status(staff, application, status, form.note.data or "")
     if status == CaseStatus.QUERY:
         # The request for documents goes to the case's Postfach; the answer, with uploads,

@@ -36,3 +36,5 @@ def init_handoff(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(handoff_cli)
     app.jinja_env.globals["transmitted_at"] = services.transmitted_at
+    app.jinja_env.filters["delivery_target"] = services.target_label
+    app.jinja_env.filters["delivery_state"] = services.state_label

@@ -14,6 +14,7 @@ import logging
 from pathlib import Path
 
 from flask import Flask, current_app
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
@@ -75,6 +76,28 @@ def office_targets() -> dict[int, Target]:
 def target_for(office_id: int | None) -> Target:
     found = office_targets().get(office_id) if office_id is not None else None
     return found or targets()["*"]
+
+
+TARGET_LABELS = {
+    "folder": _l("Ablage des Dokumentenmanagements"),
+    "webhook": _l("Fachverfahren"),
+    "email": _l("E-Mail-Postfach des Amtes"),
+}
+STATE_LABELS = {
+    DeliveryState.WAITING: _l("wird übermittelt"),
+    DeliveryState.DELIVERED: _l("übermittelt"),
+    DeliveryState.GIVEN_UP: _l("fehlgeschlagen, bitte erneut senden"),
+}
+
+
+def target_label(name: str) -> str:
+    """A target as staff read it ("Fachverfahren"), not its setting ("ordnungsamt:webhook")."""
+    kind = name.rpartition(":")[2]
+    return str(TARGET_LABELS.get(kind, _l("Ziel")))
+
+
+def state_label(state: DeliveryState) -> str:
+    return str(STATE_LABELS[state])
 
 
 def backoff(attempts: int) -> dt.timedelta:

@@ -9,8 +9,9 @@ from flask import Flask
 def init_payments(app: Flask) -> None:
     from portal.payments.providers import init_providers  # noqa: PLC0415
     from portal.payments.routes import bp  # noqa: PLC0415
-    from portal.payments.services import payment_for  # noqa: PLC0415
+    from portal.payments.services import payment_for, state_label  # noqa: PLC0415
 
     init_providers(app)
     app.register_blueprint(bp)
     app.jinja_env.globals["payment_of"] = payment_for
+    app.jinja_env.filters["payment_state"] = state_label

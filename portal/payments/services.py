@@ -8,6 +8,7 @@ import io
 import secrets
 from typing import Any
 
+from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
 
@@ -19,6 +20,20 @@ from portal.identity.access import OfficeScope, in_scope
 from portal.payments.models import Payment, PaymentEvent, PaymentState, Refund
 
 PURPOSE_LIMIT = 27  # ePayBL's Verwendungszweck
+STATE_LABELS = {
+    PaymentState.OPEN: _l("noch nicht bezahlt"),
+    PaymentState.PAID: _l("bezahlt"),
+    PaymentState.FAILED: _l("fehlgeschlagen"),
+    PaymentState.CANCELLED: _l("abgebrochen"),
+    PaymentState.REFUNDED: _l("erstattet"),
+}
+
+
+def state_label(state: PaymentState | None) -> str:
+    """A payment's state in words for the screen (``None``: no payment started yet)."""
+    return str(STATE_LABELS[state if state is not None else PaymentState.OPEN])
+
+
 KINDS = ("paid", "failed", "cancelled")
 
 
@@ -48,6 +63,18 @@ def payment_for(application: Application) -> Payment | None:
         select(Payment).where(Payment.application_id == application.id)
     )
     return found
+
+
+def states_of(application_ids: list[int]) -> dict[int, PaymentState]:
+    """The payment state of each of these applications that has a payment (one query)."""
+    if not application_ids:
+        return {}
+    rows = db.session.execute(
+        select(Payment.application_id, Payment.state).where(
+            Payment.application_id.in_(application_ids)
+        )
+    )
+    return {int(application_id): PaymentState(state) for application_id, state in rows}
 
 
 def open_payment(application: Application, purpose: str, provider: str) -> Payment:

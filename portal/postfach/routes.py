@@ -16,7 +16,6 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
@@ -28,7 +27,6 @@ from wtforms import BooleanField, SearchField, SelectField, StringField, TextAre
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Length, Optional
 
-from portal.applications import cases as cases_service
 from portal.applications import uploads
 from portal.applications.models import AuditEntry
 from portal.applications.routes import BERLIN
@@ -363,128 +361,6 @@ def _audit(staff: StaffAccount, thread: Thread, action: str, **detail: Any) -> N
             detail={"thread": thread.public_id, **detail},
         )
     )
-
-
-# A Bescheid is written in German whatever language the clerk's pages are in.
-REMEDY = (
-    "Gegen diesen Bescheid kann innerhalb eines Monats nach seiner Bekanntgabe Widerspruch "
-    "erhoben werden. Der Widerspruch ist schriftlich, elektronisch oder zur Niederschrift bei der "
-    "Behörde einzulegen, die den Bescheid erlassen hat."
-)
-
-
-class DecisionForm(FlaskForm):  # type: ignore[misc]
-    document = FileField(
-        _l("Bescheid (PDF)"),
-        description=_l(
-            "Der unterschriebene Bescheid als PDF. Ohne PDF erstellt das Portal den Bescheid aus "
-            "der Vorlage mit den Angaben unten."
-        ),
-    )
-    tenor = TextAreaField(
-        _l("Entscheidung"),
-        description=_l(
-            "Nur ohne PDF: was entschieden wurde, zum Beispiel „Der Antrag wird genehmigt.“"
-        ),
-        validators=[
-            Length(max=5000, message=_l("Die Entscheidung darf höchstens 5.000 Zeichen lang sein."))
-        ],
-    )
-    reasons = TextAreaField(
-        _l("Begründung"),
-        validators=[
-            Length(max=20000, message=_l("Die Begründung darf höchstens 20.000 Zeichen lang sein."))
-        ],
-    )
-    remedy = TextAreaField(
-        _l("Rechtsbehelfsbelehrung"),
-        default=REMEDY,
-        description=_l(
-            "Bitte prüfen: in manchen Ländern und Rechtsgebieten ist die Klage der Rechtsbehelf."
-        ),
-        validators=[
-            Length(max=5000, message=_l("Die Belehrung darf höchstens 5.000 Zeichen lang sein."))
-        ],
-    )
-    text = TextAreaField(
-        _l("Begleittext"),
-        validators=[
-            DataRequired(_l("Bitte schreiben Sie einen kurzen Begleittext.")),
-            Length(max=5000, message=_l("Der Begleittext darf höchstens 5.000 Zeichen lang sein.")),
-        ],
-    )
-
-
-def render_decision(application: Any, staff: StaffAccount, form: DecisionForm) -> bytes:
-    """A Bescheid from the template: letterhead, addressee as submitted, Entscheidung,
-    Begründung, fee and Rechtsbehelfsbelehrung (WeasyPrint)."""
-    from weasyprint import HTML  # noqa: PLC0415 - heavy import, only when a Bescheid is made
-
-    from portal.applications import services as applications  # noqa: PLC0415
-
-    office = db.session.get(Office, application.office_id) if application.office_id else None
-    with force_locale("de"):
-        html = render_template(
-            "postfach/decision_pdf.html",
-            application=application,
-            applicant=applications.applicant_of(application),
-            office=office,
-            staff=staff,
-            tenor=form.tenor.data.strip(),
-            reasons=(form.reasons.data or "").strip(),
-            remedy=(form.remedy.data or "").strip(),
-            today=dt.datetime.now(BERLIN).date(),
-        )
-    pdf: bytes = HTML(string=html).write_pdf()
-    return pdf
-
-
-@bp.post("/verwaltung/vorgaenge/<public_id>/bescheid")
-@staff_required(*CASE_WORK)
-def issue_decision(public_id: str) -> BaseResponse | tuple[str, int]:
-    """Issue the Bescheid: a PDF in the case's Postfach thread, and the status "beschieden"."""
-    from portal.applications.models import CASE_FLOW, CaseStatus  # noqa: PLC0415
-
-    staff = logged_in_staff()
-    application = cases_service.case(staff, public_id, *CASE_WORK)
-    form = DecisionForm()
-    current = application.case_status or CaseStatus.RECEIVED
-    upload = request.files.get("document")
-    error = ""
-    if application.person_id is None and application.organisation_id is None:
-        error = str(services.UNREACHABLE)
-    elif CaseStatus.DECIDED not in CASE_FLOW[current]:
-        error = _("Ein Bescheid ist erst möglich, wenn der Vorgang in Bearbeitung ist.")
-    elif not form.validate_on_submit():
-        error = " ".join(e for errors in form.errors.values() for e in errors)
-    elif (upload is None or not upload.filename) and not (form.tenor.data or "").strip():
-        error = _(
-            "Bitte laden Sie den Bescheid als PDF hoch oder schreiben Sie die Entscheidung; "
-            "dann wird er aus der Vorlage erstellt."
-        )
-    content = b""
-    if not error and upload is not None and upload.filename:
-        try:
-            content = uploads.check_upload(upload.stream, ("application/pdf",)).data
-        except uploads.UploadRefusedError as refused:
-            error = str(refused)
-    elif not error:
-        content = render_decision(application, staff, form)
-    if error:
-        flash(error, "warning")
-        return redirect(url_for("backoffice.case", public_id=public_id), 303)
-    thread = services.thread_for_application(application)
-    services.post(
-        thread,
-        form.text.data,
-        from_office=True,
-        staff_id=staff.id,
-        kind="bescheid",
-        attachments=[(f"bescheid-{application.reference}.pdf", "application/pdf", content)],
-    )
-    cases_service.change_status(staff, application, CaseStatus.DECIDED, "")
-    flash(_("Der Bescheid liegt im Postfach der antragstellenden Person."), "success")
-    return redirect(url_for("backoffice.case", public_id=public_id), 303)
 
 
 @bp.app_template_filter("deemed_delivered")

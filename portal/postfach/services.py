@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 from flask import abort
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, delete, distinct, func, select, union
+from sqlalchemy import ColumnElement, and_, case, delete, distinct, func, select, union
 
 from portal.applications.models import Application
 from portal.core.db import contains_pattern, utcnow
@@ -348,3 +348,23 @@ def rotate_attachments() -> int:
     for key in keys:
         store.rotate(key)
     return len(keys)
+
+
+def answered_queries(application_ids: list[int]) -> set[int]:
+    """Of these applications, those whose applicant wrote after the office's latest Rückfrage
+    (one grouped query): the queue marks them, so the clerk sees the answer is in."""
+    if not application_ids:
+        return set()
+    query_id = func.max(case((Message.kind == "rueckfrage", Message.id)))
+    reply_id = func.max(case((Message.from_office.is_(False), Message.id)))
+    rows = db.session.execute(
+        select(Thread.application_id, query_id, reply_id)
+        .join(Message, Message.thread_id == Thread.id)
+        .where(Thread.application_id.in_(application_ids))
+        .group_by(Thread.application_id)
+    )
+    return {
+        application_id
+        for application_id, asked, answered in rows
+        if asked is not None and answered is not None and answered > asked
+    }

@@ -121,7 +121,7 @@ def _record_routes(scene: Scene) -> dict[str, list[dict[str, Any]]]:
         "backoffice.case_thread": [case],
         "backoffice.case_status": [case],
         "backoffice.case_assign": [case],
-        "postfach.issue_decision": [case],
+        "decisions.issue": [case],
         "postfach.office_thread": [{"public_id": scene.thread_b}, {"public_id": scene.enquiry_b}],
         "postfach.office_attachment": [
             {"public_id": scene.thread_b, "file_id": scene.thread_file_b}
@@ -272,7 +272,7 @@ def test_the_administrator_reads_but_never_decides_or_refunds(
     assert 'name="text"' not in thread_page
     work = {
         ("backoffice.case_status", "POST"), ("backoffice.case_assign", "POST"),
-        ("postfach.issue_decision", "POST"), ("postfach.office_thread", "POST"),
+        ("decisions.issue", "POST"), ("postfach.office_thread", "POST"),
         ("payments.refund", "POST"),
     }  # fmt: skip
     tried, _lists = _staff_urls(app, scene)

@@ -354,10 +354,21 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
     bescheid = tmp_path / "bescheid.pdf"
     bescheid.write_bytes(PDF)
     clerk.screenshot(path=artifacts / f"{theme}-vorgang-bescheid.png", full_page=True)
-    clerk.get_by_label("Bescheid (PDF)").set_input_files(bescheid)
+    clerk.get_by_label("Entscheidung").fill("Die Hundesteuer wird ab 2025 festgesetzt.")
     clerk.get_by_label("Begleittext").fill("Anbei Ihr Hundesteuerbescheid.")
-    clerk.get_by_role("button", name="Bescheid zustellen").click()
+    clerk.get_by_role("button", name="Vorschau ansehen").click()
+    preview = clerk.locator("[data-decision-preview]")
+    expect(preview).to_contain_text("Die Hundesteuer wird ab 2025 festgesetzt.")
+    expect(preview).to_contain_text("Rechtsbehelfsbelehrung")
+    assert_accessible(clerk)
+    clerk.screenshot(path=artifacts / f"{theme}-bescheid-vorschau.png", full_page=True)
+    # The signed PDF instead: a new preview, then the confirmation.
+    clerk.get_by_label("Bescheid (PDF)").set_input_files(bescheid)
+    clerk.get_by_role("button", name="Vorschau aktualisieren").click()
+    expect(clerk.locator("[data-decision-preview]")).to_contain_text("bescheid.pdf")
+    clerk.get_by_role("button", name="Bescheid verbindlich zustellen").click()
     expect(clerk.get_by_text("Der Bescheid liegt im Postfach")).to_be_visible()
+    expect(clerk.locator("[data-decision]")).to_contain_text("bescheid-")
     assert_accessible(clerk)
     # The citizen sees "gelesen", retrieves the Bescheid; both sides see the retrieval.
     page.reload()

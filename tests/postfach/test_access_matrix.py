@@ -134,7 +134,7 @@ def _urls(portal: Portal, records: Records, *, staff: bool) -> Iterator[tuple[st
         "backoffice.case_thread": [{"public_id": records.submitted}],
         "backoffice.case_status": [{"public_id": records.submitted}],
         "backoffice.case_assign": [{"public_id": records.submitted}],
-        "postfach.issue_decision": [{"public_id": records.submitted}],
+        "decisions.issue": [{"public_id": records.submitted}],
         "payments.refund": [{"public_id": records.payment}],
         "handoff.resend": [{"delivery_id": records.delivery}],
     }

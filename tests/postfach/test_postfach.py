@@ -9,6 +9,7 @@ import re
 import secrets
 from pathlib import Path
 
+import pytest
 import requests
 from pypdf import PdfReader
 from sqlalchemy import select
@@ -214,12 +215,25 @@ def test_a_bescheid_is_delivered_retrieved_and_counts_as_delivered(forms_portal:
         files={"document": ("bescheid.png", PNG, "image/png")},
     )
     assert "kein erlaubtes Format" in not_pdf.text
-    issued = clerk.post(
+    preview = clerk.post(
         case_url + "/bescheid",
         data={"csrf_token": _csrf(case.text), "text": "Anbei Ihr Hundesteuerbescheid."},
         files={"document": ("bescheid.pdf", PDF, "application/pdf")},
     )
+    assert "data-decision-preview" in preview.text
+    assert "Das PDF „bescheid.pdf“ wird unverändert zugestellt." in preview.text
+    assert 'data-message-kind="bescheid"' not in anna.get(_thread_of(anna, reference)).text
+    issued = clerk.post(
+        case_url + "/bescheid",
+        data={
+            "csrf_token": _csrf(case.text),
+            "text": "Anbei Ihr Hundesteuerbescheid.",
+            "aktion": "zustellen",
+            "vorschau": _fingerprint(preview.text),
+        },
+    )
     assert "Der Bescheid liegt im Postfach" in issued.text
+    assert "data-decision" in issued.text  # the case page shows and links the Bescheid
     assert 'data-case-status="beschieden"' in issued.text
     inbox = anna.get("/postfach")
     link = re.search(rf'href="(/postfach/[0-9a-f]{{32}})">Hund anmelden – {reference}', inbox.text)
@@ -254,15 +268,28 @@ def test_a_bescheid_rendered_from_the_template(forms_portal: Portal) -> None:
     )
     assert "schreiben Sie die Entscheidung" in empty.text
     clerk.get(forms_portal.url + "/sprache/en")  # the clerk reads English; the Bescheid is German
+    values = {
+        "csrf_token": _csrf(case.text),
+        "text": "Anbei Ihr Bescheid.",
+        "tenor": "Der Hund Rex wird zur Hundesteuer angemeldet.\nSteuermarke folgt per Post.",
+        "reasons": "Die Angaben sind vollständig.",
+        "remedy": "Gegen diesen Bescheid kann Klage erhoben werden.",
+    }
+    preview = clerk.post(case_url + "/bescheid", data=values)
+    assert preview.status_code == 200
+    assert "Der Hund Rex wird zur Hundesteuer angemeldet." in preview.text
+    assert "Im Auftrag" in preview.text  # the German Bescheid, shown before it goes out
+    # Changed after the preview: a new preview, nothing delivered.
+    changed = clerk.post(
+        case_url + "/bescheid",
+        data={**values, "reasons": "Anders.", "aktion": "zustellen",
+              "vorschau": _fingerprint(preview.text)},
+    )  # fmt: skip
+    assert "data-decision-preview" in changed.text
+    assert 'data-message-kind="bescheid"' not in anna.get(_thread_of(anna, reference)).text
     issued = clerk.post(
         case_url + "/bescheid",
-        data={
-            "csrf_token": _csrf(case.text),
-            "text": "Anbei Ihr Bescheid.",
-            "tenor": "Der Hund Rex wird zur Hundesteuer angemeldet.\nSteuermarke folgt per Post.",
-            "reasons": "Die Angaben sind vollständig.",
-            "remedy": "Gegen diesen Bescheid kann Klage erhoben werden.",
-        },
+        data={**values, "aktion": "zustellen", "vorschau": _fingerprint(preview.text)},
     )
     assert "The decision is in the applicant" in issued.text
     inbox = anna.get("/postfach")
@@ -283,6 +310,55 @@ def test_a_bescheid_rendered_from_the_template(forms_portal: Portal) -> None:
     assert "Steueramt" in text
     assert "Entscheidung" in text
     assert "Im Auftrag" in text
+
+
+def _fingerprint(page: str) -> str:
+    found = re.search(r'name="vorschau" value="([0-9a-f]{64})"', page)
+    assert found, "keine Vorschau"
+    return found.group(1)
+
+
+def _thread_of(applicant: Applicant, reference: str) -> str:
+    inbox = applicant.get("/postfach")
+    link = re.search(rf'href="(/postfach/[0-9a-f]{{32}})">[^<]*{reference}', inbox.text)
+    assert link
+    return link.group(1)
+
+
+@pytest.mark.parametrize(
+    ("change", "message"),
+    [
+        ({"text": ""}, "Bitte schreiben Sie einen kurzen Begleittext."),
+        ({"tenor": "x" * 5001}, "höchstens 5.000 Zeichen"),
+        ({"reasons": "x" * 20001}, "höchstens 20.000 Zeichen"),
+        ({"remedy": "x" * 5001}, "höchstens 5.000 Zeichen"),
+        ({"tenor": ""}, "schreiben Sie die Entscheidung"),
+    ],
+)
+def test_each_bescheid_error_keeps_every_field(
+    forms_portal: Portal, change: dict[str, str], message: str
+) -> None:
+    """Defect: any validation error on "Bescheid erteilen" was a 500, and the text was lost."""
+    ensure_office(forms_portal.app, "steueramt")
+    _staff(forms_portal, "sven@musterstadt.example", "steueramt")
+    _anna, ident, _reference = _submitted_dog(forms_portal)
+    clerk, _home = log_in(forms_portal.url, "sachbearbeitung", "/verwaltung/anmelden")
+    case_url = forms_portal.url + f"/verwaltung/vorgaenge/{ident}"
+    case = clerk.get(case_url)
+    clerk.post(
+        case_url + "/status", data={"csrf_token": _csrf(case.text), "status": "in_bearbeitung"}
+    )
+    values = {
+        "text": "Begleittext Nummer 7", "tenor": "Entscheidung Nummer 7",
+        "reasons": "Begründung Nummer 7", "remedy": "Belehrung Nummer 7", **change,
+    }  # fmt: skip
+    refused = clerk.post(case_url + "/bescheid", data={"csrf_token": _csrf(case.text), **values})
+    assert refused.status_code == 422
+    assert message in refused.text
+    assert "data-error-summary" in refused.text
+    for value in values.values():
+        if value and len(value) < 100:
+            assert value in refused.text  # every field as it was typed
 
 
 def test_the_acknowledgement_is_dated_in_german_time() -> None:
