@@ -29,7 +29,8 @@ from portal.applications import receipt, services, uploads
 from portal.applications.definition import FormDefinition, Step
 from portal.applications.fields import field_type
 from portal.applications.forms import AUTOCOMPLETE, INPUT_MODES, INPUT_TYPES, step_form
-from portal.applications.models import Application
+from portal.applications.models import Application, CaseStatus
+from portal.core.db import utcnow
 from portal.core.downloads import attachment
 from portal.core.formtools import add_errors
 from portal.core.jobs import enqueue
@@ -39,6 +40,9 @@ from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
 from portal.identity.access import TRUST_LEVEL_LABELS, trust_required
 from portal.identity.models import Person, TrustLevel
+
+# A fee due before processing is asked for within this time (said on the application's page).
+PAY_WITHIN = dt.timedelta(days=14)
 
 bp = Blueprint("applications", __name__, template_folder="templates")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -96,12 +100,26 @@ def start(form_key: str) -> BaseResponse | str:
     gate = _gate(definition)
     if gate is not None:
         return gate
+    mine = (
+        [a for a in services.applications_of(*_account()) if a.form_key == form_key]
+        if current_user.is_authenticated
+        else []
+    )
     return render_template(
         "applications/start.html",
         definition=definition,
         form=ActionForm(),
         trust_label=TRUST_LEVEL_LABELS[definition.trust_level],
         fee=definition.fee,
+        draft=next((a for a in mine if a.is_draft), None),
+        running=next(
+            (
+                a
+                for a in mine
+                if not a.is_draft and a.case_status not in (CaseStatus.DECIDED, CaseStatus.CLOSED)
+            ),
+            None,
+        ),
     )
 
 
@@ -358,11 +376,13 @@ def confirmation(public_id: str) -> BaseResponse | str:
     application, definition = _load(public_id)
     if application.is_draft:
         return redirect(url_for(".summary", public_id=public_id), 303)
+    submitted = application.submitted_at or utcnow()
     return render_template(
         "applications/confirmation.html",
         application=application,
         definition=definition,
         form=ActionForm(),
+        pay_by=submitted + PAY_WITHIN,
     )
 
 

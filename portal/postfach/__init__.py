@@ -9,7 +9,7 @@ from flask import Flask
 
 def init_postfach(app: Flask) -> None:
     from portal.core.signals import application_submitted  # noqa: PLC0415
-    from portal.postfach import services  # noqa: PLC0415
+    from portal.postfach import decisions, services  # noqa: PLC0415
     from portal.postfach.routes import bp  # noqa: PLC0415
 
     def on_submitted(_sender: Any, application: Any, **_: Any) -> None:
@@ -17,6 +17,10 @@ def init_postfach(app: Flask) -> None:
 
     application_submitted.connect(on_submitted, sender=app, weak=False)
     app.register_blueprint(bp)
+    # For the applicant's page of an application (templates of lower packages use them).
+    app.jinja_env.globals["thread_of"] = services.existing_thread
+    app.jinja_env.globals["issued_decision"] = decisions.issued_decision
+    app.jinja_env.globals["query_open"] = services.query_open
     rotations = app.extensions.setdefault("key_rotations", [])
     rotations.append(("Postfach-Nachrichten", services.rotate_bodies))
     rotations.append(("Postfach-Anlagen", services.rotate_attachments))

@@ -201,6 +201,21 @@ def office_threads(scope: OfficeScope, page: int = 1) -> InboxPage:
     return inbox_page(office_where(scope), unread_from_office=False, page=page)
 
 
+def existing_thread(application: Application) -> Thread | None:
+    """The application's thread if it has one (never makes one)."""
+    found: Thread | None = db.session.scalars(
+        select(Thread).where(Thread.application_id == application.id)
+    ).first()
+    return found
+
+
+def query_open(application: Application) -> bool:
+    """The office asked (Rückfrage) and the applicant has not written since."""
+    if application.case_status is None or application.case_status.value != "rueckfrage":
+        return False
+    return application.id not in answered_queries([application.id])
+
+
 def thread_for_application(application: Application) -> Thread:
     found = db.session.scalars(
         select(Thread).where(Thread.application_id == application.id)
