@@ -156,8 +156,12 @@ def test_parking_permit_with_payment_failure_cancel_and_retry(
     page.get_by_role("button", name="Weiter", exact=True).click()
     expect(page.locator("[data-fee-cents]")).to_have_text("61,20 €")
     page.get_by_role("button", name="Antrag verbindlich absenden").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
-    page.get_by_role("button", name="Jetzt bezahlen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Noch nicht vollständig: bitte bezahlen Sie die Gebühr"
+    )
+    assert_accessible(page)
+    page.screenshot(path=artifacts / f"{theme}-antrag-unbezahlt-360.png", full_page=True)
+    page.get_by_role("button", name="Jetzt 61,20 € bezahlen").click()
     expect(page.get_by_text("Dies ist eine Testzahlung der Vorführinstallation.")).to_be_visible()
     assert_accessible(page)
     page.screenshot(path=artifacts / f"{theme}-testzahlung-360.png", full_page=True)
@@ -200,7 +204,9 @@ def test_certificate_of_conduct_needs_hoch_and_keeps_the_id_card_data(
     page.get_by_role("button", name="Weiter", exact=True).click()
     expect(page.locator("[data-fee-cents]")).to_have_text("13,00 €")
     page.get_by_role("button", name="Antrag verbindlich absenden").click()
-    expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
+    expect(page.get_by_role("heading", level=1)).to_have_text(
+        "Noch nicht vollständig: bitte bezahlen Sie die Gebühr"
+    )
     assert_accessible(page)
 
 
@@ -425,6 +431,6 @@ def test_wrong_account_and_payment_unavailable_pages(
     # The payment provider is down: a German page that says the application is kept.
     monkeypatch.setattr(payment_routes, "_unavailable", lambda: True)
     page.goto(forms_server.url + f"/antraege/{ident}/bestaetigung")
-    page.get_by_role("button", name="Jetzt bezahlen").click()
+    page.get_by_role("button", name="Jetzt 61,20 € bezahlen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bezahlen gerade nicht möglich")
     assert_accessible(page)
