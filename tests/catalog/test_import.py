@@ -13,8 +13,14 @@ from flask import Flask
 from sqlalchemy import event, func, select
 from sqlalchemy.orm import Session, scoped_session
 
-from portal.catalog.importers.taxonomy import COMPACT_FILE, dump_compact, export_compact
+from portal.catalog.importers.taxonomy import (
+    COMPACT_FILE,
+    dump_compact,
+    export_compact,
+    is_placeholder,
+)
 from portal.catalog.models import (
+    Lebenslage,
     LeikaKey,
     Leistung,
     LocalOverride,
@@ -238,3 +244,28 @@ def test_the_shipped_compact_taxonomy_is_what_the_csvs_give(
     with app.app_context():
         rebuilt = dump_compact(export_compact())
     assert rebuilt == COMPACT_FILE.read_text(encoding="utf-8")
+
+
+def test_placeholder_lebenslagen_are_refused_and_taken_back(
+    app: Flask, db_session: scoped_session[Session]
+) -> None:
+    """Defect: rows "aaaaaaaaaaaaaaaaa", "aaaaabbbbb", "aaabbbccc" of the OZG source were
+    published as Lebenslagen."""
+    feld = Themenfeld(key="1", name="Arbeit & Ruhestand", slug="arbeit-ruhestand", position=0)
+    db_session.add(feld)
+    db_session.flush()
+    db_session.add(
+        Lebenslage(key="64", name="aaaaaaaaaaaaaaaaa", slug="a-64", themenfeld_id=feld.id)
+    )
+    db_session.commit()
+    result = run_import(app, *OZG_CSVS)
+    assert result.exit_code == 0
+    assert "Lebenslagen: 55 neu, 0 geändert, 0 unverändert, 0 zurückgezogen, 3 abgelehnt" in (
+        result.output
+    )
+    names = set(db_session.scalars(select(Lebenslage.name)))
+    assert not {"aaaaaaaaaaaaaaaaa", "aaaaabbbbb", "aaabbbccc"} & names
+    assert "Geburt" in names
+    assert is_placeholder("aaabbbccc")
+    assert not is_placeholder("Umzug")
+    assert not is_placeholder("Aal")

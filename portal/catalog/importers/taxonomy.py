@@ -41,6 +41,14 @@ class TaxonomyBatch:
     # (key, name, ozg_id)
     leika: list[tuple[str, str, str]] = field(default_factory=list)
     rejected: list[str] = field(default_factory=list)
+    # Keys of Lebenslagen refused as placeholders (see ``is_placeholder``).
+    placeholder_lebenslagen: list[str] = field(default_factory=list)
+
+    def add_lebenslage(self, key: str, name: str, themenfeld_key: str) -> None:
+        if is_placeholder(name):
+            self.placeholder_lebenslagen.append(key)
+        else:
+            self.lebenslagen.append((key, name, themenfeld_key))
 
     def merge(self, other: TaxonomyBatch) -> None:
         self.themenfelder.extend(other.themenfelder)
@@ -48,6 +56,16 @@ class TaxonomyBatch:
         self.ozg_leistungen.extend(other.ozg_leistungen)
         self.leika.extend(other.leika)
         self.rejected.extend(other.rejected)
+        self.placeholder_lebenslagen.extend(other.placeholder_lebenslagen)
+
+
+PLACEHOLDER = re.compile(r"(?:([a-z])\1{2,})+")
+
+
+def is_placeholder(name: str) -> bool:
+    """A test row left in a source ("aaaaaaaaaa", "aaaaabbbbb", "aaabbbccc"): only runs of one
+    letter repeated, no word a citizen could read. Like DLDB test records, never published."""
+    return bool(PLACEHOLDER.fullmatch(name.strip().lower()))
 
 
 def csv_kind(header: list[str]) -> str | None:
@@ -75,7 +93,7 @@ def parse_csv(path: str, text: str) -> TaxonomyBatch:
             if cells[0] not in seen_themenfelder:
                 seen_themenfelder.add(cells[0])
                 batch.themenfelder.append((cells[0], cells[1]))
-            batch.lebenslagen.append((cells[2], cells[3], cells[0]))
+            batch.add_lebenslage(cells[2], cells[3], cells[0])
         elif kind == "ozg":
             if not cells[0].isdigit():
                 raise CatalogImportError(path, f"Zeile {line}", f"ungültige OZG-ID {cells[0]!r}")
@@ -93,7 +111,7 @@ def parse_compact(path: str, payload: dict[str, Any]) -> TaxonomyBatch:
         for themenfeld in payload["themenfelder"]:
             batch.themenfelder.append((themenfeld["key"], themenfeld["name"]))
             for lebenslage in themenfeld["lebenslagen"]:
-                batch.lebenslagen.append((lebenslage["key"], lebenslage["name"], themenfeld["key"]))
+                batch.add_lebenslage(lebenslage["key"], lebenslage["name"], themenfeld["key"])
                 for ozg in lebenslage["ozg_leistungen"]:
                     batch.ozg_leistungen.append(
                         (ozg["ozg_id"], ozg["name"], themenfeld["name"], lebenslage["name"])
@@ -127,6 +145,11 @@ def apply_taxonomy(batch: TaxonomyBatch) -> ImportSummary:
             Lebenslage, lebenslagen.get(key), {"key": key}, values, summary=summary,
             kind="Lebenslagen",
         )  # fmt: skip
+    for key in batch.placeholder_lebenslagen:
+        summary.add("Lebenslagen", "abgelehnt")
+        stale = lebenslagen.pop(key, None)
+        if stale is not None and not stale.ozg_leistungen:
+            db.session.delete(stale)  # published by an earlier import: taken back
     db.session.flush()
 
     by_name = {(row.themenfeld.name.strip(), row.name): row for row in lebenslagen.values()}
