@@ -41,6 +41,7 @@ class Settings:
     instance_path: str = str(PROJECT_ROOT / "instance")
     smtp_url: str = ""
     mail_from: str = "serviceportal@localhost"
+    mail_links: int = 1  # 0: notices carry no link, only "log in as usual"
     accessibility_contact: str = "barrierefreiheit@localhost"
     default_locale: str = "de"
     trusted_proxies: int = 0

@@ -12,15 +12,21 @@ from flask import render_template
 from portal.applications import services
 from portal.applications.definition import FormDefinition
 from portal.applications.models import Application
+from portal.catalog.models import Office
+from portal.extensions import db
 
 
 def render_html(application: Application, definition: FormDefinition) -> str:
+    """The receipt names the authority that received it (the office, with its address) and,
+    once paid, the payment (the template asks ``payment_of`` from the payments package)."""
+    office = db.session.get(Office, application.office_id) if application.office_id else None
     return render_template(
         "applications/receipt.html",
         application=application,
         definition=definition,
         sections=services.visible_answers(application, definition),
         applicant=services.applicant_of(application),
+        office=office,
     )
 
 

@@ -34,7 +34,7 @@ from portal.core.db import utcnow
 from portal.core.downloads import attachment
 from portal.core.formtools import add_errors
 from portal.core.jobs import enqueue
-from portal.core.mail import send_mail
+from portal.core.notices import send_notice
 from portal.core.signals import application_submitted, emit
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
@@ -337,13 +337,13 @@ def send_confirmation(application_id: int) -> None:
     person = db.session.get(Person, application.person_id)
     if person is None or not person.email:
         return
-    send_mail(
+    send_notice(
         person.email,
         f"Ihr Antrag {application.reference} ist eingegangen",
         (
-            f"Guten Tag,\n\nIhr Antrag „{application.title}“ ist beim Serviceportal eingegangen.\n"
+            f"Ihr Antrag „{application.title}“ ist eingegangen.\n"
             f"Aktenzeichen: {application.reference}\n\n"
-            "Die Quittung und den Stand finden Sie unter „Meine Anträge“ im Serviceportal.\n"
+            "Die Quittung und den Stand finden Sie nach der Anmeldung unter „Meine Anträge“."
         ),
     )
 

@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, distinct, func, select
 from portal.applications.models import Application
 from portal.core.db import contains_pattern, utcnow
 from portal.core.jobs import enqueue
-from portal.core.mail import send_mail
+from portal.core.notices import send_notice
 from portal.core.storage import cipher, file_store, index_key, new_key
 from portal.extensions import db
 from portal.identity.access import OfficeScope, in_scope
@@ -310,11 +310,11 @@ def notify_account(thread_id: int) -> None:
         person = db.session.get(Person, thread.person_id)
         recipients = [person.email] if person and person.email else []
     for address in recipients:
-        send_mail(
+        send_notice(
             address,
             "Neue Nachricht in Ihrem Postfach",
-            "Guten Tag,\n\nin Ihrem Postfach im Serviceportal liegt eine neue Nachricht für Sie.\n"
-            "Bitte melden Sie sich an, um sie zu lesen.\n",
+            "in Ihrem Postfach liegt eine neue Nachricht für Sie. Den Inhalt lesen Sie nur nach "
+            "der Anmeldung.",
         )
 
 

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
+import io
 from pathlib import Path
 
+from pypdf import PdfReader
 from sqlalchemy import select, update
 
 from portal.applications import services as applications
@@ -106,6 +108,13 @@ def test_dog_registration_from_start_to_receipt(forms_portal: Portal) -> None:  
     receipt = anna.get(f"/antraege/{ident}/quittung.pdf")
     assert receipt.headers["Content-Type"] == "application/pdf"
     assert receipt.content.startswith(b"%PDF")
+    text = " ".join(
+        " ".join(
+            page.extract_text() for page in PdfReader(io.BytesIO(receipt.content)).pages
+        ).split()
+    )
+    assert "Musterstadt · Steueramt" in text  # the authority that received it
+    assert "Zuständige Stelle Steueramt" in text
     overview = anna.get("/antraege")
     assert reference in overview.text
     # Submitted means final: the steps lead to the confirmation, not to an editable form.

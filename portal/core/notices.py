@@ -1,0 +1,49 @@
+"""E-mail notices to citizens: who sends them and where to log in, never what a case says.
+
+Every notice names the portal and the municipality (from the theme) and ends with where to
+log in. A municipality that tells its citizens never to follow links in e-mails sets
+``PORTAL_MAIL_LINKS=0``: the notice then says so and carries no link.
+"""
+
+from __future__ import annotations
+
+from flask import current_app, has_request_context, url_for
+
+from portal.core.mail import send_mail
+
+
+def portal_name() -> str:
+    """ "Serviceportal Musterstadt" (the theme's municipality), or just "Serviceportal"."""
+    themes = current_app.extensions["portal.themes"]
+    municipality = themes.setting("municipality")
+    return f"Serviceportal {municipality}" if municipality else "Serviceportal"
+
+
+def _login_url() -> str:
+    base: str = current_app.config["PORTAL"].base_url
+    if base:
+        return base + "/anmelden"
+    if has_request_context():
+        return url_for("identity.login", _external=True)
+    return ""
+
+
+def notice_text(body: str) -> str:
+    """``body`` with greeting, sender and the way to log in (see the module docstring)."""
+    name = portal_name()
+    lines = ["Guten Tag,", "", body.strip(), ""]
+    login = _login_url() if current_app.config["PORTAL"].mail_links else ""
+    if login:
+        lines.append(f"Anmelden im {name}: {login}")
+    else:
+        lines.append(
+            f"Bitte melden Sie sich wie gewohnt im {name} an. Diese E-Mail enthält bewusst "
+            "keinen Link."
+        )
+    lines += ["", f"Ihr {name}", "Diese Nachricht wurde automatisch versandt."]
+    return "\n".join(lines) + "\n"
+
+
+def send_notice(to: str, subject: str, body: str) -> None:
+    """A notice from ``PORTAL_MAIL_FROM``, its subject prefixed with the portal's name."""
+    send_mail(to, f"{portal_name()}: {subject}", notice_text(body))

@@ -1,0 +1,36 @@
+"""E-mail notices say who sends them and where to log in (or, by setting, carry no link)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+from flask import Flask
+
+from portal.core.mail import FolderMailer
+from portal.core.notices import notice_text
+from tests.applications.test_cases import _submitted_dog
+from tests.identity.conftest import Portal
+
+
+def test_the_submission_notice_names_portal_municipality_and_login(forms_portal: Portal) -> None:
+    _anna, _ident, reference = _submitted_dog(forms_portal)
+    folder = Path(forms_portal.app.config["PORTAL"].instance_path) / "mail"
+    sent = [m for m in FolderMailer(folder).sent() if reference in str(m["Subject"])]
+    assert len(sent) == 1
+    subject = " ".join(str(sent[0]["Subject"]).split())  # a long subject is folded
+    assert subject == f"Serviceportal Musterstadt: Ihr Antrag {reference} ist eingegangen"
+    body = sent[0].get_content()
+    assert f"Anmelden im Serviceportal Musterstadt: {forms_portal.url}/anmelden" in body
+    assert "Ihr Serviceportal Musterstadt" in body
+
+
+def test_a_municipality_may_send_notices_without_links(make_app: Callable[..., Flask]) -> None:
+    app = make_app(mail_links=0, base_url="https://service.musterstadt.example")
+    with app.app_context():
+        body = notice_text("In Ihrem Postfach liegt eine neue Nachricht.")
+    assert "http" not in body
+    assert "Bitte melden Sie sich wie gewohnt im Serviceportal Musterstadt an." in body
+    linked = make_app(base_url="https://service.musterstadt.example")
+    with linked.app_context():
+        assert "https://service.musterstadt.example/anmelden" in notice_text("x")
