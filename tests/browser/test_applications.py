@@ -151,6 +151,14 @@ def test_parking_permit_with_payment_failure_cancel_and_retry(
     scan.write_bytes(PDF)
     page.get_by_label("Fahrzeugschein", exact=False).set_input_files(scan)
     page.get_by_role("button", name="Weiter", exact=True).click()
+    # Radio groups with errors: the message sits under the legend, the page fits the phone.
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    expect(page.locator("[data-error-summary]")).to_be_focused()
+    for width in (360, 320):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    assert_accessible(page)
+    page.set_viewport_size({"width": 360, "height": 800})
     page.get_by_label("Zone B – Bahnhofsviertel").check()
     page.get_by_label("2 Jahre (61,20 Euro)").check()
     page.get_by_role("button", name="Weiter", exact=True).click()
