@@ -184,14 +184,16 @@ def services_of(office: Office) -> list[Leistung]:
     )
 
 
-def modules(leistung: Leistung, language: str) -> list[tuple[Any, str]]:
-    """(heading, HTML) of each text module in page order, in the language or else German."""
+def modules(leistung: Leistung, language: str) -> list[tuple[Any, str, str]]:
+    """(heading, HTML, language of the HTML) of each text module in page order, in the
+    visitor's language or else German (the page marks German parts with ``lang="de"``)."""
     result = []
     for name, heading in MODULE_HEADINGS.items():
         texts = leistung.texts.get(name, {})
-        html = texts.get(language) or texts.get("de")
-        if html:
-            result.append((heading, html))
+        if texts.get(language):
+            result.append((heading, texts[language], language))
+        elif texts.get("de"):
+            result.append((heading, texts["de"], "de"))
     return result
 
 

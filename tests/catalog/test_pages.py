@@ -159,3 +159,20 @@ def test_service_page_carries_schema_org_json_ld(
     channels = data["availableChannel"]
     assert channels[0]["serviceUrl"] == "https://antrag.example.org/hund"
     assert channels[1]["serviceLocation"]["address"]["postalCode"] == "12345"
+
+
+def test_german_parts_of_an_english_page_say_so(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    """WCAG 3.1.2: German content inside the English interface carries lang="de"."""
+    hund = imported(app, db_session)
+    client.get("/sprache/en?next=/")
+    html = client.get(f"/leistungen/{hund.id}/{hund.slug}").get_data(as_text=True)
+    assert '<h1 class="kern-heading-x-large" lang="de">Hund anmelden</h1>' in html
+    assert "data-only-german" in html
+    german = html.index("Nachweis der Haftpflichtversicherung")
+    section = html.rfind('<section class="kern-stack-sm', 0, german)
+    assert html.rfind('lang="de"', 0, german) > section
+    english = html.index("Dog owners register their dog")
+    opening = html.rfind("<div", 0, english)
+    assert 'lang="de"' not in html[opening:english]
