@@ -21,6 +21,7 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
@@ -41,6 +42,16 @@ from portal.extensions import db
 from portal.identity.access import TRUST_LEVEL_LABELS, trust_required
 from portal.identity.models import Person, TrustLevel
 
+# How to log in, in words a citizen knows (not "Vertrauensniveau substanziell").
+LOGIN_NEEDED = {
+    TrustLevel.BASISREGISTRIERUNG: _l("ein Nutzerkonto; Benutzername und Passwort genügen"),
+    TrustLevel.SUBSTANZIELL: _l(
+        "eine sichere Anmeldung: mit Ihrem ELSTER-Zertifikat oder der Online-Ausweisfunktion"
+    ),
+    TrustLevel.HOCH: _l(
+        "die Online-Ausweisfunktion Ihres Personalausweises mit PIN (auch mit dem Smartphone)"
+    ),
+}
 # A fee due before processing is asked for within this time (said on the application's page).
 PAY_WITHIN = dt.timedelta(days=14)
 
@@ -110,6 +121,9 @@ def start(form_key: str) -> BaseResponse | str:
         definition=definition,
         form=ActionForm(),
         trust_label=TRUST_LEVEL_LABELS[definition.trust_level],
+        login_needed=LOGIN_NEEDED[definition.trust_level],
+        uploads=[f for step in definition.steps for f in step.fields if f.type == "file"],
+        payment=definition.payment,
         fee=definition.fee,
         draft=next((a for a in mine if a.is_draft), None),
         running=next(
