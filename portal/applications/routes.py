@@ -35,7 +35,7 @@ from portal.core.db import utcnow
 from portal.core.downloads import attachment
 from portal.core.formtools import add_errors
 from portal.core.jobs import enqueue
-from portal.core.notices import send_notice
+from portal.core.notices import login_url, send_notice
 from portal.core.signals import application_submitted, emit
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
@@ -343,7 +343,7 @@ def summary(public_id: str) -> BaseResponse | str:
     )
 
 
-def send_confirmation(application_id: int) -> None:
+def send_confirmation(application_id: int, login: str = "") -> None:
     """Job: the confirmation e-mail; it names the service and the reference, nothing more."""
     application = db.session.get(Application, application_id)
     if application is None or application.person_id is None:
@@ -359,6 +359,7 @@ def send_confirmation(application_id: int) -> None:
             f"Aktenzeichen: {application.reference}\n\n"
             "Die Quittung und den Stand finden Sie nach der Anmeldung unter „Meine Anträge“."
         ),
+        login or None,
     )
 
 
@@ -379,7 +380,7 @@ def submit(public_id: str) -> BaseResponse | str:
         return redirect(url_for(".summary", public_id=public_id), 303)
     applicant = services.applicant_snapshot(current_user.person, current_user.acting_for)
     if services.submit(application, definition, int(current_user.trust_level), applicant):
-        enqueue(send_confirmation, application.id)
+        enqueue(send_confirmation, application.id, login_url())
         emit(application_submitted, application=application)
     return redirect(url_for(".confirmation", public_id=public_id), 303)
 

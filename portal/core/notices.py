@@ -19,7 +19,11 @@ def portal_name() -> str:
     return f"Serviceportal {municipality}" if municipality else "Serviceportal"
 
 
-def _login_url() -> str:
+def login_url() -> str:
+    """Where to log in: under ``PORTAL_BASE_URL``, else the request's host, else unknown ("").
+
+    A job runs without a request, so whoever queues a notice passes this along.
+    """
     base: str = current_app.config["PORTAL"].base_url
     if base:
         return base + "/anmelden"
@@ -28,22 +32,27 @@ def _login_url() -> str:
     return ""
 
 
-def notice_text(body: str) -> str:
-    """``body`` with greeting, sender and the way to log in (see the module docstring)."""
+def notice_text(body: str, login: str | None = None) -> str:
+    """``body`` with greeting, sender and the way to log in (see the module docstring).
+
+    ``login`` is the address to log in at, as :func:`login_url` found it when the notice was
+    queued; without it the address is looked up now.
+    """
     name = portal_name()
     lines = ["Guten Tag,", "", body.strip(), ""]
-    login = _login_url() if current_app.config["PORTAL"].mail_links else ""
-    if login:
-        lines.append(f"Anmelden im {name}: {login}")
-    else:
+    if not current_app.config["PORTAL"].mail_links:
         lines.append(
             f"Bitte melden Sie sich wie gewohnt im {name} an. Diese E-Mail enthält bewusst "
             "keinen Link."
         )
+    elif login := login or login_url():
+        lines.append(f"Anmelden im {name}: {login}")
+    else:
+        lines.append(f"Bitte melden Sie sich wie gewohnt im {name} an.")
     lines += ["", f"Ihr {name}", "Diese Nachricht wurde automatisch versandt."]
     return "\n".join(lines) + "\n"
 
 
-def send_notice(to: str, subject: str, body: str) -> None:
+def send_notice(to: str, subject: str, body: str, login: str | None = None) -> None:
     """A notice from ``PORTAL_MAIL_FROM``, its subject prefixed with the portal's name."""
-    send_mail(to, f"{portal_name()}: {subject}", notice_text(body))
+    send_mail(to, f"{portal_name()}: {subject}", notice_text(body, login))

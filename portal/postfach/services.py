@@ -16,7 +16,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, distinct, func, select
 from portal.applications.models import Application
 from portal.core.db import contains_pattern, utcnow
 from portal.core.jobs import enqueue
-from portal.core.notices import send_notice
+from portal.core.notices import login_url, send_notice
 from portal.core.storage import cipher, file_store, index_key, new_key
 from portal.extensions import db
 from portal.identity.access import OfficeScope, in_scope
@@ -291,11 +291,11 @@ def post(
     db.session.flush()
     _index(message, text)
     if from_office:
-        enqueue(notify_account, thread.id)
+        enqueue(notify_account, thread.id, login_url())
     return message
 
 
-def notify_account(thread_id: int) -> None:
+def notify_account(thread_id: int, login: str = "") -> None:
     """Job: an e-mail that says something new is waiting, never what."""
     thread = db.session.get(Thread, thread_id)
     if thread is None:
@@ -315,6 +315,7 @@ def notify_account(thread_id: int) -> None:
             "Neue Nachricht in Ihrem Postfach",
             "in Ihrem Postfach liegt eine neue Nachricht für Sie. Den Inhalt lesen Sie nur nach "
             "der Anmeldung.",
+            login or None,
         )
 
 

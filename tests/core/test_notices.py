@@ -11,10 +11,12 @@ from portal.core.mail import FolderMailer
 from portal.core.notices import notice_text
 from tests.applications.test_cases import _submitted_dog
 from tests.identity.conftest import Portal
+from tests.support.jobs import run_rq_jobs
 
 
 def test_the_submission_notice_names_portal_municipality_and_login(forms_portal: Portal) -> None:
     _anna, _ident, reference = _submitted_dog(forms_portal)
+    run_rq_jobs(forms_portal.app)  # with Redis the notice leaves with the worker
     folder = Path(forms_portal.app.config["PORTAL"].instance_path) / "mail"
     sent = [m for m in FolderMailer(folder).sent() if reference in str(m["Subject"])]
     assert len(sent) == 1
@@ -34,3 +36,16 @@ def test_a_municipality_may_send_notices_without_links(make_app: Callable[..., F
     linked = make_app(base_url="https://service.musterstadt.example")
     with linked.app_context():
         assert "https://service.musterstadt.example/anmelden" in notice_text("x")
+
+
+def test_a_notice_sent_later_keeps_the_address_known_when_it_was_queued(
+    make_app: Callable[..., Flask],
+) -> None:
+    app = make_app()  # no PORTAL_BASE_URL: outside a request the address is unknown
+    with app.app_context():
+        later = notice_text("x", "http://portal.example/anmelden")
+        unknown = notice_text("x")
+    assert "Anmelden im Serviceportal Musterstadt: http://portal.example/anmelden" in later
+    assert "http" not in unknown
+    assert "bewusst" not in unknown  # links are allowed; the portal just does not know its address
+    assert "Bitte melden Sie sich wie gewohnt im Serviceportal Musterstadt an." in unknown

@@ -112,6 +112,7 @@ def test_a_conversation_with_read_and_retrieval_receipts(forms_portal: Portal) -
     ]
     assert notice
     assert all("Nachweis" not in m.get_content() for m in notice)  # never the content
+    assert all(f"{forms_portal.url}/anmelden" in m.get_content() for m in notice)
     citizen_view = anna.browser.get(thread_url)
     assert "Ja, mit Nachweis. Formular anbei." in citizen_view.text
     assert "data-important" in citizen_view.text
