@@ -212,3 +212,10 @@ def forms_portal(portal: Portal) -> Portal:
         load_forms_demo()
         db.session.commit()
     return portal
+
+
+@pytest.fixture
+def app_context(app: Flask, db_session: scoped_session[Session]) -> Iterator[None]:
+    """An app context around the test, for factories (storage, page-cache revision)."""
+    with app.test_request_context("/"):
+        yield

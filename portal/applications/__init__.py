@@ -2,7 +2,12 @@
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 from flask import Flask, url_for
+
+if TYPE_CHECKING:
+    from portal.catalog.services import YouNeed
 
 
 def _online_form_url(keys: list[str]) -> str | None:
@@ -10,6 +15,12 @@ def _online_form_url(keys: list[str]) -> str | None:
 
     row = form_for_service(keys)
     return url_for("applications.start", form_key=row.key) if row is not None else None
+
+
+def _online_form_needs(keys: list[str]) -> YouNeed | None:
+    from portal.applications.services import needs_for_service  # noqa: PLC0415
+
+    return needs_for_service(keys)
 
 
 def init_applications(app: Flask) -> None:
@@ -20,6 +31,7 @@ def init_applications(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(forms_cli)
     app.extensions["online_form_url"] = _online_form_url
+    app.extensions["online_form_needs"] = _online_form_needs
     app.extensions.setdefault("key_rotations", []).append(("Antragsdateien", _rotate_files))
 
 

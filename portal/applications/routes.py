@@ -21,7 +21,6 @@ from flask import (
     url_for,
 )
 from flask_babel import gettext as _
-from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
@@ -43,15 +42,6 @@ from portal.identity.access import TRUST_LEVEL_LABELS, trust_required
 from portal.identity.models import Person, TrustLevel
 
 # How to log in, in words a citizen knows (not "Vertrauensniveau substanziell").
-LOGIN_NEEDED = {
-    TrustLevel.BASISREGISTRIERUNG: _l("ein Nutzerkonto; Benutzername und Passwort genügen"),
-    TrustLevel.SUBSTANZIELL: _l(
-        "eine sichere Anmeldung: mit Ihrem ELSTER-Zertifikat oder der Online-Ausweisfunktion"
-    ),
-    TrustLevel.HOCH: _l(
-        "die Online-Ausweisfunktion Ihres Personalausweises mit PIN (auch mit dem Smartphone)"
-    ),
-}
 # A fee due before processing is asked for within this time (said on the application's page).
 PAY_WITHIN = dt.timedelta(days=14)
 
@@ -108,6 +98,18 @@ def _active_definition(form_key: str) -> tuple[Any, FormDefinition]:
 @bp.get("/antrag/<form_key>")
 def start(form_key: str) -> BaseResponse | str:
     _row, definition = _active_definition(form_key)
+    if not current_user.is_authenticated:
+        # Public, as a start page should be: what it takes comes before the login.
+        gate = _gate(definition)
+        return render_template(
+            "applications/start.html",
+            definition=definition,
+            form=ActionForm(),
+            needs=services.needs_of(definition),
+            login_link=gate.location if isinstance(gate, BaseResponse) else None,
+            draft=None,
+            running=None,
+        )
     gate = _gate(definition)
     if gate is not None:
         return gate
@@ -120,11 +122,7 @@ def start(form_key: str) -> BaseResponse | str:
         "applications/start.html",
         definition=definition,
         form=ActionForm(),
-        trust_label=TRUST_LEVEL_LABELS[definition.trust_level],
-        login_needed=LOGIN_NEEDED[definition.trust_level],
-        uploads=[f for step in definition.steps for f in step.fields if f.type == "file"],
-        payment=definition.payment,
-        fee=definition.fee,
+        needs=services.needs_of(definition),
         draft=next((a for a in mine if a.is_draft), None),
         running=next(
             (
@@ -462,10 +460,7 @@ def overview() -> str:
 
 @bp.app_template_filter("euro")
 def euro(cents: int | None) -> str:
-    """30,60 € (German format)."""
-    value = (cents or 0) / 100
-    text = f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
-    return f"{text} €"
+    return services.format_euro(cents)
 
 
 @bp.app_template_filter("answer")

@@ -11,6 +11,7 @@ from functools import lru_cache
 from typing import Any
 
 from flask import abort, current_app
+from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, select, update
 
 from portal.applications.definition import DefinitionError, Field, FormDefinition, Step, parse
@@ -23,6 +24,7 @@ from portal.applications.models import (
 )
 from portal.applications.reference import new_reference
 from portal.catalog.offices import OfficeReferenceError, office_by_reference
+from portal.catalog.services import LOGIN_IN_PLAIN_WORDS, YouNeed
 from portal.core.db import utcnow
 from portal.core.jobs import enqueue
 from portal.core.pagecache import bump_revision
@@ -100,6 +102,61 @@ def form_for_service(keys: list[str]) -> FormVersion | None:
         .order_by(FormVersion.key)
     )
     return found
+
+
+def format_euro(cents: int | None) -> str:
+    """30,60 € (German format)."""
+    value = (cents or 0) / 100
+    text = f"{value:,.2f}".replace(",", " ").replace(".", ",").replace(" ", ".")
+    return f"{text} €"
+
+
+def needs_of(definition: FormDefinition) -> YouNeed:
+    """What applying with this form takes, in plain words (the "Sie brauchen" block)."""
+    fee, payment = definition.fee, definition.payment
+    if fee.kind == "none" or (fee.kind == "fixed" and not fee.amount_cents):
+        cost = _("keine")
+    else:
+        amount = (
+            format_euro(fee.amount_cents)
+            if fee.kind == "fixed"
+            else _("je nach Ihren Angaben; Sie sehen den Betrag vor dem Absenden")
+        )
+        how = {
+            "before_handoff": _(
+                "Sie bezahlen direkt nach dem Absenden online; erst dann geht der Antrag an "
+                "das Amt."
+            ),
+            "afterwards": _(
+                "Sie können nach dem Absenden online bezahlen oder die Zahlungsaufforderung mit "
+                "dem Bescheid abwarten."
+            ),
+        }.get("afterwards" if payment == "optional" else payment, "")
+        cost = f"{amount}. {how}".strip()
+    everyone = [step for step in definition.steps if step.show_if is None]
+    login = str(LOGIN_IN_PLAIN_WORDS[definition.trust_level.code])
+    if "buerger" not in definition.accounts:
+        login = _(
+            "das Organisationskonto Ihres Unternehmens oder Vereins (Anmeldung mit dem "
+            "ELSTER-Unternehmenszertifikat)"
+        )
+    return YouNeed(
+        login=login,
+        uploads=tuple(
+            (f.label, f.required)
+            for step in definition.steps
+            for f in step.fields
+            if f.type == "file"
+        ),
+        cost=cost,
+        steps=len(everyone),
+        more_steps=len(definition.steps) - len(everyone),
+    )
+
+
+def needs_for_service(keys: list[str]) -> YouNeed | None:
+    row = form_for_service(keys)
+    return needs_of(definition_of(row)) if row is not None else None
 
 
 @lru_cache(maxsize=256)

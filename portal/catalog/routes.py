@@ -57,7 +57,7 @@ def leistung(service_id: int, slug: str) -> str | Response:
         offices=offices,
         online_url=link,
         lebenslagen=services.lebenslagen_of(item),
-        trust_level_names=services.TRUST_LEVEL_NAMES,
+        you_need=services.you_need(item, link),
         structured_data=services.structured_data(item, url, link, offices),
     )
 

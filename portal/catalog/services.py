@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from flask import current_app
+from flask_babel import format_currency
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 
@@ -40,11 +42,66 @@ MODULE_HEADINGS = {
     "ansprechpunkt": _l("Ansprechpunkt"),
     "urheber": _l("Urheber"),
 }
-TRUST_LEVEL_NAMES = {
-    "basisregistrierung": _l("Basisregistrierung (Benutzername und Passwort)"),
-    "substanziell": _l("substanziell (z. B. ELSTER-Zertifikat)"),
-    "hoch": _l("hoch (Online-Ausweis)"),
+# How to log in, in the words a citizen uses (never "Vertrauensniveau substanziell").
+LOGIN_IN_PLAIN_WORDS = {
+    "basisregistrierung": _l("ein Nutzerkonto; Benutzername und Passwort genügen"),
+    "substanziell": _l(
+        "eine sichere Anmeldung: mit Ihrem ELSTER-Zertifikat oder der Online-Ausweisfunktion"
+    ),
+    "hoch": _l(
+        "die Online-Ausweisfunktion Ihres Personalausweises mit PIN (auch mit dem Smartphone)"
+    ),
 }
+
+
+@dataclass(frozen=True)
+class YouNeed:
+    """What it takes to apply online, in plain words: the "Sie brauchen" block.
+
+    ``uploads`` lists (label, required) of what the form asks to upload; ``None`` where the
+    portal does not know the form (another authority's online service).
+    """
+
+    login: str
+    uploads: tuple[tuple[str, bool], ...] | None
+    cost: str
+    steps: int | None = None  # steps everyone answers
+    more_steps: int = 0  # steps that only some answer (shown by earlier answers)
+
+
+def you_need(leistung: Leistung, link: str | None) -> YouNeed | None:
+    """The "Sie brauchen" block for a service applied for online (``None`` without a link).
+
+    The portal's own form says exactly what it asks for (``online_form_needs(keys)``, registered
+    by the applications domain); for another authority's service the catalogue says what it knows.
+    """
+    if link is None:
+        return None
+    finder = current_app.extensions.get("online_form_needs")
+    if finder is not None:
+        own: YouNeed | None = finder([item.key for item in leistung.keys])
+        if own is not None:
+            return own
+    login = LOGIN_IN_PLAIN_WORDS.get(leistung.trust_level or "")
+    amounts = [
+        format_currency(fee["amount_cents"] / 100, fee.get("currency") or "EUR")
+        for fee in leistung.fees
+        if fee.get("amount_cents") is not None
+    ]
+    if amounts:
+        cost = _(
+            "%(amounts)s; wie Sie bezahlen, erfahren Sie im Online-Dienst.",
+            amounts=", ".join(amounts),
+        )
+    elif leistung.fees:
+        cost = _("siehe „Kosten“ weiter unten")
+    else:
+        cost = _("Die zuständige Stelle nennt Ihnen die Kosten.")
+    return YouNeed(
+        login=str(login) if login else _("Wie Sie sich anmelden, sagt Ihnen der Online-Dienst."),
+        uploads=None,
+        cost=cost,
+    )
 
 
 def themenfelder() -> list[Themenfeld]:
@@ -184,16 +241,16 @@ def services_of(office: Office) -> list[Leistung]:
     )
 
 
-def modules(leistung: Leistung, language: str) -> list[tuple[Any, str, str]]:
-    """(heading, HTML, language of the HTML) of each text module in page order, in the
+def modules(leistung: Leistung, language: str) -> list[tuple[Any, str, str, str]]:
+    """(heading, HTML, its language, module name) of each text module in page order, in the
     visitor's language or else German (the page marks German parts with ``lang="de"``)."""
     result = []
     for name, heading in MODULE_HEADINGS.items():
         texts = leistung.texts.get(name, {})
         if texts.get(language):
-            result.append((heading, texts[language], language))
+            result.append((heading, texts[language], language, name))
         elif texts.get("de"):
-            result.append((heading, texts["de"], "de"))
+            result.append((heading, texts["de"], "de", name))
     return result
 
 

@@ -11,6 +11,7 @@ import smtplib
 import ssl
 import uuid
 from email.message import EmailMessage
+from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Protocol
 from urllib.parse import unquote, urlsplit
@@ -101,5 +102,8 @@ def send_mail(to: str, subject: str, body: str) -> None:
     message["From"] = current_app.config["PORTAL"].mail_from
     message["To"] = to
     message["Subject"] = subject
+    message["Date"] = formatdate()
+    sender_domain = parseaddr(message["From"])[1].rpartition("@")[2] or None
+    message["Message-ID"] = make_msgid(domain=sender_domain)
     message.set_content(body)
     get_mailer().send(message)

@@ -4,6 +4,7 @@ prefill, uploads by content and size, exactly-once submission, drafts across log
 from __future__ import annotations
 
 import datetime as dt
+import re
 import threading
 
 import pytest
@@ -35,7 +36,11 @@ def test_forms_for_businesses_need_the_organisation_account(forms_portal: Portal
     anonymous = requests.get(
         forms_portal.url + "/antrag/gewerbe-anmelden", allow_redirects=False, timeout=10
     )
-    assert anonymous.headers["Location"].startswith("/anmelden/organisation?next=")
+    assert anonymous.status_code == 200  # the start page is public: what it takes comes first
+    start = re.search(r'href="([^"]+)" data-login-to-start', anonymous.text)
+    assert start
+    assert start.group(1).startswith("/anmelden/organisation?next=")
+    assert "Organisationskonto Ihres Unternehmens" in anonymous.text
     anna = Applicant(forms_portal, "bernd")
     page = anna.get("/antrag/gewerbe-anmelden")
     assert "mit ihrem Organisationskonto" in page.text

@@ -43,6 +43,11 @@ def test_dog_registration_with_upload_and_receipt(  # noqa: PLR0915 - one journe
     problems = watch_csp(page)
     page.set_viewport_size({"width": 360, "height": 800})
     page.goto(forms_server.url + "/antrag/hund-anmelden")
+    # The start page is public: what it takes comes before the login.
+    expect(page.get_by_role("heading", name="Sie brauchen")).to_be_visible()
+    assert_accessible(page)
+    page.screenshot(path=artifacts / f"{theme}-antrag-start-360.png", full_page=True)
+    page.get_by_role("link", name="Anmelden und Antrag beginnen").click()
     _log_in(page, "Anna Muster")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hund anmelden")
     assert_accessible(page)
@@ -109,6 +114,8 @@ def test_business_registration_from_the_service_page(page: Page, forms_server: L
     page.get_by_role("link", name="Unternehmensstart & Gewerbezulassung").click()
     page.get_by_role("link", name="Gewerbe-Anmeldung", exact=True).click()
     page.get_by_role("link", name="Online beantragen").click()
+    expect(page.get_by_text("Organisationskonto Ihres Unternehmens", exact=False)).to_be_visible()
+    page.get_by_role("link", name="Anmelden und Antrag beginnen").click()
     _log_in(page, "Frieda Firma")
     expect(page.get_by_role("heading", level=1)).to_have_text("Gewerbe anmelden")
     page.get_by_role("button", name="Antrag beginnen").click()
@@ -141,6 +148,7 @@ def test_parking_permit_with_payment_failure_cancel_and_retry(
     theme = forms_server.app.config["PORTAL"].theme
     page.set_viewport_size({"width": 360, "height": 800})
     page.goto(forms_server.url + "/antrag/bewohnerparkausweis")
+    page.get_by_role("link", name="Anmelden und Antrag beginnen").click()
     _log_in(page, "Bernd Beispiel")
     page.get_by_role("button", name="Antrag beginnen").click()
     expect(page.get_by_label("Vorname")).to_have_attribute("readonly", "")
@@ -220,6 +228,7 @@ def test_certificate_of_conduct_needs_hoch_and_keeps_the_id_card_data(
 
 def test_a_draft_is_resumed_after_a_new_login(page: Page, forms_server: LiveServer) -> None:
     page.goto(forms_server.url + "/antrag/hund-anmelden")
+    page.get_by_role("link", name="Anmelden und Antrag beginnen").click()
     _log_in(page, "Anna Muster")
     page.get_by_role("button", name="Antrag beginnen").click()
     page.get_by_label("Straße und Hausnummer").fill("Entwurfsweg 9")
@@ -315,6 +324,7 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
     grant_staff(forms_server.app, "sven@musterstadt.example", "sachbearbeitung", "steueramt")
     # The citizen submits (no fee: straight through).
     page.goto(forms_server.url + "/antrag/hund-anmelden")
+    page.get_by_role("link", name="Anmelden und Antrag beginnen").click()
     _log_in(page, "Anna Muster")
     page.get_by_role("button", name="Antrag beginnen").click()
     page.get_by_label("Straße und Hausnummer").fill("Ringstraße 4")

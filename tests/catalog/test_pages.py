@@ -36,7 +36,15 @@ def test_service_page_shows_every_part(
     assert "Erforderliche Unterlagen" in html
     assert "<li>Chipnummer des Hundes</li>" in html
     assert "12,50\xa0€" in html
-    assert "substanziell (z. B. ELSTER-Zertifikat)" in html
+    needs = html.split("data-you-need")[1].split("</section>")[0]
+    assert "mit Ihrem ELSTER-Zertifikat oder der Online-Ausweisfunktion" in needs
+    assert "Vertrauensniveau" not in html
+    assert "substanziell" not in html
+    assert "12,50\xa0€; wie Sie bezahlen, erfahren Sie im Online-Dienst." in needs
+    assert 'href="#unterlagen"' in needs
+    assert 'id="unterlagen"' in html
+    assert html.index("data-you-need") < html.index("Online beantragen")
+    assert "data-next-step" not in html  # applied for online: no in-person next step
     assert 'href="https://antrag.example.org/hund"' in html
     assert "Online beantragen" in html
     assert "Steueramt" in html

@@ -49,3 +49,20 @@ def test_a_notice_sent_later_keeps_the_address_known_when_it_was_queued(
     assert "http" not in unknown
     assert "bewusst" not in unknown  # links are allowed; the portal just does not know its address
     assert "Bitte melden Sie sich wie gewohnt im Serviceportal Musterstadt an." in unknown
+
+
+def test_every_mail_carries_a_date_and_its_own_message_id(
+    make_app: Callable[..., Flask],
+) -> None:
+    from portal.core.mail import send_mail
+
+    app = make_app(mail_from="Serviceportal <noreply@musterstadt.example>")
+    with app.app_context():
+        send_mail("a@example.org", "Eins", "x")
+        send_mail("a@example.org", "Zwei", "x")
+        folder = Path(app.config["PORTAL"].instance_path) / "mail"
+        sent = [m for m in FolderMailer(folder).sent() if str(m["Subject"]) in ("Eins", "Zwei")]
+    assert all(m["Date"] for m in sent)
+    ids = [str(m["Message-ID"]) for m in sent[-2:]]
+    assert ids[0] != ids[1]
+    assert all(i.endswith("@musterstadt.example>") for i in ids)
