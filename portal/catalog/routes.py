@@ -17,6 +17,9 @@ bp = Blueprint("catalog", __name__, template_folder="templates")
 SEARCH_PAGE_SIZE = 20
 
 
+bp.add_app_template_filter(services.citizen_label, "label")
+
+
 @bp.get("/themen/<slug>")
 @shared_page
 def themenfeld(slug: str) -> str:

@@ -9,7 +9,7 @@ from flask import current_app
 from flask_babel import format_currency
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from portal.catalog.models import (
     Lebenslage,
@@ -104,8 +104,31 @@ def you_need(leistung: Leistung, link: str | None) -> YouNeed | None:
     )
 
 
+def citizen_label(row: Themenfeld | Lebenslage) -> str:
+    """The name citizens read: the theme's label for the OZG key, else the OZG name."""
+    table = "themenfelder" if isinstance(row, Themenfeld) else "lebenslagen"
+    labels = current_app.extensions["portal.themes"].catalog(table)
+    return str(labels.get(row.key, row.name))
+
+
+def _also_in(lebenslage: Lebenslage) -> list[str]:
+    """OZG-IDs the theme lists under this Lebenslage as well (``[catalog.auch_in]``)."""
+    placements = current_app.extensions["portal.themes"].catalog("auch_in")
+    return [ozg_id for ozg_id, keys in placements.items() if lebenslage.key in keys]
+
+
 def themenfelder() -> list[Themenfeld]:
     return list(db.session.scalars(select(Themenfeld).order_by(Themenfeld.position)))
+
+
+def themenfeld_counts() -> dict[int, int]:
+    """Number of published Leistungen per Themenfeld (by its Lebenslagen's OZG-Leistungen)."""
+    rows = db.session.execute(
+        _placed(Lebenslage.themenfeld_id, func.count(func.distinct(Leistung.id)))
+        .join(Lebenslage, Lebenslage.id == OzgLeistung.lebenslage_id)
+        .group_by(Lebenslage.themenfeld_id)
+    )
+    return dict(rows.all())
 
 
 def themenfeld_by_slug(slug: str) -> Themenfeld | None:
@@ -151,11 +174,30 @@ def service_counts(themenfeld: Themenfeld) -> dict[int, int]:
         .where(Lebenslage.themenfeld_id == themenfeld.id)
         .group_by(OzgLeistung.lebenslage_id)
     )
-    return {lebenslage_id: total for lebenslage_id, total in rows if lebenslage_id is not None}
+    counts = {lebenslage_id: total for lebenslage_id, total in rows if lebenslage_id is not None}
+    for lage in themenfeld.lebenslagen:
+        total = len(list(db.session.scalars(_ids_in(lage)))) if _also_in(lage) else 0
+        if total:
+            counts[lage.id] = total
+    return counts
+
+
+def _ids_in(lebenslage: Lebenslage) -> Any:
+    """Published Leistungen of a Lebenslage, the theme's further placements included."""
+    return (
+        _placed(Leistung.id)
+        .where(
+            or_(
+                OzgLeistung.lebenslage_id == lebenslage.id,
+                OzgLeistung.ozg_id.in_(_also_in(lebenslage)),
+            )
+        )
+        .distinct()
+    )
 
 
 def services_for(lebenslage: Lebenslage) -> list[Leistung]:
-    ids = _published_in([lebenslage.id])
+    ids = _ids_in(lebenslage)
     return list(
         db.session.scalars(select(Leistung).where(Leistung.id.in_(ids)).order_by(Leistung.name))
     )

@@ -3,7 +3,10 @@
 A theme is a folder under ``themes/`` with ``theme.toml``, ``templates/`` and ``static/``. It only
 holds what it changes. A template may extend the one it overrides as ``@default/<name>``.
 ``theme.toml`` names the municipality, the logo and asset mounts: folders (usually installed by npm)
-served under ``/static/<mount>/``.
+served under ``/static/<mount>/``. Its ``[catalog]`` tables give the OZG taxonomy the words the
+municipality's citizens use (``themenfelder`` and ``lebenslagen``: OZG key → label) and list
+services under further Lebenslagen (``auch_in``: OZG-ID → Lebenslage keys); a theme's entries
+replace the default theme's one by one.
 """
 
 from __future__ import annotations
@@ -32,6 +35,7 @@ class Theme:
     logo: str
     logo_alt: str
     assets: dict[str, Path] = field(default_factory=dict)
+    catalog: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @property
     def templates(self) -> Path:
@@ -56,7 +60,25 @@ def load_theme(themes_dir: Path, name: str) -> Theme:
         logo=str(data.get("logo", "")),
         logo_alt=str(data.get("logo_alt", "")),
         assets={mount: path / rel for mount, rel in data.get("assets", {}).items()},
+        catalog=_catalog_tables(data.get("catalog", {}), manifest),
     )
+
+
+CATALOG_TABLES = ("themenfelder", "lebenslagen", "auch_in")
+
+
+def _catalog_tables(raw: Any, manifest: Path) -> dict[str, dict[str, Any]]:
+    """The ``[catalog]`` tables, checked: labels are text, ``auch_in`` lists Lebenslage keys."""
+    if not isinstance(raw, dict) or set(raw) - set(CATALOG_TABLES):
+        raise ConfigError(f"{manifest}: [catalog] kennt nur {', '.join(CATALOG_TABLES)}.")
+    tables: dict[str, dict[str, Any]] = {}
+    for name in CATALOG_TABLES:
+        table = raw.get(name, {})
+        wanted = list if name == "auch_in" else str
+        if not isinstance(table, dict) or not all(isinstance(v, wanted) for v in table.values()):
+            raise ConfigError(f"{manifest}: [catalog.{name}] hat einen ungültigen Eintrag.")
+        tables[name] = {str(key): value for key, value in table.items()}
+    return tables
 
 
 @dataclass(frozen=True)
@@ -75,6 +97,13 @@ class ThemeChain:
             if value:
                 return str(value)
         return ""
+
+    def catalog(self, table: str) -> dict[str, Any]:
+        """One ``[catalog]`` table, the chosen theme's entries over the default theme's."""
+        merged: dict[str, Any] = {}
+        for theme in reversed(self.themes):
+            merged.update(theme.catalog.get(table, {}))
+        return merged
 
     def find_static(self, filename: str) -> tuple[Path, str] | None:
         """Return (folder, relative name) of the first theme file or asset matching ``filename``."""

@@ -21,6 +21,7 @@ def start() -> str:
     return render_template(
         "pages/start.html",
         themenfelder=catalog.themenfelder(),
+        themenfeld_counts=catalog.themenfeld_counts(),
         search_form=SearchForm(formdata=None),
     )
 

@@ -59,9 +59,10 @@ def test_walk_from_the_start_page_to_an_office(
 
 def test_an_empty_lebenslage_says_where_to_get_help(page: Page, themed_server: LiveServer) -> None:
     page.goto(themed_server.url + "/themen/forschung-foerderung")
-    first = page.locator(".tile a").first
-    first.click()
-    expect(page.get_by_text("Behördennummer 115")).to_be_visible()
+    # Lebenslagen without a described service come after the others, with the 115.
+    empty = page.locator("[data-empty-lebenslagen]")
+    expect(empty.get_by_role("heading", name="Noch ohne beschriebene Leistungen")).to_be_visible()
+    expect(empty.get_by_role("link", name="115")).to_have_attribute("href", "tel:115")
     assert_accessible(page)
 
 

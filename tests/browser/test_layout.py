@@ -164,3 +164,17 @@ def test_the_axe_helper_fails_on_a_violation(page: Page) -> None:
         assert_accessible(page)
     assert "image-alt" in str(failure.value)
     assert "html-has-lang" in str(failure.value)
+
+
+@pytest.mark.parametrize(("width", "height"), [(360, 640), (320, 568)])
+def test_the_start_pages_search_is_on_a_phones_first_screen(
+    page: Page, themed_server: LiveServer, width: int, height: int, artifacts: Path
+) -> None:
+    page.set_viewport_size({"width": width, "height": height})
+    page.goto(themed_server.url + "/")
+    box = page.get_by_role("searchbox").or_(page.locator("input[name=q]")).first.bounding_box()
+    assert box is not None
+    assert box["y"] + box["height"] <= height, "the search field is below the first screen"
+    assert page.evaluate("document.documentElement.scrollWidth") <= width
+    theme = themed_server.app.config["PORTAL"].theme
+    page.screenshot(path=artifacts / f"{theme}-start-erster-bildschirm-{width}.png")
