@@ -86,21 +86,30 @@ def suche() -> tuple[str, int]:
     query = (form.q.data or "").strip()
     ids: list[int] = []
     valid = form.validate()
+    language = str(get_locale() or "de")
     if valid and query:
         ids = search.ranked_ids(
-            query, online_only=bool(form.online.data), addressee=form.fuer.data or ""
+            query,
+            online_only=bool(form.online.data),
+            addressee=form.fuer.data or "",
+            language=language,
         )
     pages = max(1, -(-len(ids) // SEARCH_PAGE_SIZE))
     page = min(form.seite.data or 1, pages) if valid else 1
     shown = ids[(page - 1) * SEARCH_PAGE_SIZE : page * SEARCH_PAGE_SIZE]
     args = {key: value for key, value in request.args.items() if key != "seite"}
+    results = search.load_in_order(shown)
+    corrected = (
+        search.corrected_query(query, [item.name for item in results], language) if ids else None
+    )
     return (
         render_template(
             "catalog/suche.html",
+            corrected=corrected,
             form=form,
             query=query,
             total=len(ids),
-            results=search.load_in_order(shown),
+            results=results,
             page=page,
             pages=pages,
             first_rank=(page - 1) * SEARCH_PAGE_SIZE + 1,

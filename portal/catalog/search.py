@@ -8,8 +8,10 @@ happened here — the same stems on both databases, so both rank and match alike
 
 What citizens get forgiven:
 - prefixes: every term matches as a prefix ("Perso" → "Personalausweis");
-- synonyms from ``data/synonyme.txt`` ("Ummeldung" → "Wohnsitz anmelden");
-- one typo per term: a term unknown to the index is replaced by known terms one edit away;
+- synonyms from ``data/synonyme.txt`` ("Ummeldung", "umziehen" → "Wohnsitz anmelden"), and in
+  the English interface also from ``data/synonyms_en.txt`` ("dog" → "Hund");
+- one typo per term: a term unknown to the index is replaced by known terms one edit away, and
+  the results page says what it searched for instead (:func:`corrected_query`);
 - ranking: the exact service name first, then services whose Redaktion keywords contain the
   query as a whole keyword, then names starting with the query (each alphabetically), then
   the index's relevance (BM25 on SQLite, ts_rank_cd on PostgreSQL) with the name weighted
@@ -34,6 +36,9 @@ from portal.catalog.text import plain_text
 from portal.extensions import db
 
 SYNONYM_FILE = Path(__file__).resolve().parent / "data" / "synonyme.txt"
+# Words of other interface languages → German search words, used when the visitor reads the
+# portal in that language (the catalogue texts are German).
+LANGUAGE_SYNONYM_FILES = {"en": Path(__file__).resolve().parent / "data" / "synonyms_en.txt"}
 STOP_WORD_FILE = Path(__file__).resolve().parent / "data" / "stoppwoerter.txt"
 FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 TOKEN = re.compile(r"[a-z0-9]+")
@@ -64,17 +69,24 @@ def analyse(value: str) -> list[str]:
 
 
 @cache
-def synonyms() -> dict[tuple[str, ...], list[str]]:
+def synonyms(language: str = "de") -> dict[tuple[str, ...], list[str]]:
     """``Perso => Personalausweis`` lines: analysed left side → the right sides' texts."""
     table: dict[tuple[str, ...], list[str]] = {}
-    for raw in SYNONYM_FILE.read_text(encoding="utf-8").splitlines():
-        line = raw.split("#", 1)[0].strip()
-        if "=>" not in line:
-            continue
-        left, right = (part.strip() for part in line.split("=>", 1))
-        key = tuple(analyse(left))
-        if key:
-            table.setdefault(key, []).extend(part.strip() for part in right.split(",") if part)
+    files = [SYNONYM_FILE]
+    if language in LANGUAGE_SYNONYM_FILES:
+        files.append(LANGUAGE_SYNONYM_FILES[language])
+    for path in files:
+        for raw in path.read_text(encoding="utf-8").splitlines():
+            line = raw.split("#", 1)[0].strip()
+            if "=>" not in line:
+                continue
+            left, right = (part.strip() for part in line.split("=>", 1))
+            targets = [part.strip() for part in right.split(",") if part.strip()]
+            for phrase in left.split(","):  # several spellings may share one line
+                key = tuple(analyse(phrase))
+                if key:
+                    known = table.setdefault(key, [])
+                    known.extend(target for target in targets if target not in known)
     return table
 
 
@@ -221,16 +233,16 @@ def query_words(query: str) -> tuple[list[str], bool]:
     return words, bool(words)
 
 
-def query_groups(query: str) -> list[list[Alternative]]:
+def query_groups(query: str, language: str = "de") -> list[list[Alternative]]:
     """The analysed query: AND-ed groups, each a list of OR-ed alternatives."""
     words, _ = query_words(query)
-    return _groups(words)
+    return _groups(words, language)
 
 
-def _groups(words: list[str]) -> list[list[Alternative]]:
+def _groups(words: list[str], language: str = "de") -> list[list[Alternative]]:
     terms = [stem(word) for word in words]
     groups: list[list[Alternative]] = []
-    table = synonyms()
+    table = synonyms(language)
     position = 0
     while position < len(terms):
         for length in range(min(3, len(terms) - position), 0, -1):
@@ -279,14 +291,16 @@ def _matches(groups: list[list[Alternative]], names_only: bool) -> Any:
     return sql.columns(leistung_id=Integer, rank=Float).subquery("matches")
 
 
-def ranked_ids(query: str, *, online_only: bool = False, addressee: str = "") -> list[int]:
+def ranked_ids(
+    query: str, *, online_only: bool = False, addressee: str = "", language: str = "de"
+) -> list[int]:
     """Ids of the published Leistungen matching the query, best first.
 
     One round trip: the index's best matches joined to the plain columns the ranking and the
     filters need (not ORM objects: a broad query ranks hundreds, of which a page shows twenty).
     """
     words, names_only = query_words(query)
-    groups = _groups(words)
+    groups = _groups(words, language)
     if not groups:
         return []
     matches = _matches(groups, names_only)
@@ -325,6 +339,34 @@ def ranked_ids(query: str, *, online_only: bool = False, addressee: str = "") ->
         for row in sorted(rows, key=order)
         if (not online_only or row.online_url) and (not addressee or addressee in row.addressees)
     ]
+
+
+def corrected_query(query: str, names: list[str], language: str = "de") -> str | None:
+    """What was searched for instead when a word was not in the index (a typo), else ``None``.
+
+    The index knows stems ("personalausweis", "anmeld"); a citizen reads words, so each
+    replaced word is shown as it is written in the names of the results, where one has it.
+    """
+    words, _ = query_words(query)
+    typed = {fold(token): token for token in re.findall(r"[\w-]+", query)}
+    table = synonyms(language)
+    shown: list[str] = []
+    changed = False
+    for word in words:
+        term = stem(word)
+        alternatives = [term] if (term,) in table else _alternatives(term, word)
+        if alternatives == [term]:
+            shown.append(typed.get(word, word))
+            continue
+        changed = True
+        written = [
+            token
+            for name in names
+            for token in re.findall(r"[\w-]+", name)
+            if stem(fold(token)) in alternatives
+        ]
+        shown.append(written[0] if written else alternatives[0])
+    return " ".join(shown) if changed else None
 
 
 @lru_cache(maxsize=50_000)

@@ -11,7 +11,14 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, scoped_session
 
 from portal.catalog.models import Leistung
-from portal.catalog.search import _within_one_edit, analyse, fold, query_groups, search
+from portal.catalog.search import (
+    _within_one_edit,
+    analyse,
+    fold,
+    query_groups,
+    search,
+    synonyms,
+)
 from tests.catalog.test_import import LOCATIONS, SERVICES, run_import
 
 
@@ -171,3 +178,37 @@ def test_odd_input_never_breaks_the_search(munich: Flask, client: FlaskClient, q
     response = client.get("/suche", query_string={"q": query})
     assert response.status_code == 200
     assert response.mimetype == "text/html"
+
+
+def test_a_corrected_query_says_what_was_searched_for(munich: Flask, client: FlaskClient) -> None:
+    html = client.get("/suche?q=Personalauswies").get_data(as_text=True)
+    notice = re.search(r"data-corrected>([^<]+)<", html)
+    assert notice
+    assert (
+        notice.group(1) == "Ergebnisse für „Personalausweis“. Ihre Eingabe war „Personalauswies“."
+    )
+    exact = client.get("/suche?q=Personalausweis").get_data(as_text=True)
+    assert "data-corrected" not in exact  # nothing corrected, nothing said
+    synonym = client.get("/suche?q=Perso").get_data(as_text=True)
+    assert "data-corrected" not in synonym  # a prefix or synonym is not a correction
+
+
+def test_verbs_and_everyday_phrases_find_the_service(munich: Flask) -> None:
+    moving = names(munich, "Umzug")
+    assert "Wohnsitzanmeldung" in moving
+    assert "Wohnsitzanmeldung" in names(munich, "umziehen")
+    assert "Wohnsitzanmeldung" in names(munich, "ich ziehe um")
+    assert "Wohnsitzanmeldung" in names(munich, "umgezogen")
+
+
+def test_english_words_find_services_in_the_english_interface(
+    munich: Flask, client: FlaskClient
+) -> None:
+    client.get("/sprache/en?next=/")
+    html = client.get("/suche?q=passport").get_data(as_text=True)
+    assert '<h3 class="kern-heading-small" lang="de"><a class="kern-link"' in html
+    first = re.search(r'lang="de"><a class="kern-link" href="[^"]+">([^<]+)<', html)
+    assert first
+    assert first.group(1) == "Reisepass"
+    assert ("dog",) not in synonyms("de")  # German interface: English words stay English
+    assert synonyms("en")[("dog",)] == ["Hund"]
