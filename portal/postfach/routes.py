@@ -212,7 +212,7 @@ def _thread_page(
     return render_template(
         "postfach/thread.html",
         thread=thread,
-        messages=[(m, services.unseal(m.body)) for m in thread.messages],
+        messages=[(m, services.shown_text(m, thread)) for m in thread.messages],
         form=form,
         action_form=ActionForm(),
         staff_view=staff_view,

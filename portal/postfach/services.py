@@ -10,6 +10,8 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import abort
+from flask_babel import force_locale, format_date
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, delete, distinct, func, select, union
 
@@ -24,10 +26,6 @@ from portal.identity.models import Organisation, Person
 from portal.postfach.models import Message, MessageAttachment, SearchToken, Thread
 
 BERLIN = ZoneInfo("Europe/Berlin")
-RECEIPT_TEXT = (
-    "Ihr Antrag „{title}“ ist am {date} eingegangen. Aktenzeichen: {reference}. "
-    "Antworten des Amtes erhalten Sie hier in Ihrem Postfach."
-)
 
 
 UNREACHABLE = _l(
@@ -328,20 +326,38 @@ def mark_read(thread: Thread, *, by_office: bool) -> None:
 
 
 def receipt_text(application: Application) -> str:
-    """The Eingangsbestätigung's text, dated in German time."""
+    """The Eingangsbestätigung's text in the reader's language, dated in German time."""
     submitted = application.submitted_at or utcnow()
-    return RECEIPT_TEXT.format(
+    return _(
+        "Ihr Antrag „%(title)s“ ist am %(date)s eingegangen. Aktenzeichen: %(reference)s. "
+        "Antworten des Amtes erhalten Sie hier in Ihrem Postfach.",
         title=application.title,
-        date=submitted.astimezone(BERLIN).strftime("%d.%m.%Y"),
+        date=format_date(submitted.astimezone(BERLIN).date(), "medium"),
         reference=application.reference,
     )
 
 
+def shown_text(message: Message, thread: Thread) -> str:
+    """A message's text as the reader sees it.
+
+    What people wrote is shown as written. A system message (the Eingangsbestätigung) is written
+    anew in the reader's language from the application it confirms; the stored German text stays
+    the record.
+    """
+    if message.kind == "eingangsbestaetigung" and thread.application_id is not None:
+        application = db.session.get(Application, thread.application_id)
+        if application is not None and application.reference:
+            return receipt_text(application)
+    return unseal(message.body)
+
+
 def acknowledge_submission(application: Application) -> None:
     """The automatic Eingangsbestätigung, in the application's own thread."""
+    with force_locale("de"):  # the record is German; readers see it in their language
+        text = receipt_text(application)
     post(
         thread_for_application(application),
-        receipt_text(application),
+        text,
         from_office=True,
         kind="eingangsbestaetigung",
     )

@@ -11,12 +11,14 @@ from pathlib import Path
 
 import pytest
 import requests
+from flask import Flask
 from pypdf import PdfReader
 from sqlalchemy import select
 
 from portal.core.mail import FolderMailer
 from portal.extensions import db
 from portal.postfach.models import Message, Thread
+from portal.postfach.services import unseal
 from tests.applications.conftest import PDF, Applicant
 from tests.applications.test_cases import _staff, _submitted_dog
 from tests.identity.conftest import Portal, log_in
@@ -62,6 +64,17 @@ def test_each_submission_gets_an_acknowledgement_in_the_postfach(forms_portal: P
     thread = anna.get(link.group(1))
     assert 'data-message-kind="eingangsbestaetigung"' in thread.text
     assert f"Aktenzeichen: {reference}" in thread.text
+    # Written in the reader's language: the English interface shows it in English.
+    anna.get("/sprache/en?next=/")
+    english = anna.get(link.group(1))
+    assert f"Reference number: {reference}" in english.text
+    assert "ist am" not in english.text
+    with forms_portal.app.app_context():
+        stored = db.session.scalars(
+            select(Message).join(Thread).where(Thread.public_id == link.group(1).rsplit("/", 1)[1])
+        ).first()
+        assert stored is not None
+        assert f"Aktenzeichen: {reference}" in unseal(stored.body)  # the record stays German
 
 
 def test_a_conversation_with_read_and_retrieval_receipts(forms_portal: Portal) -> None:
@@ -365,7 +378,7 @@ def test_each_bescheid_error_keeps_every_field(
             assert value in refused.text  # every field as it was typed
 
 
-def test_the_acknowledgement_is_dated_in_german_time() -> None:
+def test_the_acknowledgement_is_dated_in_german_time(app: Flask) -> None:
     import datetime as dt
 
     from portal.applications.models import Application
@@ -376,7 +389,8 @@ def test_the_acknowledgement_is_dated_in_german_time() -> None:
         reference="SP-2026-AAAA-AAAA",
         submitted_at=dt.datetime(2026, 11, 22, 23, 30, tzinfo=dt.UTC),  # 00:30 in Berlin
     )
-    assert "am 23.11.2026 eingegangen" in receipt_text(late)
+    with app.test_request_context():
+        assert "am 23.11.2026 eingegangen" in receipt_text(late)
 
 
 def test_search_finds_words_inside_encrypted_messages_of_this_account_only(
