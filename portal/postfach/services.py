@@ -328,12 +328,14 @@ def mark_read(thread: Thread, *, by_office: bool) -> None:
 def receipt_text(application: Application) -> str:
     """The Eingangsbestätigung's text in the reader's language, dated in German time."""
     submitted = application.submitted_at or utcnow()
-    return _(
-        "Ihr Antrag „%(title)s“ ist am %(date)s eingegangen. Aktenzeichen: %(reference)s. "
-        "Antworten des Amtes erhalten Sie hier in Ihrem Postfach.",
-        title=application.title,
-        date=format_date(submitted.astimezone(BERLIN).date(), "medium"),
-        reference=application.reference,
+    return str(
+        _(
+            "Ihr Antrag „%(title)s“ ist am %(date)s eingegangen. Aktenzeichen: %(reference)s. "
+            "Antworten des Amtes erhalten Sie hier in Ihrem Postfach.",
+            title=application.title,
+            date=format_date(submitted.astimezone(BERLIN).date(), "medium"),
+            reference=application.reference,
+        )
     )
 
 
