@@ -144,3 +144,42 @@ def artifacts() -> Path:
 def fresh_admin(server: LiveServer) -> None:
     """The test provider's administrator (Ada Admin), bound anew at the next login."""
     grant_staff(server.app, "admin@musterstadt.example", "administration")
+
+
+# Every page any browser test loads is measured once it has loaded: wider than the window
+# means horizontal scrolling, which WCAG 1.4.10 rules out. (Not on resize: a full-page
+# screenshot resizes the window to odd sizes for a moment.)
+OVERFLOW_PROBE = """
+(() => {
+  const measure = () => {
+    const width = document.documentElement.scrollWidth;
+    if (width > window.innerWidth) {
+      console.error(`portal-overflow: ${location.pathname} ${width} > ${window.innerWidth}`);
+    }
+  };
+  window.addEventListener("load", measure);
+})();
+"""
+
+
+def probe_overflow(page: Any, found: list[str]) -> None:
+    """Measure every page ``page`` loads from now on; overflows are added to ``found``."""
+    page.add_init_script(OVERFLOW_PROBE)
+    page.on(
+        "console",
+        lambda message: (
+            found.append(message.text) if message.text.startswith("portal-overflow:") else None
+        ),
+    )
+
+
+@pytest.fixture(autouse=True)
+def no_horizontal_scrolling(request: pytest.FixtureRequest) -> Iterator[list[str]]:
+    """Fails a browser test whose pages scroll sideways at the width it uses."""
+    if "page" not in request.fixturenames:
+        yield []
+        return
+    found: list[str] = []
+    probe_overflow(request.getfixturevalue("page"), found)
+    yield found
+    assert found == [], found

@@ -5,13 +5,14 @@ from __future__ import annotations
 
 import re
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page, expect
 
 from portal.applications.demo import load_forms_demo
 from portal.extensions import db
-from tests.browser.conftest import LiveServer, fresh_admin
+from tests.browser.conftest import LiveServer, fresh_admin, probe_overflow
 from tests.browser.test_layout import watch_csp
 from tests.support.axe import assert_accessible
 from tests.support.offices import ensure_office
@@ -30,23 +31,29 @@ def forms_server(themed_server: LiveServer) -> LiveServer:
     return themed_server
 
 
+# The journeys on a phone, at the two widths WCAG 1.4.10 and our users need: every page they
+# load is measured (tests/browser/conftest.py: no_horizontal_scrolling), error states included.
+PHONES = pytest.mark.parametrize("width", [360, 320])
+
+
 def _log_in(page: Page, persona: str) -> None:
     expect(page.get_by_text("Dies ist eine Test-Anmeldung, keine echte BundID.")).to_be_visible()
     page.get_by_label(persona, exact=False).check()
     page.get_by_role("button", name="Anmelden").click()
 
 
+@PHONES
 def test_dog_registration_with_upload_and_receipt(  # noqa: PLR0915 - one journey
-    page: Page, forms_server: LiveServer, artifacts: Path, tmp_path: Path
+    page: Page, forms_server: LiveServer, artifacts: Path, tmp_path: Path, width: int
 ) -> None:
     theme = forms_server.app.config["PORTAL"].theme
     problems = watch_csp(page)
-    page.set_viewport_size({"width": 360, "height": 800})
+    page.set_viewport_size({"width": width, "height": 800})
     page.goto(forms_server.url + "/antrag/hund-anmelden")
     # The start page is public: what it takes comes before the login.
     expect(page.get_by_role("heading", name="Sie brauchen")).to_be_visible()
     assert_accessible(page)
-    page.screenshot(path=artifacts / f"{theme}-antrag-start-360.png", full_page=True)
+    page.screenshot(path=artifacts / f"{theme}-antrag-start-{width}.png", full_page=True)
     page.get_by_role("link", name="Anmelden und Antrag beginnen").click()
     _log_in(page, "Anna Muster")
     expect(page.get_by_role("heading", level=1)).to_have_text("Hund anmelden")
@@ -60,7 +67,7 @@ def test_dog_registration_with_upload_and_receipt(  # noqa: PLR0915 - one journe
     expect(summary).to_be_focused()
     expect(summary).to_contain_text("Bitte geben Sie „Familienname“ an.")
     assert_accessible(page)
-    page.screenshot(path=artifacts / f"{theme}-antrag-fehler-360.png", full_page=True)
+    page.screenshot(path=artifacts / f"{theme}-antrag-fehler-{width}.png", full_page=True)
     summary.get_by_role("link", name=re.compile("Familienname")).click()
     expect(page.get_by_label("Familienname")).to_be_focused()
     page.get_by_label("Familienname").fill("Muster")
@@ -88,7 +95,7 @@ def test_dog_registration_with_upload_and_receipt(  # noqa: PLR0915 - one journe
     expect(page.get_by_role("heading", level=1)).to_have_text("Angaben prüfen")
     expect(page.get_by_text("abmeldung.pdf")).to_be_visible()
     assert_accessible(page)
-    page.screenshot(path=artifacts / f"{theme}-antrag-pruefen-360.png", full_page=True)
+    page.screenshot(path=artifacts / f"{theme}-antrag-pruefen-{width}.png", full_page=True)
     page.get_by_role("link", name=re.compile(r"Ändern\s?: Ihr Hund")).click()
     page.get_by_label("Name des Hundes").fill("Bella")
     page.get_by_role("button", name="Weiter", exact=True).click()
@@ -142,11 +149,12 @@ def test_business_registration_from_the_service_page(page: Page, forms_server: L
     assert_accessible(page)
 
 
+@PHONES
 def test_parking_permit_with_payment_failure_cancel_and_retry(
-    page: Page, forms_server: LiveServer, artifacts: Path, tmp_path: Path
+    page: Page, forms_server: LiveServer, artifacts: Path, tmp_path: Path, width: int
 ) -> None:
     theme = forms_server.app.config["PORTAL"].theme
-    page.set_viewport_size({"width": 360, "height": 800})
+    page.set_viewport_size({"width": width, "height": 800})
     page.goto(forms_server.url + "/antrag/bewohnerparkausweis")
     page.get_by_role("link", name="Anmelden und Antrag beginnen").click()
     _log_in(page, "Bernd Beispiel")
@@ -162,11 +170,11 @@ def test_parking_permit_with_payment_failure_cancel_and_retry(
     # Radio groups with errors: the message sits under the legend, the page fits the phone.
     page.get_by_role("button", name="Weiter", exact=True).click()
     expect(page.locator("[data-error-summary]")).to_be_focused()
-    for width in (360, 320):
-        page.set_viewport_size({"width": width, "height": 800})
-        assert page.evaluate("document.documentElement.scrollWidth") <= width
+    for phone in (360, 320):
+        page.set_viewport_size({"width": phone, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= phone
     assert_accessible(page)
-    page.set_viewport_size({"width": 360, "height": 800})
+    page.set_viewport_size({"width": width, "height": 800})
     page.get_by_label("Zone B – Bahnhofsviertel").check()
     page.get_by_label("2 Jahre (61,20 Euro)").check()
     page.get_by_role("button", name="Weiter", exact=True).click()
@@ -176,11 +184,11 @@ def test_parking_permit_with_payment_failure_cancel_and_retry(
         "Noch nicht vollständig: bitte bezahlen Sie die Gebühr"
     )
     assert_accessible(page)
-    page.screenshot(path=artifacts / f"{theme}-antrag-unbezahlt-360.png", full_page=True)
+    page.screenshot(path=artifacts / f"{theme}-antrag-unbezahlt-{width}.png", full_page=True)
     page.get_by_role("button", name="Jetzt 61,20 € bezahlen").click()
     expect(page.get_by_text("Dies ist eine Testzahlung der Vorführinstallation.")).to_be_visible()
     assert_accessible(page)
-    page.screenshot(path=artifacts / f"{theme}-testzahlung-360.png", full_page=True)
+    page.screenshot(path=artifacts / f"{theme}-testzahlung-{width}.png", full_page=True)
     page.get_by_role("button", name="Zahlung schlägt fehl").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Zahlung fehlgeschlagen")
     assert_accessible(page)
@@ -314,14 +322,21 @@ def test_the_postfach_pages(
     page.screenshot(path=artifacts / f"{theme}-postfach-suche.png", full_page=True)
 
 
-def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
-    page: Page, forms_server: LiveServer, tmp_path: Path, artifacts: Path
+@pytest.mark.parametrize("width", [1280, 360, 320])
+def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915, PLR0917 - one journey
+    page: Page,
+    forms_server: LiveServer,
+    tmp_path: Path,
+    artifacts: Path,
+    width: int,
+    no_horizontal_scrolling: list[str],
 ) -> None:
     """Citizen submits, clerk asks for a document, citizen uploads it into the case, clerk
     issues the Bescheid, citizen retrieves it; receipts on both sides; axe on every page."""
     theme = forms_server.app.config["PORTAL"].theme
     ensure_office(forms_server.app, "steueramt")
     grant_staff(forms_server.app, "sven@musterstadt.example", "sachbearbeitung", "steueramt")
+    page.set_viewport_size({"width": width, "height": 800})
     # The citizen submits (no fee: straight through).
     page.goto(forms_server.url + "/antrag/hund-anmelden")
     page.get_by_role("link", name="Anmelden und Antrag beginnen").click()
@@ -342,8 +357,11 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
     page.get_by_role("button", name="Antrag verbindlich absenden").click()
     reference = page.locator("[data-reference]").inner_text()
     # The clerk, in a second browser, opens the case and asks for a document.
-    office = page.context.browser.new_context()  # type: ignore[union-attr]
+    office = page.context.browser.new_context(  # type: ignore[union-attr]
+        viewport={"width": width, "height": 800}
+    )
     clerk = office.new_page()
+    probe_overflow(clerk, no_horizontal_scrolling)  # the clerk's pages at the same width
     clerk.goto(forms_server.url + "/verwaltung/vorgaenge")
     _log_in(clerk, "Sven Sachbearbeiter")
     clerk.get_by_role("link", name=reference).click()
@@ -404,18 +422,24 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915 - one journey
     page.reload()
     expect(page.get_by_text("gilt als bekanntgegeben am", exact=False)).to_be_visible()
     assert_accessible(page)
-    page.set_viewport_size({"width": 360, "height": 800})
-    page.screenshot(path=artifacts / f"{theme}-postfach-bescheid-360.png", full_page=True)
+    page.set_viewport_size({"width": min(width, 360), "height": 800})
+    page.screenshot(
+        path=artifacts / f"{theme}-postfach-bescheid-{min(width, 360)}.png", full_page=True
+    )
     clerk.get_by_role("link", name="Postfach dieses Vorgangs").click()
     expect(clerk.locator('[data-retrieved="ja"]').first).to_be_visible()
     assert_accessible(clerk)
+    thread_path = urlsplit(clerk.url).path
     clerk.get_by_role("link", name="Postfach der Ämter").click()
     expect(clerk.get_by_role("heading", level=1)).to_have_text("Postfach der Ämter")
     assert_accessible(clerk)
     clerk.get_by_label("Nachrichten durchsuchen").fill("Hundesteuerbescheid")
     clerk.get_by_role("button", name="Suchen").click()
     expect(clerk.locator("[data-search-results]")).to_be_visible()
-    expect(clerk.locator(".application-list__item")).to_have_count(1)
+    found = clerk.locator(".application-list__item").filter(
+        has=clerk.locator(f'a[href="{thread_path}"]')
+    )
+    expect(found).to_have_count(1)  # this case's thread (earlier runs may have their own)
     assert_accessible(clerk)
     office.close()
 
