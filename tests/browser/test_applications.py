@@ -374,9 +374,13 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915, PLR0917 - one 
     clerk.get_by_role("button", name="Status ändern").click()
     expect(clerk.get_by_text("Der Status ist jetzt „Rückfrage“.")).to_be_visible()
     assert_accessible(clerk)
-    # The citizen answers with the document, into the running case.
-    page.get_by_role("link", name="Postfach").first.click()
-    page.get_by_role("link", name=re.compile(reference)).click()
+    # The citizen answers with the document, into the running case, by the links she sees:
+    # Meine Anträge → the application's page → "Rückfrage beantworten".
+    page.get_by_role("link", name="Meine Anträge").first.click()
+    page.get_by_role("link", name=re.compile(f"Hund anmelden.*{reference}")).click()
+    expect(page.get_by_role("heading", level=1)).not_to_contain_text("ist eingegangen")
+    assert_accessible(page)
+    page.get_by_role("link", name="Rückfrage beantworten").click()
     expect(page.get_by_text("Bitte senden Sie den Impfpass.")).to_be_visible()
     assert_accessible(page)
     page.get_by_label("Ihre Nachricht").fill("Anbei der Impfpass.")
@@ -412,14 +416,19 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915, PLR0917 - one 
     expect(clerk.get_by_text("Der Bescheid liegt im Postfach")).to_be_visible()
     expect(clerk.locator("[data-decision]")).to_contain_text("bescheid-")
     assert_accessible(clerk)
-    # The citizen sees "gelesen", retrieves the Bescheid; both sides see the retrieval.
+    # The citizen sees "gelesen", and finds the Bescheid from Meine Anträge: the application's
+    # page links it; the thread shows the retrieval. Both sides see it.
     page.reload()
     expect(page.locator("[data-read]").first).to_contain_text("gelesen am")
-    expect(page.locator('[data-message-kind="bescheid"]')).to_be_visible()
+    page.get_by_role("link", name="Meine Anträge").first.click()
+    page.get_by_role("link", name=re.compile(f"Hund anmelden.*{reference}")).click()
+    expect(page.get_by_text("Der Bescheid liegt in Ihrem Postfach.")).to_be_visible()
+    assert_accessible(page)
     with page.expect_download() as download:
-        page.get_by_role("link", name=re.compile("bescheid-")).click()
+        page.get_by_role("link", name="Bescheid öffnen (PDF)").click()
     assert Path(download.value.path()).read_bytes() == PDF
-    page.reload()
+    page.get_by_role("link", name="Nachrichten zu diesem Antrag im Postfach").click()
+    expect(page.locator('[data-message-kind="bescheid"]')).to_be_visible()
     expect(page.get_by_text("gilt als bekanntgegeben am", exact=False)).to_be_visible()
     assert_accessible(page)
     page.set_viewport_size({"width": min(width, 360), "height": 800})
