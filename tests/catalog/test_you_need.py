@@ -89,6 +89,7 @@ def test_the_portals_own_form_says_what_it_asks_for(
     assert "<li>Nachweis (wenn vorhanden)</li>" in start_needs
     assert "1 Schritt, je nach Ihren Angaben bis zu 2" in start_needs  # agrees with the counter
     assert "(nur wenn es für Sie zutrifft)" in start
+    assert 'href="/antraege"' not in start  # not logged in: no crumb to a page behind a login
 
 
 def test_the_leistungsschluessel_is_metadata_not_text(
