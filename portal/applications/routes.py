@@ -34,14 +34,13 @@ from portal.core.db import utcnow
 from portal.core.downloads import attachment
 from portal.core.formtools import add_errors
 from portal.core.jobs import enqueue
-from portal.core.notices import login_url, send_notice
+from portal.core.notices import login_address, send_notice
 from portal.core.signals import application_submitted, emit
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
 from portal.identity.access import TRUST_LEVEL_LABELS, trust_required
 from portal.identity.models import Person, TrustLevel
 
-# How to log in, in words a citizen knows (not "Vertrauensniveau substanziell").
 # A fee due before processing is asked for within this time (said on the application's page).
 PAY_WITHIN = dt.timedelta(days=14)
 
@@ -98,31 +97,23 @@ def _active_definition(form_key: str) -> tuple[Any, FormDefinition]:
 @bp.get("/antrag/<form_key>")
 def start(form_key: str) -> BaseResponse | str:
     _row, definition = _active_definition(form_key)
-    if not current_user.is_authenticated:
-        # Public, as a start page should be: what it takes comes before the login.
-        gate = _gate(definition)
-        return render_template(
-            "applications/start.html",
-            definition=definition,
-            form=ActionForm(),
-            needs=services.needs_of(definition),
-            login_link=gate.location if isinstance(gate, BaseResponse) else None,
-            draft=None,
-            running=None,
-        )
     gate = _gate(definition)
-    if gate is not None:
+    login_link = None
+    mine = []
+    if not current_user.is_authenticated:
+        # Public, as a start page should be: what it takes comes before the login, which the
+        # page's button leads to (where the gate would have sent the visitor at once).
+        login_link = gate.location if isinstance(gate, BaseResponse) else None
+    elif gate is not None:
         return gate
-    mine = (
-        [a for a in services.applications_of(*_account()) if a.form_key == form_key]
-        if current_user.is_authenticated
-        else []
-    )
+    else:
+        mine = [a for a in services.applications_of(*_account()) if a.form_key == form_key]
     return render_template(
         "applications/start.html",
         definition=definition,
         form=ActionForm(),
         needs=services.needs_of(definition),
+        login_link=login_link,
         draft=next((a for a in mine if a.is_draft), None),
         running=next(
             (
@@ -378,7 +369,7 @@ def submit(public_id: str) -> BaseResponse | str:
         return redirect(url_for(".summary", public_id=public_id), 303)
     applicant = services.applicant_snapshot(current_user.person, current_user.acting_for)
     if services.submit(application, definition, int(current_user.trust_level), applicant):
-        enqueue(send_confirmation, application.id, login_url())
+        enqueue(send_confirmation, application.id, login_address())
         emit(application_submitted, application=application)
     return redirect(url_for(".confirmation", public_id=public_id), 303)
 

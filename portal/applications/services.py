@@ -122,16 +122,18 @@ def needs_of(definition: FormDefinition) -> YouNeed:
             if fee.kind == "fixed"
             else _("je nach Ihren Angaben; Sie sehen den Betrag vor dem Absenden")
         )
+        later = _(
+            "Sie können nach dem Absenden online bezahlen oder die Zahlungsaufforderung mit "
+            "dem Bescheid abwarten."
+        )
         how = {
             "before_handoff": _(
                 "Sie bezahlen direkt nach dem Absenden online; erst dann geht der Antrag an "
                 "das Amt."
             ),
-            "afterwards": _(
-                "Sie können nach dem Absenden online bezahlen oder die Zahlungsaufforderung mit "
-                "dem Bescheid abwarten."
-            ),
-        }.get("afterwards" if payment == "optional" else payment, "")
+            "afterwards": later,
+            "optional": later,
+        }.get(payment, "")
         cost = f"{amount}. {how}".strip()
     everyone = [step for step in definition.steps if step.show_if is None]
     login = str(LOGIN_IN_PLAIN_WORDS[definition.trust_level.code])

@@ -176,20 +176,24 @@ def service_counts(themenfeld: Themenfeld) -> dict[int, int]:
     )
     counts = {lebenslage_id: total for lebenslage_id, total in rows if lebenslage_id is not None}
     for lage in themenfeld.lebenslagen:
-        total = len(list(db.session.scalars(_ids_in(lage)))) if _also_in(lage) else 0
-        if total:
-            counts[lage.id] = total
+        also = _also_in(lage)
+        if also:  # counted again with the theme's further placements
+            ids = _ids_in(lage, also).subquery()
+            total = db.session.scalar(select(func.count()).select_from(ids)) or 0
+            if total:
+                counts[lage.id] = total
     return counts
 
 
-def _ids_in(lebenslage: Lebenslage) -> Any:
-    """Published Leistungen of a Lebenslage, the theme's further placements included."""
+def _ids_in(lebenslage: Lebenslage, also: list[str] | None = None) -> Any:
+    """Published Leistungen of a Lebenslage, the theme's further placements (``also``, looked up
+    when not given) included."""
     return (
         _placed(Leistung.id)
         .where(
             or_(
                 OzgLeistung.lebenslage_id == lebenslage.id,
-                OzgLeistung.ozg_id.in_(_also_in(lebenslage)),
+                OzgLeistung.ozg_id.in_(_also_in(lebenslage) if also is None else also),
             )
         )
         .distinct()

@@ -19,7 +19,7 @@ def portal_name() -> str:
     return f"Serviceportal {municipality}" if municipality else "Serviceportal"
 
 
-def login_url() -> str:
+def login_address() -> str:
     """Where to log in: under ``PORTAL_BASE_URL``, else the request's host, else unknown ("").
 
     A job runs without a request, so whoever queues a notice passes this along.
@@ -35,7 +35,7 @@ def login_url() -> str:
 def notice_text(body: str, login: str | None = None) -> str:
     """``body`` with greeting, sender and the way to log in (see the module docstring).
 
-    ``login`` is the address to log in at, as :func:`login_url` found it when the notice was
+    ``login`` is the address to log in at, as :func:`login_address` found it when the notice was
     queued; without it the address is looked up now.
     """
     name = portal_name()
@@ -45,7 +45,7 @@ def notice_text(body: str, login: str | None = None) -> str:
             f"Bitte melden Sie sich wie gewohnt im {name} an. Diese E-Mail enthält bewusst "
             "keinen Link."
         )
-    elif login := login or login_url():
+    elif login := login or login_address():
         lines.append(f"Anmelden im {name}: {login}")
     else:
         lines.append(f"Bitte melden Sie sich wie gewohnt im {name} an.")

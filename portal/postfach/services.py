@@ -18,7 +18,7 @@ from sqlalchemy import ColumnElement, and_, case, delete, distinct, func, select
 from portal.applications.models import Application
 from portal.core.db import contains_pattern, utcnow
 from portal.core.jobs import enqueue
-from portal.core.notices import login_url, send_notice
+from portal.core.notices import login_address, send_notice
 from portal.core.storage import cipher, file_store, index_key, new_key
 from portal.extensions import db
 from portal.identity.access import OfficeScope, in_scope
@@ -289,7 +289,7 @@ def post(
     db.session.flush()
     _index(message, text)
     if from_office:
-        enqueue(notify_account, thread.id, login_url())
+        enqueue(notify_account, thread.id, login_address())
     return message
 
 
