@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-
 from flask import Flask
 
 from portal.applications.models import CaseStatus
@@ -21,13 +19,7 @@ from tests.factories import (
     make_staff,
 )
 from tests.support.auth import staff_login_as
-
-TAGS = re.compile(r"<[^>]+>")
-
-
-def _visible(html: str) -> str:
-    """The page's text as read, without attributes (where data-… values may stay)."""
-    return " ".join(TAGS.sub(" ", html).split())
+from tests.support.html import visible_text
 
 
 def test_the_queue_names_office_applicant_payment_and_an_answered_query(
@@ -45,7 +37,7 @@ def test_the_queue_names_office_applicant_payment_and_an_answered_query(
     client = app.test_client()
     staff_login_as(client, clerk)
     db.session.commit()
-    page = _visible(client.get("/verwaltung/vorgaenge").get_data(as_text=True))
+    page = visible_text(client.get("/verwaltung/vorgaenge").get_data(as_text=True))
     assert "1 Vorgang " in page + " "
     assert "Kfz-Zulassungsstelle" in page
     assert "Anna Muster" in page
@@ -64,7 +56,9 @@ def test_the_case_page_shows_no_internal_values(app: Flask, app_context: None) -
     client = app.test_client()
     staff_login_as(client, clerk)
     db.session.commit()
-    page = _visible(client.get(f"/verwaltung/vorgaenge/{case.public_id}").get_data(as_text=True))
+    page = visible_text(
+        client.get(f"/verwaltung/vorgaenge/{case.public_id}").get_data(as_text=True)
+    )
     for internal in ("*:folder", "zugestellt", "eingegangen_", "niemand"):
         assert internal not in page, internal
     assert "Ablage des Dokumentenmanagements: übermittelt am" in page

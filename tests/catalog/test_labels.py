@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from collections.abc import Callable
 from pathlib import Path
 
@@ -15,10 +14,7 @@ from sqlalchemy.orm import Session, scoped_session
 from portal.catalog.models import Leistung
 from portal.config import ConfigError
 from tests.catalog.test_demo import load_demo
-
-
-def _text(html: str) -> str:
-    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", " ", html))
+from tests.support.html import visible_text
 
 
 def test_ozg_jargon_gets_the_themes_labels(
@@ -27,10 +23,10 @@ def test_ozg_jargon_gets_the_themes_labels(
     load_demo(app)
     start = client.get("/").get_data(as_text=True)
     assert ">Ausweise, Urkunden &amp; Register</a>" in start
-    assert "Querschnitt" not in _text(start)
+    assert "Querschnitt" not in visible_text(start)
     page = client.get("/themen/querschnitt").get_data(as_text=True)
     assert "Ausweise, Urkunden &amp; Bescheinigungen" in page
-    assert "Querschnitt" not in _text(page)
+    assert "Querschnitt" not in visible_text(page)
 
 
 def test_the_personalausweis_is_found_next_to_the_reisepass(

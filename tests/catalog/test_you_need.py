@@ -2,13 +2,12 @@
 
 from __future__ import annotations
 
-import re
-
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, scoped_session
 
 from portal.catalog.models import LeistungKey
 from tests.factories import make_form, make_office, make_service
+from tests.support.html import visible_text
 
 KEY = "99123456000000"
 
@@ -17,11 +16,6 @@ def _page(client: FlaskClient, service_id: int, slug: str) -> str:
     response = client.get(f"/leistungen/{service_id}/{slug}")
     assert response.status_code == 200
     return response.get_data(as_text=True)
-
-
-def _visible(html: str) -> str:
-    body = html.split("<body", 1)[1]
-    return re.sub(r"<[^>]+>", " ", body)
 
 
 def test_a_service_done_in_person_starts_with_whom_to_contact(
@@ -100,5 +94,5 @@ def test_the_leistungsschluessel_is_metadata_not_text(
     db_session.flush()
     html = _page(client, service.id, service.slug)
     assert f'<meta name="leistungsschluessel" content="{KEY}">' in html
-    assert KEY not in _visible(html)
-    assert "Leistungsschlüssel" not in _visible(html)
+    assert KEY not in visible_text(html)
+    assert "Leistungsschlüssel" not in visible_text(html)

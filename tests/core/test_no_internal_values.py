@@ -24,16 +24,11 @@ from tests.factories import (
     make_staff,
 )
 from tests.support.auth import login_as, staff_login_as
+from tests.support.html import visible_text
 
-TAGS = re.compile(r"<[^>]+>")
 ENUMS = (CaseStatus, PaymentState, DeliveryState)
 # German words that are also the German label: fine on a German page, never on an English one.
 GERMAN_VALUES = {member.value for kind in ENUMS for member in kind}
-
-
-def _visible(html: str) -> str:
-    body = html.split("<body", 1)[1]
-    return " ".join(TAGS.sub(" ", body).split())
 
 
 def _forbidden(language: str) -> set[str]:
@@ -83,11 +78,11 @@ def test_every_status_reads_as_words_in_both_languages(
         pages[f"Vorgang {combination}"] = staff.get(f"/verwaltung/vorgaenge/{public_id}")
     for name, response in pages.items():
         assert response.status_code == 200, name
-        words = set(re.findall(r"[\w*:]+", _visible(response.get_data(as_text=True))))
+        words = set(re.findall(r"[\w*:]+", visible_text(response.get_data(as_text=True))))
         shown = forbidden & words
         assert not shown, f"{name} ({language}) shows {sorted(shown)}"
     # The pages were what they claim: in the language asked for, with every case listed.
-    overview = _visible(pages["Meine Anträge"].get_data(as_text=True))
+    overview = visible_text(pages["Meine Anträge"].get_data(as_text=True))
     assert ("My applications" in overview) == (language == "en")
     queue = pages["Vorgänge"].get_data(as_text=True)
     assert all(public_id in queue for public_id, _ in cases[:20])
