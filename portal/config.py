@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import secrets
 from collections.abc import Mapping
 from pathlib import Path
@@ -107,6 +108,19 @@ class Settings:
     stripe_webhook_secret: str = ""
     stripe_api_base: str = "https://api.stripe.com"
     stripe_checkout_origin: str = "https://checkout.stripe.com"
+    # The municipality's own payment services over XBezahldienste, by name, as JSON:
+    # {"stadtkasse": {"base_url": …, "token_url": …, "client_id": …, "client_secret": …,
+    # "originator_id": …, "endpoint_id": …}} (see README). Each is the provider "xbd:<name>";
+    # "xbd:testdienst" is the built-in stand-in (never in production).
+    xbezahldienste: str = ""
+    # Which provider takes the fees of which office or form: "office=provider" pairs separated
+    # by ";", "form:<form key>=provider" for one form; the rest go to PAYMENT_PROVIDER.
+    payment_routes: str = ""
+    # A payment not final this many minutes after its attempt started counts as stuck (staff
+    # see it, the operator is told); the provider is asked until this many hours have passed.
+    payment_stuck_minutes: int = 30
+    payment_check_hours: int = 72
+    payment_alert_email: str = ""
 
     @property
     def is_production(self) -> bool:
@@ -158,6 +172,12 @@ class Settings:
             changes["storage_path"] = str(instance / "files")
         if self.base_url:
             changes["base_url"] = check_base_url(self.base_url)
+        if not re.fullmatch(r"[A-Z0-9]{1,10}", self.reference_prefix):
+            # The Aktenzeichen heads the Verwendungszweck: at most 27 of [A-Za-z0-9 -].
+            raise ConfigError(
+                "PORTAL_REFERENCE_PREFIX: ein bis zehn Großbuchstaben oder Ziffern, z. B. SP, "
+                f"nicht {self.reference_prefix!r}."
+            )
         if self.is_production:
             check_production_secret(self.secret_key)
             if not self.base_url:

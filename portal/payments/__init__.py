@@ -1,5 +1,6 @@
-"""ePayment: fees of submitted applications, a provider interface (Stripe Checkout, and a test
-provider for the embedded default), a state machine, refunds and the cash-system export."""
+"""ePayment: fees of submitted applications, a provider interface (Stripe Checkout, the
+municipality's own payment service over XBezahldienste, and test providers for the embedded
+default), a state machine, reconciliation, refunds and the cash-system export."""
 
 from __future__ import annotations
 
@@ -7,11 +8,18 @@ from flask import Flask
 
 
 def init_payments(app: Flask) -> None:
-    from portal.payments.providers import init_providers  # noqa: PLC0415
+    from portal.payments.cli import payments_cli  # noqa: PLC0415
     from portal.payments.routes import bp  # noqa: PLC0415
-    from portal.payments.services import payment_for, state_label  # noqa: PLC0415
+    from portal.payments.routing import init_providers  # noqa: PLC0415
+    from portal.payments.services import (  # noqa: PLC0415
+        payment_for,
+        shown_kassenzeichen,
+        state_label,
+    )
 
     init_providers(app)
     app.register_blueprint(bp)
+    app.cli.add_command(payments_cli)
     app.jinja_env.globals["payment_of"] = payment_for
     app.jinja_env.filters["payment_state"] = state_label
+    app.jinja_env.filters["kassenzeichen"] = shown_kassenzeichen

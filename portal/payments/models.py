@@ -10,7 +10,7 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import Enum, ForeignKey, Integer, String, UniqueConstraint
+from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import JSONType, UTCDateTime, created_at, intpk
@@ -43,10 +43,23 @@ class Payment(db.Model):  # type: ignore[name-defined,misc]
     purpose: Mapped[str] = mapped_column(String(27))
     amount_cents: Mapped[int] = mapped_column(Integer)
     currency: Mapped[str] = mapped_column(String(3), default="EUR")
-    provider: Mapped[str] = mapped_column(String(20))
-    provider_ref: Mapped[str] = mapped_column(String(200), default="")  # checkout session
+    provider: Mapped[str] = mapped_column(String(40))
+    # Stripe: the checkout session; XBezahldienste: the transactionId.
+    provider_ref: Mapped[str] = mapped_column(String(200), default="")
     provider_payment: Mapped[str] = mapped_column(String(200), default="")  # payment intent
+    # XBezahldienste: where the transaction's status is asked and where the citizen pays.
+    status_url: Mapped[str] = mapped_column(String(2100), default="")
+    pay_url: Mapped[str] = mapped_column(String(2100), default="")
+    # The Kasse's own reference (XBezahldienste transactionReference), known once paid.
+    transaction_reference: Mapped[str] = mapped_column(String(100), default="")
     attempts: Mapped[int] = mapped_column(Integer, default=0)
+    # Reconciliation: when the current attempt started, how often the provider was asked, when
+    # next; the problem the provider last reported; when the operator was told it is stuck.
+    attempt_started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    checks: Mapped[int] = mapped_column(Integer, default=0)
+    next_check_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime(), index=True)
+    last_problem: Mapped[str] = mapped_column(String(40), default="")
+    stuck_alerted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     state: Mapped[PaymentState] = mapped_column(_enum(PaymentState), default=PaymentState.OPEN)
     paid_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     refunded_cents: Mapped[int] = mapped_column(Integer, default=0)
@@ -66,8 +79,8 @@ class PaymentEvent(db.Model):  # type: ignore[name-defined,misc]
     payment_id: Mapped[int] = mapped_column(ForeignKey("payment.id", ondelete="CASCADE"))
     provider: Mapped[str] = mapped_column(String(20))
     event_id: Mapped[str] = mapped_column(String(200))
-    kind: Mapped[str] = mapped_column(String(30))  # paid, failed, cancelled, refunded
-    source: Mapped[str] = mapped_column(String(20))  # webhook, return, api
+    kind: Mapped[str] = mapped_column(String(30))  # paid, failed, cancelled, open
+    source: Mapped[str] = mapped_column(String(20))  # webhook, return, api, reconcile, staff
     data: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
 
     payment: Mapped[Payment] = relationship(back_populates="events")
@@ -84,6 +97,9 @@ class Refund(db.Model):  # type: ignore[name-defined,misc]
     amount_cents: Mapped[int] = mapped_column(Integer)
     reason: Mapped[str] = mapped_column(String(500), default="")
     provider_ref: Mapped[str] = mapped_column(String(200), default="")
+    # The payment service offers no refunds: the Kasse pays it back; the portal records the
+    # request (in the export) and tells the clerk so.
+    by_kasse: Mapped[bool] = mapped_column(Boolean, default=False)
     staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_account.id", ondelete="SET NULL")
     )

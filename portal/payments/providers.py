@@ -3,7 +3,9 @@
 ``StripeProvider`` uses the real ``stripe`` library (Checkout Sessions, idempotency keys,
 webhooks verified with ``stripe.Webhook.construct_event``); ``PORTAL_STRIPE_API_BASE`` points it
 at a local stand-in in tests. ``TestProvider`` is the embedded default: a page of our own,
-plainly labelled, where the person chooses the outcome; no money moves.
+plainly labelled, where the person chooses the outcome; no money moves. The municipality's own
+payment services speak XBezahldienste (``xbezahldienste.py``); which provider takes which
+office's or form's fees is ``routing.py``.
 """
 
 from __future__ import annotations
@@ -31,10 +33,24 @@ class ProviderUnavailableError(RuntimeError):
     """The provider could not be reached or refused the request."""
 
 
+class RefundNotOfferedError(RuntimeError):
+    """The payment service cannot refund: the Kasse pays back (its address, if known)."""
+
+
 @dataclass(frozen=True)
 class Checkout:
     url: str
     ref: str
+    status_url: str = ""
+
+
+@dataclass(frozen=True)
+class Order:
+    """What is paid for, as the payment service books it."""
+
+    reference: str  # the Aktenzeichen
+    title: str
+    service_key: str = ""
 
 
 @dataclass(frozen=True)
@@ -51,12 +67,24 @@ class ProviderEvent:
 class PaymentProvider(Protocol):
     name: str
     is_test: bool
+    offers_refunds: bool
 
     def start(
-        self, payment: Payment, *, success_url: str, cancel_url: str, idempotency_key: str
+        self,
+        payment: Payment,
+        *,
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        order: Order,
     ) -> Checkout: ...
 
-    def status(self, payment: Payment) -> list[ProviderEvent]: ...
+    def status(self, payment: Payment) -> list[ProviderEvent]:
+        """What the provider says now (verified: we asked it). Raises
+        ``ProviderUnavailableError`` when it cannot be asked."""
+        ...
+
+    def health(self) -> bool: ...
 
     def refund(self, payment: Payment, amount_cents: int, idempotency_key: str) -> str: ...
 
@@ -68,6 +96,7 @@ class TestProvider:
 
     name = "test"
     is_test = True
+    offers_refunds = True
 
     def start(
         self,
@@ -76,6 +105,7 @@ class TestProvider:
         success_url: str,  # noqa: ARG002 - the test page knows where to return
         cancel_url: str,  # noqa: ARG002
         idempotency_key: str,  # noqa: ARG002
+        order: Order,  # noqa: ARG002
     ) -> Checkout:
         url = url_for(
             "payments.test_checkout", public_id=payment.public_id, attempt=payment.attempts
@@ -84,6 +114,9 @@ class TestProvider:
 
     def status(self, payment: Payment) -> list[ProviderEvent]:  # noqa: ARG002
         return []  # the test page records its events itself
+
+    def health(self) -> bool:
+        return True
 
     def refund(self, payment: Payment, amount_cents: int, idempotency_key: str) -> str:  # noqa: ARG002
         return f"test-refund-{secrets.token_hex(6)}"
@@ -102,6 +135,7 @@ STRIPE_KINDS = {
 class StripeProvider:
     name = "stripe"
     is_test = False
+    offers_refunds = True
 
     def __init__(self, secret_key: str, webhook_secret: str, api_base: str) -> None:
         self.client = stripe.StripeClient(
@@ -110,9 +144,19 @@ class StripeProvider:
         self.webhook_secret = webhook_secret
 
     def start(
-        self, payment: Payment, *, success_url: str, cancel_url: str, idempotency_key: str
+        self,
+        payment: Payment,
+        *,
+        success_url: str,
+        cancel_url: str,
+        idempotency_key: str,
+        order: Order,
     ) -> Checkout:
-        metadata = {"payment": payment.public_id, "kassenzeichen": payment.kassenzeichen}
+        metadata = {
+            "payment": payment.public_id,
+            "kassenzeichen": payment.kassenzeichen,
+            "aktenzeichen": order.reference,
+        }
         try:
             session = self.client.v1.checkout.sessions.create(
                 params={
@@ -163,10 +207,13 @@ class StripeProvider:
             session = self.client.v1.checkout.sessions.retrieve(payment.provider_ref)
         except stripe.StripeError as error:
             log.warning("stripe status unavailable: %s", error)
-            return []
+            raise ProviderUnavailableError(str(error)) from None
         plain = _plain(session)
         found = self._from_session(plain, f"session:{plain['id']}:{plain.get('payment_status')}")
         return [found] if found else []
+
+    def health(self) -> bool:
+        return True  # Stripe's availability is Stripe's; a failed call is retried
 
     def refund(self, payment: Payment, amount_cents: int, idempotency_key: str) -> str:
         try:
@@ -256,20 +303,3 @@ def provider_named(name: str) -> PaymentProvider | None:
     asked about, even after the portal moved new payments elsewhere."""
     found: PaymentProvider | None = current_app.extensions["payment_providers"].get(name)
     return found
-
-
-def init_providers(app: Flask) -> None:
-    """Build the chosen provider (and the test provider outside production) at start-up: an
-    unknown name or missing credentials stop the start with a message naming the setting."""
-    settings = app.config["PORTAL"]
-    chosen = settings.payment_provider or ("stripe" if settings.stripe_secret_key else "test")
-    if chosen not in PAYMENT_PROVIDERS:
-        raise ConfigError(
-            f"PORTAL_PAYMENT_PROVIDER: unbekannter Zahlungsanbieter „{chosen}“ "
-            f"({', '.join(sorted(PAYMENT_PROVIDERS))})."
-        )
-    providers = {chosen: PAYMENT_PROVIDERS[chosen](app)}
-    if settings.stripe_secret_key and "stripe" not in providers:
-        providers["stripe"] = PAYMENT_PROVIDERS["stripe"](app)  # refunds of older payments
-    app.extensions["payment_providers"] = providers
-    app.extensions["payment_provider"] = providers[chosen]

@@ -23,7 +23,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
-from sqlalchemy import Select, select
+from sqlalchemy import Select, func, select
+from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import DateField, HiddenField, StringField
 from wtforms.validators import DataRequired, Length, Optional, Regexp, ValidationError
@@ -32,6 +33,7 @@ from portal.applications import services as applications
 from portal.applications.forms import parse_number
 from portal.applications.models import Application, AuditEntry
 from portal.applications.routes import euro as _euro
+from portal.core.db import utcnow
 from portal.core.formtools import add_errors
 from portal.core.urls import absolute_url
 from portal.extensions import csrf, db, limiter
@@ -45,14 +47,17 @@ from portal.identity.access import (
     staff_required,
 )
 from portal.identity.models import StaffAccount, StaffRole
-from portal.payments import services
+from portal.payments import reconcile, services
 from portal.payments.models import Payment, PaymentState
 from portal.payments.providers import (
+    Order,
     ProviderUnavailableError,
+    RefundNotOfferedError,
     WebhookRejectedError,
-    provider,
     provider_named,
 )
+from portal.payments.routing import provider_for
+from portal.payments.xbezahldienste import PaymentProblemError
 
 log = logging.getLogger(__name__)
 bp = Blueprint("payments", __name__, template_folder="templates")
@@ -109,8 +114,17 @@ class ExportForm(FlaskForm):  # type: ignore[misc]
     bis = DateField(_l("Bis"), validators=[Optional()], format="%Y-%m-%d")
 
 
-def _unavailable() -> bool:
-    return provider().is_test and current_app.config["PORTAL"].is_production
+# What a citizen is told when a payment cannot start: the code is for the operator's e-mail.
+SETUP_PROBLEMS = frozenset(
+    {
+        "NO_VALID_ORIGINATOR_OR_DESTINATION",
+        "NO_VALID_ORIGINATOR_OR_ENDPOINT",
+        "CALCULATION_ERROR",
+        "BOOKING_DATA_MISSING",
+        "VALIDATION_ERROR",
+        "FORBIDDEN",
+    }
+)
 
 
 def _owned_payment(public_id: str) -> tuple[Payment, Application]:
@@ -125,36 +139,73 @@ def _owned_payment(public_id: str) -> tuple[Payment, Application]:
     return payment, application
 
 
+def _cannot_start(payment: Payment, problem: str) -> tuple[str, int]:
+    """The citizen's page when the payment service refused or was away; nothing was paid and
+    the application stays as it is. The operator hears of every refusal."""
+    if problem != reconcile.UNAVAILABLE:
+        reconcile.alert(
+            f"Zahlung abgelehnt: {problem}",
+            f"Der Zahlungsanbieter {payment.provider} hat die Zahlung mit dem Kassenzeichen "
+            f"{payment.kassenzeichen} abgelehnt: {problem}.\n"
+            "Das liegt meist an der Einrichtung (Zugangsdaten, originatorId, endPointId, "
+            "Buchungsdaten). Die Antragstellenden können später erneut bezahlen.",
+        )
+    payment.last_problem = problem
+    db.session.commit()
+    setup = problem in SETUP_PROBLEMS
+    return render_template("payments/unavailable.html", setup=setup), 503
+
+
 @bp.post("/antraege/<public_id>/bezahlen")
 @login_required  # type: ignore[untyped-decorator]
-def pay(public_id: str) -> BaseResponse | tuple[str, int]:
+def pay(public_id: str) -> BaseResponse | tuple[str, int]:  # noqa: PLR0911 - each way out
     application = applications.owned(public_id, current_user.person, current_user.acting_for)
     if not PayForm().validate_on_submit():
         abort(400)
     if application.is_draft or not application.fee_cents:
         abort(404)
-    if _unavailable():
-        return render_template("payments/unavailable.html"), 503
+    chosen = provider_for(application)
+    if chosen.is_test and current_app.config["PORTAL"].is_production:
+        return render_template("payments/unavailable.html", setup=True), 503
     definition = applications.definition_for(application)
-    chosen = provider()
     payment = services.open_payment(
         application, definition.purpose or definition.title, chosen.name
     )
     if payment.state in (PaymentState.PAID, PaymentState.REFUNDED):
         return redirect(url_for(".result", public_id=payment.public_id), 303)
-    payment.provider = chosen.name  # a new attempt goes where new payments go
-    payment.attempts += 1
-    try:
-        checkout = chosen.start(
-            payment,
-            success_url=absolute_url(".result", public_id=payment.public_id),
-            cancel_url=absolute_url(".result", public_id=payment.public_id, abbruch=1),
-            idempotency_key=f"checkout-{payment.public_id}-{payment.attempts}",
-        )
-    except ProviderUnavailableError:
-        return render_template("payments/unavailable.html"), 503
+    if payment.state == PaymentState.OPEN and payment.pay_url and payment.provider == chosen.name:
+        return redirect(payment.pay_url, 303)  # the open transaction, not a second one
+    order = Order(application.reference or "", application.title, definition.service)
+    checkout = None
+    for _try in range(2):
+        payment.provider = chosen.name  # a new attempt goes where new payments go
+        payment.attempts += 1
+        payment.provider_ref = payment.status_url = payment.pay_url = ""
+        try:
+            checkout = chosen.start(
+                payment,
+                success_url=absolute_url(".result", public_id=payment.public_id),
+                cancel_url=absolute_url(".result", public_id=payment.public_id, abbruch=1),
+                idempotency_key=f"checkout-{payment.public_id}-{payment.attempts}",
+                order=order,
+            )
+            break
+        except PaymentProblemError as problem:
+            if problem.code != "PAYMENT_EXISTS":
+                return _cannot_start(payment, problem.code)
+            # An earlier request with this id reached the service but its answer never
+            # reached us: that transaction's pay page was never shown, so nobody can pay it.
+            log.warning("payment %s: request id already used, next attempt", payment.public_id)
+        except ProviderUnavailableError:
+            return _cannot_start(payment, reconcile.UNAVAILABLE)
+    if checkout is None:
+        return _cannot_start(payment, "PAYMENT_EXISTS")
     payment.provider_ref = checkout.ref
+    payment.status_url = checkout.status_url
+    payment.pay_url = checkout.url if chosen.name.startswith("xbd:") else ""
+    payment.last_problem = ""
     payment.state = services.derive_state(payment)
+    reconcile.started(payment)
     db.session.commit()  # keep the checkout reference even if the redirect is never followed
     return redirect(checkout.url, 303)
 
@@ -162,22 +213,18 @@ def pay(public_id: str) -> BaseResponse | tuple[str, int]:
 @bp.get("/zahlung/<public_id>")
 @login_required  # type: ignore[untyped-decorator]
 def result(public_id: str) -> str:
+    """Where the provider sends the citizen back. Whatever the address says, only the
+    provider's answer to our own status query counts."""
     payment, application = _owned_payment(public_id)
-    started_at = provider_named(payment.provider) or provider()
-    for event in started_at.status(payment):
-        services.record_event(
-            payment,
-            provider=started_at.name,
-            event_id=event.event_id,
-            kind=event.kind,
-            source="api",
-            data={**event.data, "attempt": payment.attempts},
-        )
+    problem = ""
+    if payment.state not in reconcile.FINAL and payment.attempts:
+        problem = reconcile.check(payment, "return")
     return render_template(
         "payments/result.html",
         payment=payment,
         application=application,
         cancelled_here=bool(request.args.get("abbruch")),
+        unreachable=bool(problem),
         form=PayForm(),
     )
 
@@ -186,9 +233,11 @@ def result(public_id: str) -> str:
 @login_required  # type: ignore[untyped-decorator]
 def test_checkout(public_id: str, attempt: int) -> BaseResponse | str:
     """The test provider's checkout page (embedded default only)."""
-    if not provider().is_test or current_app.config["PORTAL"].is_production:
+    if current_app.config["PORTAL"].is_production:
         abort(404)
     payment, application = _owned_payment(public_id)
+    if payment.provider != "test":
+        abort(404)
     form = PayForm()
     if request.method == "POST" and form.validate_on_submit():
         outcome = request.form.get("ergebnis", "")
@@ -269,8 +318,16 @@ def _page() -> int:
 def _payments_page(refund_form: RefundForm, refund_target: str = "") -> str:
     staff = logged_in_staff()
     page = _page()
+    only_stuck = request.args.get("ansicht") == "haengend"
+    query = _scoped_payments(staff, *CASE_READ)
+    stuck_ids = reconcile.stuck(utcnow()).with_only_columns(Payment.id)
+    if only_stuck:
+        query = query.where(Payment.id.in_(stuck_ids))
+    stuck_count = db.session.scalar(
+        select(func.count()).select_from(query.where(Payment.id.in_(stuck_ids)).subquery())
+    )
     rows = db.session.execute(
-        _scoped_payments(staff, *CASE_READ)
+        query.options(selectinload(Payment.refunds))
         .order_by(Payment.created_at.desc(), Payment.id.desc())
         .offset((page - 1) * PAGE_SIZE)
         .limit(PAGE_SIZE + 1)
@@ -279,6 +336,15 @@ def _payments_page(refund_form: RefundForm, refund_target: str = "") -> str:
     return render_template(
         "payments/staff_list.html",
         rows=[(payment, application) for payment, application in rows[:PAGE_SIZE]],
+        only_stuck=only_stuck,
+        stuck_count=stuck_count or 0,
+        is_stuck=lambda payment: (
+            payment.state == PaymentState.OPEN
+            and payment.attempt_started_at is not None
+            and utcnow() - payment.attempt_started_at
+            > dt.timedelta(minutes=current_app.config["PORTAL"].payment_stuck_minutes)
+        ),
+        check_form=PayForm(),
         page=page,
         has_next=len(rows) > PAGE_SIZE,
         refund_form=refund_form,
@@ -302,7 +368,7 @@ def staff_payments() -> str:
 
 @bp.post("/verwaltung/zahlungen/<public_id>/erstattung")
 @staff_required(*REFUND)
-def refund(public_id: str) -> BaseResponse | tuple[str, int]:
+def refund(public_id: str) -> BaseResponse | tuple[str, int]:  # noqa: PLR0911
     """Refund (part of) a fee. The payment row is locked for the check and the booking, so two
     clerks at once never refund more than was paid; the form's request id is the idempotency
     key, so a repeated submission books nothing twice."""
@@ -340,6 +406,8 @@ def refund(public_id: str) -> BaseResponse | tuple[str, int]:
         return redirect(url_for(".staff_payments"), 303)
     try:
         reference = refunder.refund(payment, form.cents(), idempotency_key=key)
+    except RefundNotOfferedError as kasse:
+        return _refund_by_kasse(payment, form, staff, key, str(kasse))
     except ProviderUnavailableError:
         flash(_("Der Zahlungsanbieter hat die Erstattung nicht angenommen."), "warning")
         return redirect(url_for(".staff_payments"), 303)
@@ -353,6 +421,62 @@ def refund(public_id: str) -> BaseResponse | tuple[str, int]:
         "success",
     )
     return redirect(url_for(".staff_payments"), 303)
+
+
+def _refund_by_kasse(
+    payment: Payment, form: RefundForm, staff: StaffAccount, key: str, kasse_email: str
+) -> BaseResponse:
+    """The payment service cannot refund: the request is recorded (and in the HKR export),
+    the Kasse is written to where its address is known, and the clerk is told so."""
+    services.add_refund(
+        payment, form.cents(), "", form.reason.data, staff.id, key=key, by_kasse=True
+    )
+    amount = _euro(form.cents())
+    if kasse_email:
+        reconcile.write_to(
+            kasse_email,
+            f"Erstattung angefordert: Kassenzeichen {payment.transaction_reference or '–'}",
+            f"Bitte erstatten Sie {amount} der Zahlung mit dem Kassenzeichen "
+            f"{payment.transaction_reference or '–'} (Portal: {payment.kassenzeichen}, "
+            f"Verwendungszweck {payment.purpose}).\nGrund: {form.reason.data}",
+        )
+    flash(
+        _(
+            "Der Bezahldienst erstattet nicht selbst. Die Erstattung von %(amount)s ist bei der "
+            "Stadtkasse angefordert und steht im Export für die Kasse (Kassenzeichen %(kz)s).",
+            amount=amount,
+            kz=payment.transaction_reference or payment.kassenzeichen,
+        ),
+        "info",
+    )
+    return redirect(url_for(".staff_payments"), 303)
+
+
+@bp.post("/verwaltung/zahlungen/<public_id>/pruefen")
+@staff_required(*CASE_READ)
+def check_now(public_id: str) -> BaseResponse:
+    """ "Status jetzt prüfen": ask the provider at once, for payments of the clerk's offices."""
+    staff = logged_in_staff()
+    found = db.session.execute(
+        _scoped_payments(staff, *CASE_READ)
+        .where(Payment.public_id == public_id)
+        .with_for_update(of=Payment)
+    ).first()
+    if found is None or not PayForm().validate_on_submit():
+        abort(404)
+    payment = found[0]
+    problem = reconcile.check(payment, "staff")
+    if problem:
+        flash(
+            _("Der Zahlungsanbieter war nicht zu erreichen. Das Portal fragt weiter nach."),
+            "warning",
+        )
+    else:
+        flash(
+            _("Stand beim Zahlungsanbieter: %(state)s.", state=services.state_label(payment.state)),
+            "success",
+        )
+    return redirect(url_for(".staff_payments", ansicht=request.args.get("ansicht", "")), 303)
 
 
 @bp.get("/verwaltung/zahlungen/export.csv")

@@ -5,12 +5,15 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import logging
+import re
 import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import selectinload
 
 from portal.applications.models import Application
 from portal.core.db import utcnow
@@ -18,6 +21,9 @@ from portal.core.signals import emit, payment_settled
 from portal.extensions import db
 from portal.identity.access import OfficeScope, in_scope
 from portal.payments.models import Payment, PaymentEvent, PaymentState, Refund
+from portal.payments.xbezahldienste import ascii_text
+
+log = logging.getLogger(__name__)
 
 PURPOSE_LIMIT = 27  # ePayBL's Verwendungszweck
 STATE_LABELS = {
@@ -34,7 +40,19 @@ def state_label(state: PaymentState | None) -> str:
     return str(STATE_LABELS[state if state is not None else PaymentState.OPEN])
 
 
-KINDS = ("paid", "failed", "cancelled")
+# "open": the provider was asked and has no outcome yet (kept raw, changes nothing).
+def shown_kassenzeichen(payment: Payment) -> str:
+    """The Kassenzeichen a citizen or clerk should quote. A payment service's own reference
+    (XBezahldienste transactionReference) exists only once paid and then wins; before that an
+    XBezahldienste payment shows none, since the Kasse does not know ours."""
+    if payment.transaction_reference:
+        return payment.transaction_reference
+    if payment.provider.startswith("xbd:") and payment.state != PaymentState.PAID:
+        return ""
+    return payment.kassenzeichen
+
+
+KINDS = ("paid", "failed", "cancelled", "open")
 
 
 def luhn_digit(digits: str) -> str:
@@ -54,8 +72,18 @@ def new_kassenzeichen() -> str:
     return body + luhn_digit(body)
 
 
-def purpose_text(kassenzeichen: str, purpose: str) -> str:
-    return f"KZ{kassenzeichen} {purpose}"[:PURPOSE_LIMIT].strip()
+def purpose_text(reference: str, title: str) -> str:
+    """The Verwendungszweck: the Aktenzeichen (unique, one payment per application), then as
+    many whole words of ``title`` as fit, at most 27 characters of A–Z, a–z, 0–9, space and
+    hyphen (what XBezahldienste and ePayBL accept; umlauts are spelt out)."""
+    head = reference if len(reference) <= PURPOSE_LIMIT else reference.split("-", 1)[-1]
+    head = re.sub(r"[^A-Za-z0-9-]", "-", head)[:PURPOSE_LIMIT]
+    text = head
+    for word in re.sub(r"[^A-Za-z0-9 -]", " ", ascii_text(title)).split():
+        if len(text) + 1 + len(word) > PURPOSE_LIMIT:
+            break
+        text = f"{text} {word}"
+    return text
 
 
 def payment_for(application: Application) -> Payment | None:
@@ -82,13 +110,12 @@ def open_payment(application: Application, purpose: str, provider: str) -> Payme
     existing = payment_for(application)
     if existing is not None:
         return existing
-    kassenzeichen = new_kassenzeichen()
     payment = Payment(
         public_id=secrets.token_hex(16),
         updated_at=utcnow(),
         application_id=application.id,
-        kassenzeichen=kassenzeichen,
-        purpose=purpose_text(kassenzeichen, purpose),
+        kassenzeichen=new_kassenzeichen(),
+        purpose=purpose_text(application.reference or "", purpose),
         amount_cents=application.fee_cents,
         currency="EUR",
         provider=provider,
@@ -149,8 +176,15 @@ def record_event(
     db.session.refresh(payment)
     if data and data.get("payment_intent") and not payment.provider_payment:
         payment.provider_payment = str(data["payment_intent"])
+    if kind == "paid" and data and data.get("transaction_reference"):
+        payment.transaction_reference = str(data["transaction_reference"])[:100]
     before = payment.state
     payment.state = derive_state(payment)
+    if kind == "paid" and before in (PaymentState.FAILED, PaymentState.CANCELLED):
+        # Payment services sometimes capture after reporting a failure: money counts.
+        log.warning(
+            "Zahlung %s: Eingang nach „%s“ gemeldet, gilt als bezahlt", payment.public_id, before
+        )
     if payment.state == PaymentState.PAID and payment.paid_at is None:
         payment.paid_at = utcnow()
         db.session.flush()
@@ -174,11 +208,14 @@ def add_refund(
     staff_id: int | None,
     *,
     key: str,
+    by_kasse: bool = False,
 ) -> Refund:
-    """Book a refund the provider accepted. The caller holds the payment's row lock and has
-    checked the amount; ``key`` is unique, so the same request never books twice."""
+    """Book a refund the provider accepted (or, ``by_kasse``, that the Kasse is asked to pay
+    back). The caller holds the payment's row lock and has checked the amount; ``key`` is
+    unique, so the same request never books twice."""
     refund = Refund(
         idempotency_key=key,
+        by_kasse=by_kasse,
         payment_id=payment.id,
         amount_cents=amount_cents,
         provider_ref=provider_ref,
@@ -210,6 +247,8 @@ EXPORT_COLUMNS = [
     "erstattet",
     "anbieter",
     "anbieter_referenz",
+    "kassenzeichen_bezahldienst",
+    "erstattung_durch_kasse",
 ]
 
 
@@ -232,6 +271,7 @@ def export_csv(start: dt.date, end: dt.date, scope: OfficeScope) -> str:
             in_scope(Application.office_id, scope),
         )
         .order_by(Payment.paid_at)
+        .options(selectinload(Payment.refunds))
     ).all()
     buffer = io.StringIO()
     buffer.write("\ufeff")
@@ -252,6 +292,8 @@ def export_csv(start: dt.date, end: dt.date, scope: OfficeScope) -> str:
                 _euro(payment.refunded_cents),
                 payment.provider,
                 payment.provider_payment or payment.provider_ref,
+                payment.transaction_reference,
+                _euro(sum(refund.amount_cents for refund in payment.refunds if refund.by_kasse)),
             ]
         )
     return buffer.getvalue()

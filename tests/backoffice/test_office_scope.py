@@ -127,6 +127,7 @@ def _record_routes(scene: Scene) -> dict[str, list[dict[str, Any]]]:
             {"public_id": scene.thread_b, "file_id": scene.thread_file_b}
         ],
         "payments.refund": [{"public_id": scene.payment_b}],
+        "payments.check_now": [{"public_id": scene.payment_b}],
         "handoff.resend": [{"delivery_id": scene.delivery_b}],
         "backoffice.revoke_role": [{"staff_id": scene.someone}],
         "redaktion.office": [redaktion],
@@ -181,6 +182,9 @@ def _state() -> dict[str, Any]:
         "threads": count(Thread),
         "refunds": count(Refund),
         "refunded": sorted(p.refunded_cents for p in db.session.scalars(select(Payment))),
+        "payment_checks": sorted(
+            (p.checks, str(p.next_check_at)) for p in db.session.scalars(select(Payment))
+        ),
         "deliveries": sorted(
             (d.id, d.state, d.attempts, str(d.next_attempt_at))
             for d in db.session.scalars(select(Delivery))

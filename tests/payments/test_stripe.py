@@ -149,7 +149,7 @@ def test_checkout_is_created_once_per_attempt(
     payment = _payment(db_session, application)
     assert payment.amount_cents == 6120
     assert len(payment.purpose) <= 27
-    assert payment.purpose.startswith(f"KZ{payment.kassenzeichen} ")
+    assert payment.purpose.startswith(application.reference)  # the Aktenzeichen, unique
     assert luhn_digit(payment.kassenzeichen[:-1]) == payment.kassenzeichen[-1]
     method, path, body, key = stripe_api.requests[-1]
     assert (method, path) == ("POST", "/v1/checkout/sessions")

@@ -136,6 +136,7 @@ def _urls(portal: Portal, records: Records, *, staff: bool) -> Iterator[tuple[st
         "backoffice.case_assign": [{"public_id": records.submitted}],
         "decisions.issue": [{"public_id": records.submitted}],
         "payments.refund": [{"public_id": records.payment}],
+        "payments.check_now": [{"public_id": records.payment}],
         "handoff.resend": [{"delivery_id": records.delivery}],
     }
     app = portal.app

@@ -1,0 +1,50 @@
+"""``flask --app wsgi payments reconcile``: ask providers about unfinished payments (cron every
+minute, or ``--loop``); ``payments check``: is each configured payment service ready?"""
+
+from __future__ import annotations
+
+import logging
+import time
+
+import click
+from flask import current_app
+from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError
+
+from portal.extensions import db
+from portal.payments.reconcile import run_due
+
+log = logging.getLogger(__name__)
+
+payments_cli = AppGroup("payments", help="Zahlungen: Abgleich mit den Zahlungsanbietern.")
+
+
+@payments_cli.command("reconcile")
+@click.option("--loop", is_flag=True, help="Keep running, every 30 seconds.")
+def reconcile(loop: bool) -> None:
+    """Ask the providers about every payment whose next check is due."""
+    while True:
+        try:
+            asked = run_due()
+        except DBAPIError:
+            if not loop:
+                raise
+            db.session.rollback()
+            log.warning("Datenbank nicht erreichbar; neuer Versuch in 30 Sekunden", exc_info=True)
+        else:
+            click.echo(f"{asked} Zahlungen abgefragt")
+        if not loop:
+            return
+        time.sleep(30)
+
+
+@payments_cli.command("check")
+def check() -> None:
+    """Ask each payment service's status endpoint (run after each deployment)."""
+    failed = False
+    for name, provider in sorted(current_app.extensions["payment_providers"].items()):
+        ready = provider.health()
+        failed = failed or not ready
+        click.echo(f"{name}: {'bereit' if ready else 'NICHT bereit'}")
+    if failed:
+        raise click.ClickException("Mindestens ein Zahlungsanbieter ist nicht bereit.")

@@ -1,0 +1,170 @@
+"""No payment stuck: the portal asks the provider until each payment is final.
+
+A webhook may never arrive and a citizen may never come back from the pay page, so every
+payment that is not final (bezahlt, erstattet) is asked about with back-off (1, 2, 5 … minutes,
+then every six hours) until ``PORTAL_PAYMENT_CHECK_HOURS`` after its attempt started. Failed and
+cancelled payments are asked about too: payment services sometimes report a capture after a
+failure, and money that arrived counts (``services.derive_state``). A payment still open at the
+end is recorded as expired. A payment open longer than ``PORTAL_PAYMENT_STUCK_MINUTES`` is
+stuck: staff see it with a button to ask now, and the operator gets one e-mail for it.
+
+``flask --app wsgi payments reconcile`` runs it (cron every minute, or ``--loop``).
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from flask import current_app
+from sqlalchemy import Select, select
+
+from portal.core.db import utcnow
+from portal.core.jobs import enqueue
+from portal.core.mail import send_mail
+from portal.extensions import db
+from portal.payments.models import Payment, PaymentState
+from portal.payments.providers import ProviderUnavailableError, provider_named
+from portal.payments.services import record_event
+from portal.payments.xbezahldienste import PaymentProblemError
+
+log = logging.getLogger(__name__)
+
+BACKOFF_MINUTES = (1, 2, 5, 10, 20, 30, 60, 120, 240, 360)
+FINAL = (PaymentState.PAID, PaymentState.REFUNDED)
+UNAVAILABLE = "UNAVAILABLE"
+NOT_CONFIGURED = "NOT_CONFIGURED"
+
+
+def started(payment: Payment, now: dt.datetime | None = None) -> None:
+    """A new attempt went to the provider: ask about it from a minute on."""
+    now = now or utcnow()
+    payment.attempt_started_at = now
+    payment.checks = 0
+    payment.stuck_alerted_at = None
+    payment.next_check_at = now + dt.timedelta(minutes=BACKOFF_MINUTES[0])
+
+
+def _schedule(payment: Payment, now: dt.datetime) -> None:
+    hours = current_app.config["PORTAL"].payment_check_hours
+    begun = payment.attempt_started_at or payment.created_at
+    if payment.state in FINAL:
+        payment.next_check_at = None
+    elif now - begun >= dt.timedelta(hours=hours):
+        payment.next_check_at = None
+        if payment.state == PaymentState.OPEN:
+            record_event(
+                payment,
+                provider=payment.provider,
+                event_id=f"expired:{payment.public_id}:{payment.attempts}",
+                kind="cancelled",
+                source="reconcile",
+                data={"attempt": payment.attempts, "expired": True},
+            )
+            log.warning("Zahlung %s ohne Ergebnis abgelaufen", payment.public_id)
+    else:
+        step = BACKOFF_MINUTES[min(payment.checks, len(BACKOFF_MINUTES) - 1)]
+        payment.next_check_at = now + dt.timedelta(minutes=step)
+
+
+def check(payment: Payment, source: str, now: dt.datetime | None = None) -> str:
+    """Ask the payment's provider now and record what it says. Returns "" when the provider
+    answered, else the problem (its code, or UNAVAILABLE); the next check is scheduled."""
+    now = now or utcnow()
+    asked = provider_named(payment.provider)
+    problem = ""
+    if asked is None:
+        problem = NOT_CONFIGURED
+    else:
+        try:
+            events = asked.status(payment)
+        except PaymentProblemError as error:
+            problem = error.code
+        except ProviderUnavailableError:
+            problem = UNAVAILABLE
+        else:
+            for event in events:
+                record_event(
+                    payment,
+                    provider=asked.name,
+                    event_id=event.event_id,
+                    kind=event.kind,
+                    source=source,
+                    data={**event.data, "attempt": payment.attempts},
+                )
+    if problem and problem != payment.last_problem:
+        alert(
+            f"Zahlungsstatus nicht abrufbar: {payment.kassenzeichen}",
+            f"Der Zahlungsanbieter {payment.provider} hat auf die Statusabfrage der Zahlung "
+            f"mit dem Kassenzeichen {payment.kassenzeichen} mit „{problem}“ geantwortet.\n"
+            "Das Portal fragt weiter nach. Bleibt es dabei, bitte den Bezahldienst prüfen.",
+        )
+    payment.last_problem = problem
+    payment.checks += 1
+    _schedule(payment, now)
+    payment.updated_at = now
+    db.session.flush()
+    return problem
+
+
+def due(now: dt.datetime, limit: int) -> Select[Payment]:
+    return (
+        select(Payment)
+        .where(Payment.next_check_at.is_not(None), Payment.next_check_at <= now)
+        .order_by(Payment.next_check_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+
+
+def stuck(now: dt.datetime) -> Select[Payment]:
+    """Payments still open although their attempt began longer ago than the stuck limit."""
+    minutes = current_app.config["PORTAL"].payment_stuck_minutes
+    return select(Payment).where(
+        Payment.state == PaymentState.OPEN,
+        Payment.attempts > 0,
+        Payment.attempt_started_at < now - dt.timedelta(minutes=minutes),
+    )
+
+
+def run_due(now: dt.datetime | None = None, limit: int = 200) -> int:
+    """One reconciliation run: ask about every payment due, then tell the operator about
+    payments newly stuck. Commits once; returns how many payments were asked about."""
+    now = now or utcnow()
+    payments = list(db.session.scalars(due(now, limit)))
+    for payment in payments:
+        check(payment, "reconcile", now)
+    newly = list(db.session.scalars(stuck(now).where(Payment.stuck_alerted_at.is_(None))))
+    if newly:
+        lines = "\n".join(
+            f"- Kassenzeichen {payment.kassenzeichen} ({payment.provider}), seit "
+            f"{payment.attempt_started_at:%d.%m.%Y %H:%M} UTC"
+            for payment in newly
+            if payment.attempt_started_at
+        )
+        alert(
+            f"{len(newly)} Zahlung(en) ohne Ergebnis",
+            "Diese Zahlungen haben noch kein Ergebnis des Zahlungsanbieters:\n"
+            f"{lines}\n\nDas Portal fragt weiter nach. In der Verwaltung unter „Zahlungen“ "
+            "lässt sich der Stand jeder Zahlung sofort prüfen.",
+        )
+        for payment in newly:
+            payment.stuck_alerted_at = now
+    db.session.commit()
+    return len(payments)
+
+
+def alert(subject: str, body: str) -> None:
+    """Tell the operator (``PORTAL_PAYMENT_ALERT_EMAIL``) after the unit of work commits."""
+    settings = current_app.config["PORTAL"]
+    log.warning("Zahlungen: %s", subject)
+    write_to(settings.payment_alert_email or settings.mail_from, subject, body)
+
+
+def write_to(address: str, subject: str, body: str) -> None:
+    """An e-mail to an office (the Kasse, the operator), sent after the unit of work commits."""
+    enqueue(send_alert, address, subject, body)
+
+
+def send_alert(to: str, subject: str, body: str) -> None:
+    send_mail(to, subject, body)
