@@ -65,6 +65,9 @@ def healthz() -> tuple[Response, int]:
     redis_url = current_app.config["PORTAL"].redis_url
     if redis_url:
         checks["redis"] = _check_redis(redis_url)
+    # Domains add their own (e.g. the payment services' status endpoints), named.
+    for name, check in current_app.extensions.get("readiness_checks", {}).items():
+        checks[name] = "ok" if check() else "error"
     healthy = all(value == "ok" for value in checks.values())
     body = {"status": "ok" if healthy else "error", "checks": checks}
     return jsonify(body), 200 if healthy else 503

@@ -9,6 +9,7 @@ from flask import Flask
 
 def init_payments(app: Flask) -> None:
     from portal.payments.cli import payments_cli  # noqa: PLC0415
+    from portal.payments.reconcile import services_ready  # noqa: PLC0415
     from portal.payments.routes import bp  # noqa: PLC0415
     from portal.payments.routing import init_providers  # noqa: PLC0415
     from portal.payments.services import (  # noqa: PLC0415
@@ -18,6 +19,11 @@ def init_payments(app: Flask) -> None:
     )
 
     init_providers(app)
+    if any(
+        name.startswith("xbd:") and not provider.is_test
+        for name, provider in app.extensions["payment_providers"].items()
+    ):
+        app.extensions.setdefault("readiness_checks", {})["payment_services"] = services_ready
     app.register_blueprint(bp)
     app.cli.add_command(payments_cli)
     app.jinja_env.globals["payment_of"] = payment_for

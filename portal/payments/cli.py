@@ -11,8 +11,10 @@ from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy.exc import DBAPIError
 
+from portal.config import ConfigError
 from portal.extensions import db
 from portal.payments.reconcile import run_due
+from portal.payments.routing import office_routes
 
 log = logging.getLogger(__name__)
 
@@ -40,7 +42,13 @@ def reconcile(loop: bool) -> None:
 
 @payments_cli.command("check")
 def check() -> None:
-    """Ask each payment service's status endpoint (run after each deployment)."""
+    """Resolve PORTAL_PAYMENT_ROUTES and ask each payment service's status endpoint (run
+    after each deployment)."""
+    try:
+        for office_id, name in sorted(office_routes().items()):
+            click.echo(f"Amt {office_id}: {name}")
+    except ConfigError as error:
+        raise click.ClickException(str(error)) from None
     failed = False
     for name, provider in sorted(current_app.extensions["payment_providers"].items()):
         ready = provider.health()

@@ -15,12 +15,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+import time
 
 from flask import current_app
 from sqlalchemy import Select, select
 
 from portal.core.db import utcnow
-from portal.core.jobs import enqueue
+from portal.core.jobs import dispatch_pending, enqueue
 from portal.core.mail import send_mail
 from portal.extensions import db
 from portal.payments.models import Payment, PaymentState
@@ -151,7 +152,27 @@ def run_due(now: dt.datetime | None = None, limit: int = 200) -> int:
         for payment in newly:
             payment.stuck_alerted_at = now
     db.session.commit()
+    dispatch_pending()  # the alerts, now that what they report is stored
     return len(payments)
+
+
+READY_SECONDS = 30
+
+
+def services_ready() -> bool:
+    """Readiness: every configured XBezahldienste service answers its status endpoint (asked
+    at most every 30 seconds per process, so a load balancer's probes do not flood it)."""
+    cache: dict[str, tuple[float, bool]] = current_app.extensions.setdefault("payment_ready", {})
+    ready = True
+    for name, provider in current_app.extensions["payment_providers"].items():
+        if not name.startswith("xbd:") or provider.is_test:
+            continue
+        asked_at, answer = cache.get(name, (0.0, True))
+        if time.monotonic() - asked_at > READY_SECONDS:
+            answer = provider.health()
+            cache[name] = (time.monotonic(), answer)
+        ready = ready and answer
+    return ready
 
 
 def alert(subject: str, body: str) -> None:

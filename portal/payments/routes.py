@@ -35,6 +35,7 @@ from portal.applications.models import Application, AuditEntry
 from portal.applications.routes import euro as _euro
 from portal.core.db import utcnow
 from portal.core.formtools import add_errors
+from portal.core.jobs import dispatch_pending
 from portal.core.urls import absolute_url
 from portal.extensions import csrf, db, limiter
 from portal.identity.access import (
@@ -151,7 +152,8 @@ def _cannot_start(payment: Payment, problem: str) -> tuple[str, int]:
             "Buchungsdaten). Die Antragstellenden können später erneut bezahlen.",
         )
     payment.last_problem = problem
-    db.session.commit()
+    db.session.commit()  # an error page rolls back: keep the problem and send the alert
+    dispatch_pending()
     setup = problem in SETUP_PROBLEMS
     return render_template("payments/unavailable.html", setup=setup), 503
 

@@ -59,7 +59,7 @@ def init_providers(app: Flask) -> None:
     app.extensions["payment_routes"] = routes
 
 
-def _office_routes() -> dict[int, str]:
+def office_routes() -> dict[int, str]:
     cached: dict[int, str] | None = current_app.extensions.get("payment_office_routes")
     if cached is not None:
         return cached
@@ -80,7 +80,7 @@ def provider_for(application: Application) -> PaymentProvider:
     routes: dict[str, str] = current_app.extensions["payment_routes"]
     name = routes.get(f"form:{application.form_key}")
     if name is None and application.office_id is not None:
-        name = _office_routes().get(application.office_id)
+        name = office_routes().get(application.office_id)
     if name is None:
         return provider()
     found: PaymentProvider = current_app.extensions["payment_providers"][name]

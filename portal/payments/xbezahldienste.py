@@ -238,6 +238,13 @@ class XBezahldiensteProvider:
                     renewed = True
                     self.session = self._new_session()
                     continue
+                if response.status_code in (502, 503, 504):
+                    log.warning("%s antwortet %d", self.name, response.status_code)
+                    if retried:
+                        raise ProviderUnavailableError(f"HTTP {response.status_code}")
+                    retried = True
+                    time.sleep(0.2)
+                    continue
                 return response
 
     @staticmethod
