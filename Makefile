@@ -13,7 +13,8 @@ run: install assets translations
 	$(BIN)/flask db upgrade
 	$(BIN)/flask demo load
 	@echo "Serviceportal läuft auf http://127.0.0.1:$(PORTAL_PORT) (Strg+C beendet)"
-	$(BIN)/flask run --host 127.0.0.1 --port $(PORTAL_PORT)
+	PORTAL_PAYMENT_ROUTES="$${PORTAL_PAYMENT_ROUTES-form:bewohnerparkausweis=xbd:testdienst}" \
+		$(BIN)/flask run --host 127.0.0.1 --port $(PORTAL_PORT)
 
 ## make test: lint, type check and the whole suite, browser tests included
 test: install-test assets test-assets translations

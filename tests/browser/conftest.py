@@ -134,6 +134,20 @@ def themed_server(
     return live_servers(theme)
 
 
+@pytest.fixture
+def forms_server(themed_server: LiveServer) -> LiveServer:
+    """A themed server with the demo forms and their offices."""
+    from portal.applications.demo import load_forms_demo
+    from tests.support.offices import ensure_office
+
+    for office in ("buergerbuero", "steueramt", "ordnungsamt", "kfz"):
+        ensure_office(themed_server.app, office)
+    with themed_server.app.app_context():
+        load_forms_demo()
+        db.session.commit()
+    return themed_server
+
+
 @pytest.fixture(scope="session")
 def artifacts() -> Path:
     """Screenshots land here (not committed)."""

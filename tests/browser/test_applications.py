@@ -10,7 +10,6 @@ from urllib.parse import urlsplit
 import pytest
 from playwright.sync_api import Page, expect
 
-from portal.applications.demo import load_forms_demo
 from portal.extensions import db
 from tests.browser.conftest import LiveServer, fresh_admin, probe_overflow
 from tests.browser.test_layout import watch_csp
@@ -19,16 +18,6 @@ from tests.support.offices import ensure_office
 from tests.support.staff import grant_staff
 
 PDF = b"%PDF-1.4\n%%EOF\n"
-
-
-@pytest.fixture
-def forms_server(themed_server: LiveServer) -> LiveServer:
-    for office in ("buergerbuero", "steueramt", "ordnungsamt", "kfz"):
-        ensure_office(themed_server.app, office)
-    with themed_server.app.app_context():
-        load_forms_demo()
-        db.session.commit()
-    return themed_server
 
 
 # The journeys on a phone, at the two widths WCAG 1.4.10 and our users need: every page they
