@@ -187,7 +187,7 @@ class StripeProvider:
 
     def _from_session(self, raw: Any, event_id: str) -> ProviderEvent | None:
         session = _plain(raw)
-        data = {"payment_intent": session.get("payment_intent") or ""}
+        data = {"payment_intent": session.get("payment_intent") or "", "raw": session}
         meta = session.get("metadata") or {}
         payment_id = str(meta.get("payment") or session.get("client_reference_id") or "")
         ref = str(session.get("id") or "")
@@ -245,7 +245,7 @@ class StripeProvider:
                 kind=kind,
                 payment_id=str(meta.get("payment") or session.get("client_reference_id") or ""),
                 ref=str(session.get("id") or ""),
-                data={"payment_intent": session.get("payment_intent") or ""},
+                data={"payment_intent": session.get("payment_intent") or "", "raw": session},
             )
         ]
 
