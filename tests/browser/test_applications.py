@@ -445,11 +445,11 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915, PLR0917 - one 
 def test_wrong_account_and_payment_unavailable_pages(
     page: Page, forms_server: LiveServer, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """The wrong kind of account, and a payment service that does not answer."""
     from sqlalchemy import select
 
     from portal.applications import services
     from portal.identity.models import Person
-    from portal.payments import routes as payment_routes
 
     page.goto(forms_server.url + "/anmelden")
     _log_in(page, "Bernd Beispiel")  # substanziell, as the form asks
@@ -468,9 +468,14 @@ def test_wrong_account_and_payment_unavailable_pages(
         assert services.submit(draft, services.definition_of(row), 2)
         db.session.commit()
         ident = draft.public_id
-    # The payment provider is down: a German page that says the application is kept.
-    monkeypatch.setattr(payment_routes, "_unavailable", lambda: True)
+    # The payment service is down: a German page that says the application is kept.
+    app = forms_server.app
+    monkeypatch.setitem(
+        app.extensions["payment_routes"], "form:bewohnerparkausweis", "xbd:testdienst"
+    )
+    monkeypatch.setattr(app.extensions["xbd_testdienst"], "down", True)
     page.goto(forms_server.url + f"/antraege/{ident}/bestaetigung")
     page.get_by_role("button", name="Jetzt 61,20 € bezahlen").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Bezahlen gerade nicht möglich")
+    expect(page.get_by_text("Es wurde nichts abgebucht.", exact=False)).to_be_visible()
     assert_accessible(page)
