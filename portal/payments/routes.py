@@ -173,9 +173,14 @@ def pay(public_id: str) -> BaseResponse | tuple[str, int]:  # noqa: PLR0911 - ea
     payment = services.open_payment(
         application, definition.purpose or definition.title, chosen.name
     )
+    if payment.provider_ref and payment.state not in reconcile.FINAL:
+        # Ask first: the last attempt may have been paid (or captured late) meanwhile.
+        reconcile.check(payment, "return")
     if payment.state in (PaymentState.PAID, PaymentState.REFUNDED):
+        db.session.commit()
         return redirect(url_for(".result", public_id=payment.public_id), 303)
     if payment.state == PaymentState.OPEN and payment.pay_url and payment.provider == chosen.name:
+        db.session.commit()
         return redirect(payment.pay_url, 303)  # the open transaction, not a second one
     order = Order(application.reference or "", application.title, definition.service)
     checkout = None

@@ -593,3 +593,24 @@ def test_settings_are_checked_at_start_up(
 ) -> None:
     with pytest.raises(ConfigError, match=re.escape(words)):
         make_app(**overrides)
+
+
+def test_paying_again_after_a_failure_first_asks_about_the_last_attempt(
+    xbd_app: Flask, service: Service, db_session: scoped_session[Session], login: Any
+) -> None:
+    citizen = _citizen(xbd_app, db_session, login, "xbd-again")
+    transaction = _started(citizen, service)
+    requests.post(
+        f"{service.url}/bezahlen/{transaction}",
+        data={"ausgang": "LATE"},
+        allow_redirects=False,
+        timeout=5,
+    )
+    pid = _payment(db_session, citizen).public_id
+    assert "Erneut bezahlen" in _result(citizen, pid)  # FAILED, as far as anyone knows
+    response = _pay(citizen)  # meanwhile the money arrived: no second transaction
+    assert response.status_code == 303
+    assert response.headers["Location"].endswith(f"/zahlung/{pid}")
+    assert len(service.state.transactions) == 1
+    assert _payment(db_session, citizen).state == PaymentState.PAID
+    assert _deliveries(db_session, citizen) == 1
