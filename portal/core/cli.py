@@ -6,12 +6,40 @@ Domains add what ``storage rotate`` re-encrypts to ``app.extensions["key_rotatio
 
 from __future__ import annotations
 
+import logging
+import time
+from collections.abc import Callable
+
 import click
 from flask import Flask, current_app
 from flask.cli import AppGroup
+from sqlalchemy.exc import DBAPIError
 
 from portal.core.demo import demo_loaders
 from portal.extensions import db
+
+log = logging.getLogger(__name__)
+
+
+def run_repeatedly(step: Callable[[], str], *, loop: bool, seconds: int = 30) -> None:
+    """Run ``step`` once, or with ``loop`` every ``seconds``, echoing what it returns. In a
+    loop a database that is down (a restart) is waited for instead of ending the loop."""
+    while True:
+        try:
+            done = step()
+        except DBAPIError:
+            if not loop:
+                raise
+            db.session.rollback()
+            log.warning(
+                "Datenbank nicht erreichbar; neuer Versuch in %d Sekunden", seconds, exc_info=True
+            )
+        else:
+            click.echo(done)
+        if not loop:
+            return
+        time.sleep(seconds)
+
 
 demo_cli = AppGroup("demo", help="Demodaten für die eingebettete Standardinstallation.")
 jobs_cli = AppGroup("jobs", help="Hintergrundaufgaben.")

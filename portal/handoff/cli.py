@@ -2,18 +2,12 @@
 
 from __future__ import annotations
 
-import logging
-import time
-
 import click
 from flask.cli import AppGroup
-from sqlalchemy.exc import DBAPIError
 
 from portal.config import ConfigError
-from portal.extensions import db
+from portal.core.cli import run_repeatedly
 from portal.handoff.services import office_targets, run_due, targets
-
-log = logging.getLogger(__name__)
 
 handoff_cli = AppGroup("handoff", help="Übermittlung an DMS und Fachverfahren.")
 
@@ -23,20 +17,7 @@ handoff_cli = AppGroup("handoff", help="Übermittlung an DMS und Fachverfahren."
 def run(loop: bool) -> None:
     """Deliver due packages, including retries and those a crashed worker left behind."""
     _resolved()
-    while True:
-        try:
-            delivered = run_due()
-        except DBAPIError:
-            if not loop:
-                raise
-            # The database is down (a restart): keep the loop alive and try again later.
-            db.session.rollback()
-            log.warning("Datenbank nicht erreichbar; neuer Versuch in 30 Sekunden", exc_info=True)
-        else:
-            click.echo(f"{delivered} Pakete zugestellt")
-        if not loop:
-            return
-        time.sleep(30)
+    run_repeatedly(lambda: f"{run_due()} Pakete zugestellt", loop=loop)
 
 
 def _resolved() -> dict[int, str]:

@@ -3,20 +3,14 @@ minute, or ``--loop``); ``payments check``: is each configured payment service r
 
 from __future__ import annotations
 
-import logging
-import time
-
 import click
 from flask import current_app
 from flask.cli import AppGroup
-from sqlalchemy.exc import DBAPIError
 
 from portal.config import ConfigError
-from portal.extensions import db
+from portal.core.cli import run_repeatedly
 from portal.payments.reconcile import run_due
 from portal.payments.routing import office_routes
-
-log = logging.getLogger(__name__)
 
 payments_cli = AppGroup("payments", help="Zahlungen: Abgleich mit den Zahlungsanbietern.")
 
@@ -25,19 +19,7 @@ payments_cli = AppGroup("payments", help="Zahlungen: Abgleich mit den Zahlungsan
 @click.option("--loop", is_flag=True, help="Keep running, every 30 seconds.")
 def reconcile(loop: bool) -> None:
     """Ask the providers about every payment whose next check is due."""
-    while True:
-        try:
-            asked = run_due()
-        except DBAPIError:
-            if not loop:
-                raise
-            db.session.rollback()
-            log.warning("Datenbank nicht erreichbar; neuer Versuch in 30 Sekunden", exc_info=True)
-        else:
-            click.echo(f"{asked} Zahlungen abgefragt")
-        if not loop:
-            return
-        time.sleep(30)
+    run_repeatedly(lambda: f"{run_due()} Zahlungen abgefragt", loop=loop)
 
 
 @payments_cli.command("check")

@@ -179,6 +179,16 @@ def _result(citizen: Citizen, public_id: str, query: str = "") -> str:
     return visible_text(response.get_data(as_text=True))
 
 
+def _choose(service: Service, transaction: str, outcome: str) -> requests.Response:
+    """Press a button of the stand-in's pay page, as the citizen's browser would."""
+    return requests.post(
+        f"{service.url}/bezahlen/{transaction}",
+        data={"ausgang": outcome},
+        allow_redirects=False,
+        timeout=5,
+    )
+
+
 def _deliveries(db_session: scoped_session[Session], citizen: Citizen) -> int:
     return int(
         db_session.scalar(
@@ -247,12 +257,7 @@ def test_the_pay_page_buttons_and_what_the_citizen_reads(  # noqa: PLR0917 - fix
 ) -> None:
     citizen = _citizen(xbd_app, db_session, login, f"xbd-{outcome}")
     transaction = _started(citizen, service)
-    answer = requests.post(
-        f"{service.url}/bezahlen/{transaction}",
-        data={"ausgang": outcome},
-        allow_redirects=False,
-        timeout=5,
-    )
+    answer = _choose(service, transaction, outcome)
     assert answer.status_code == 303
     payment = _payment(db_session, citizen)
     pid = payment.public_id
@@ -302,12 +307,7 @@ def test_failed_then_captured_ends_paid_with_one_hand_off(
 ) -> None:
     citizen = _citizen(xbd_app, db_session, login, "xbd-capture")
     transaction = _started(citizen, service)
-    requests.post(
-        f"{service.url}/bezahlen/{transaction}",
-        data={"ausgang": "LATE"},
-        allow_redirects=False,
-        timeout=5,
-    )
+    _choose(service, transaction, "LATE")
     payment = _payment(db_session, citizen)
     pid = payment.public_id
     assert "nicht geklappt" in _result(citizen, pid)  # first query: FAILED
@@ -600,12 +600,7 @@ def test_paying_again_after_a_failure_first_asks_about_the_last_attempt(
 ) -> None:
     citizen = _citizen(xbd_app, db_session, login, "xbd-again")
     transaction = _started(citizen, service)
-    requests.post(
-        f"{service.url}/bezahlen/{transaction}",
-        data={"ausgang": "LATE"},
-        allow_redirects=False,
-        timeout=5,
-    )
+    _choose(service, transaction, "LATE")
     pid = _payment(db_session, citizen).public_id
     assert "Erneut bezahlen" in _result(citizen, pid)  # FAILED, as far as anyone knows
     response = _pay(citizen)  # meanwhile the money arrived: no second transaction
@@ -614,3 +609,17 @@ def test_paying_again_after_a_failure_first_asks_about_the_last_attempt(
     assert len(service.state.transactions) == 1
     assert _payment(db_session, citizen).state == PaymentState.PAID
     assert _deliveries(db_session, citizen) == 1
+
+
+def test_the_operator_commands(xbd_app: Flask, service: Service, db_session: Any) -> None:
+    runner = xbd_app.test_cli_runner()
+    ready = runner.invoke(args=["payments", "check"])
+    assert ready.exit_code == 0, ready.output
+    assert "xbd:kasse: bereit" in ready.output
+    service.state.down = True
+    down = runner.invoke(args=["payments", "check"])
+    assert down.exit_code != 0
+    assert "xbd:kasse: NICHT bereit" in down.output
+    reconciled = runner.invoke(args=["payments", "reconcile"])
+    assert reconciled.exit_code == 0, reconciled.output
+    assert "Zahlungen abgefragt" in reconciled.output
