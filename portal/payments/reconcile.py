@@ -91,7 +91,7 @@ def check(payment: Payment, source: str, now: dt.datetime | None = None) -> str:
                     event_id=event.event_id,
                     kind=event.kind,
                     source=source,
-                    data={**event.data, "attempt": payment.attempts},
+                    data={"attempt": payment.attempts, **event.data},
                 )
     if problem and problem != payment.last_problem:
         alert(

@@ -211,8 +211,20 @@ def pay(public_id: str) -> BaseResponse | tuple[str, int]:  # noqa: PLR0911 - ea
     payment.status_url = checkout.status_url
     payment.pay_url = checkout.url if chosen.name.startswith("xbd:") else ""
     payment.last_problem = ""
-    payment.state = services.derive_state(payment)
     reconcile.started(payment)
+    # Kept with the payment, so each attempt's transaction is asked about until it is final.
+    services.record_event(
+        payment,
+        provider=chosen.name,
+        event_id=f"start:{payment.public_id}:{payment.attempts}",
+        kind="open",
+        source="start",
+        data={
+            "attempt": payment.attempts,
+            "transaction": checkout.ref,
+            "status_url": checkout.status_url,
+        },
+    )
     db.session.commit()  # keep the checkout reference even if the redirect is never followed
     return redirect(checkout.url, 303)
 

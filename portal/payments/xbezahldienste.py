@@ -260,14 +260,17 @@ class XBezahldiensteProvider:
         return PaymentProblemError(code, response.status_code, detail)
 
     def _transaction(self, payment: Payment) -> dict[str, Any]:
-        url = payment.status_url
+        return self._transaction_at(payment.provider_ref, payment.status_url)
+
+    def _transaction_at(self, transaction_id: str, status_url: str) -> dict[str, Any]:
+        url = status_url
         if not url.startswith(self.service.base_url.rstrip("/") + "/"):
             # Follow only addresses of the configured service; build the rest ourselves.
             url = self._url(
                 "paymenttransaction",
                 self.service.originator_id,
                 self.service.endpoint_id,
-                payment.provider_ref,
+                transaction_id,
             )
         response = self._call("GET", url)
         if response.status_code != 200:
@@ -306,29 +309,59 @@ class XBezahldiensteProvider:
         raise problem
 
     def status(self, payment: Payment) -> list[ProviderEvent]:
+        """The current attempt's transaction, and each earlier one not yet paid: money may
+        arrive for an attempt the citizen gave up on (those are asked quietly)."""
         if not payment.provider_ref:
             return []
-        transaction = self._transaction(payment)
+        found = [self._event(payment, payment.provider_ref, payment.status_url, payment.attempts)]
+        paid = {e.data.get("transaction") for e in payment.events if e.kind == "paid"}
+        for start in payment.events:
+            earlier = str(start.data.get("transaction") or "")
+            if (
+                start.source != "start"
+                or start.provider != self.name
+                or not earlier
+                or earlier == payment.provider_ref
+                or earlier in paid
+            ):
+                continue
+            try:
+                found.append(
+                    self._event(
+                        payment,
+                        earlier,
+                        str(start.data.get("status_url") or ""),
+                        int(start.data.get("attempt") or 0),
+                    )
+                )
+            except ProviderUnavailableError as error:
+                log.info("%s: früherer Versuch %s nicht abrufbar: %s", self.name, earlier, error)
+        return found
+
+    def _event(
+        self, payment: Payment, transaction_id: str, status_url: str, attempt: int
+    ) -> ProviderEvent:
+        transaction = self._transaction_at(transaction_id, status_url)
         info = transaction.get("paymentInformation") or {}
         status = str(info.get("status") or "")
         if status not in KINDS:
             raise PaymentProblemError("UNSPECIFIED", 502, f"unknown status {status[:20]!r}")
         stamp = str(info.get("transactionTimestamp") or "")
-        return [
-            ProviderEvent(
-                event_id=f"xbd:{payment.provider_ref}:{status}:{stamp}"[:200],
-                kind=KINDS[status],
-                payment_id=payment.public_id,
-                ref=payment.provider_ref,
-                data={
-                    "status": status,
-                    "transaction_reference": str(info.get("transactionReference") or "")
-                    if status == "PAYED"
-                    else "",
-                    "raw": transaction,
-                },
-            )
-        ]
+        return ProviderEvent(
+            event_id=f"xbd:{transaction_id}:{status}:{stamp}"[:200],
+            kind=KINDS[status],
+            payment_id=payment.public_id,
+            ref=transaction_id,
+            data={
+                "status": status,
+                "attempt": attempt,
+                "transaction": transaction_id,
+                "transaction_reference": str(info.get("transactionReference") or "")
+                if status == "PAYED"
+                else "",
+                "raw": transaction,
+            },
+        )
 
     def refund(self, payment: Payment, amount_cents: int, idempotency_key: str) -> str:  # noqa: ARG002
         raise RefundNotOfferedError(self.service.refund_email)

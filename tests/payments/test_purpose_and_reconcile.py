@@ -93,7 +93,7 @@ def test_stripe_paid_without_webhook_is_paid_after_one_run(
         ).one()
         assert payment.state == PaymentState.PAID
         assert payment.next_check_at is None
-        assert [event.source for event in payment.events] == ["reconcile"]
-        assert payment.events[0].data["raw"]["id"] == session_id  # Stripe's answer, kept raw
+        assert [event.source for event in payment.events] == ["start", "reconcile"]
+        assert payment.events[1].data["raw"]["id"] == session_id  # Stripe's answer, kept raw
     finally:
         stripe_api.stop()

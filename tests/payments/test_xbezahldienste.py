@@ -234,7 +234,7 @@ def test_paid_at_the_service_is_paid_here_with_the_kasse_reference(
     assert reference in text
     assert payment.next_check_at is None
     assert _deliveries(db_session, citizen) == 1
-    raw = [event.data.get("raw") for event in payment.events]
+    raw = [event.data.get("raw") for event in payment.events if event.source != "start"]
     assert all(item and item["paymentInformation"]["transactionId"] for item in raw)
 
 
@@ -316,9 +316,8 @@ def test_failed_then_captured_ends_paid_with_one_hand_off(
         _reconcile(xbd_app, minutes)
     payment = _payment(db_session, citizen)
     assert payment.state == PaymentState.PAID
-    assert [event.kind for event in payment.events] == ["open", "failed", "paid"][
-        -len(payment.events) :
-    ]
+    assert (payment.events[0].source, payment.events[0].kind) == ("start", "open")
+    assert [event.kind for event in payment.events][1:] == ["failed", "paid"]
     assert _deliveries(db_session, citizen) == 1
     _reconcile(xbd_app, 1200)
     assert _deliveries(db_session, citizen) == 1
@@ -623,3 +622,22 @@ def test_the_operator_commands(xbd_app: Flask, service: Service, db_session: Any
     reconciled = runner.invoke(args=["payments", "reconcile"])
     assert reconciled.exit_code == 0, reconciled.output
     assert "Zahlungen abgefragt" in reconciled.output
+
+
+def test_money_for_an_abandoned_attempt_still_counts(
+    xbd_app: Flask, service: Service, db_session: scoped_session[Session], login: Any
+) -> None:
+    citizen = _citizen(xbd_app, db_session, login, "xbd-abandoned")
+    first = _started(citizen, service)
+    _choose(service, first, "LATE")
+    service.state.transactions[first]["capture_later"] = 3  # arrives only after a new attempt
+    pid = _payment(db_session, citizen).public_id
+    assert "nicht geklappt" in _result(citizen, pid)
+    second = _started(citizen, service)  # the citizen tries again: a second transaction
+    assert second != first
+    for minutes in (2, 10):
+        _reconcile(xbd_app, minutes)
+    payment = _payment(db_session, citizen)
+    assert payment.state == PaymentState.PAID
+    assert payment.transaction_reference == service.transaction(first)["transactionReference"]
+    assert _deliveries(db_session, citizen) == 1
