@@ -85,7 +85,7 @@ def check(payment: Payment, source: str, now: dt.datetime | None = None) -> str:
             problem = UNAVAILABLE
         else:
             for event in events:
-                record_event(
+                new = record_event(
                     payment,
                     provider=asked.name,
                     event_id=event.event_id,
@@ -93,6 +93,8 @@ def check(payment: Payment, source: str, now: dt.datetime | None = None) -> str:
                     source=source,
                     data={"attempt": payment.attempts, **event.data},
                 )
+                if new and event.kind == "paid":
+                    _paid_twice(payment)
     if problem and problem != payment.last_problem:
         alert(
             f"Zahlungsstatus nicht abrufbar: {payment.kassenzeichen}",
@@ -106,6 +108,27 @@ def check(payment: Payment, source: str, now: dt.datetime | None = None) -> str:
     payment.updated_at = now
     db.session.flush()
     return problem
+
+
+def _paid_twice(payment: Payment) -> None:
+    """Two attempts' transactions both paid: the Kasse holds the fee twice and must pay one
+    back. The operator hears of it with both references."""
+    paid = sorted(
+        {
+            str(event.data.get("transaction_reference") or event.data.get("transaction") or "")
+            for event in payment.events
+            if event.kind == "paid"
+        }
+    )
+    if len(paid) < 2:
+        return
+    log.error("Zahlung %s zweimal bezahlt: %s", payment.public_id, ", ".join(paid))
+    alert(
+        f"Gebühr zweimal bezahlt: {payment.kassenzeichen}",
+        f"Für die Zahlung mit der Zahlungsnummer {payment.kassenzeichen} (Verwendungszweck "
+        f"{payment.purpose}) sind mehrere Zahlungen eingegangen: {', '.join(paid)}.\n"
+        "Bitte erstatten Sie den doppelt gezahlten Betrag über die Kasse.",
+    )
 
 
 def due(now: dt.datetime, limit: int) -> Select[Payment]:

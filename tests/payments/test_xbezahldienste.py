@@ -641,3 +641,26 @@ def test_money_for_an_abandoned_attempt_still_counts(
     assert payment.state == PaymentState.PAID
     assert payment.transaction_reference == service.transaction(first)["transactionReference"]
     assert _deliveries(db_session, citizen) == 1
+
+
+def test_a_fee_paid_twice_is_reported_to_the_operator(
+    xbd_app: Flask,
+    service: Service,
+    db_session: scoped_session[Session],
+    login: Any,
+    mails: Callable[[], list[str]],
+) -> None:
+    citizen = _citizen(xbd_app, db_session, login, "xbd-twice")
+    first = _started(citizen, service)
+    _choose(service, first, "LATE")
+    service.state.transactions[first]["capture_later"] = 3
+    _result(citizen, _payment(db_session, citizen).public_id)
+    second = _started(citizen, service)
+    _choose(service, second, "PAYED")
+    _result(citizen, _payment(db_session, citizen).public_id)  # paid by the second attempt
+    _reconcile(xbd_app, 10)  # and the first one's money arrives too
+    references = [service.transaction(t)["transactionReference"] for t in (first, second)]
+    twice = [mail for mail in mails() if "zweimal bezahlt" in mail]
+    assert len(twice) == 1
+    assert all(reference in twice[0] for reference in references)
+    assert _deliveries(db_session, citizen) == 1
