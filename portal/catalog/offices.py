@@ -8,10 +8,16 @@ or its URL name (``kfz-zulassungsstelle``) when exactly one office has it.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from typing import TypeVar
+
 from sqlalchemy import select
 
 from portal.catalog.models import Office
+from portal.config import ConfigError
 from portal.extensions import db
+
+T = TypeVar("T")
 
 
 class OfficeReferenceError(LookupError):
@@ -43,3 +49,15 @@ def office_by_reference(reference: str, prefer_source: str = "") -> Office:
                 f"„{wanted}“ passt auf mehrere Ämter (Nummern {ids}); bitte die Nummer angeben"
             )
     raise OfficeReferenceError(f"kein Amt „{wanted}“")
+
+
+def by_office_id(by_reference: Mapping[str, T], setting: str) -> dict[int, T]:
+    """A setting's ``office=value`` pairs keyed by office id. Raises ``ConfigError`` naming
+    ``setting`` when a reference names no office or several: nothing is sent to a guess."""
+    resolved: dict[int, T] = {}
+    for reference, value in by_reference.items():
+        try:
+            resolved[office_by_reference(reference).id] = value
+        except OfficeReferenceError as error:
+            raise ConfigError(f"{setting}: {error}.") from None
+    return resolved

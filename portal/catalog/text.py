@@ -46,12 +46,14 @@ def plain_text(html: str | None) -> str:
     return " ".join(text.translate(INVISIBLE).split())
 
 
+def ascii_text(value: str) -> str:
+    """German text in ASCII letters: umlauts spelt out (ä → ae, ß → ss), other accents dropped."""
+    return (
+        unicodedata.normalize("NFKD", value.translate(UMLAUTS)).encode("ascii", "ignore").decode()
+    )
+
+
 def slugify(value: str, max_length: int = 80) -> str:
     """German-friendly URL slug: 'Führerschein – Umtausch' → 'fuehrerschein-umtausch'."""
-    ascii_text = (
-        unicodedata.normalize("NFKD", value.translate(UMLAUTS))
-        .encode("ascii", "ignore")
-        .decode("ascii")
-    )
-    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text.lower()).strip("-")
+    slug = re.sub(r"[^a-z0-9]+", "-", ascii_text(value).lower()).strip("-")
     return slug[:max_length].rstrip("-") or "leistung"

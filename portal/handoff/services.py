@@ -19,8 +19,7 @@ from sqlalchemy import ColumnElement, and_, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from portal.applications.models import Application
-from portal.catalog.offices import OfficeReferenceError, office_by_reference
-from portal.config import ConfigError
+from portal.catalog.offices import by_office_id
 from portal.core.db import utcnow
 from portal.core.jobs import enqueue
 from portal.core.mail import send_mail
@@ -61,14 +60,8 @@ def office_targets() -> dict[int, Target]:
     cached: dict[int, Target] | None = current_app.extensions.get("handoff_office_targets")
     if cached is not None:
         return cached
-    resolved: dict[int, Target] = {}
-    for reference, target in targets().items():
-        if reference == "*":
-            continue
-        try:
-            resolved[office_by_reference(reference).id] = target
-        except OfficeReferenceError as error:
-            raise ConfigError(f"PORTAL_HANDOFF_TARGETS: {error}.") from None
+    named = {reference: target for reference, target in targets().items() if reference != "*"}
+    resolved: dict[int, Target] = by_office_id(named, "PORTAL_HANDOFF_TARGETS")
     current_app.extensions["handoff_office_targets"] = resolved
     return resolved
 

@@ -42,6 +42,8 @@ class Checkout:
     url: str
     ref: str
     status_url: str = ""
+    # The pay page leads to the same open transaction when the citizen presses "pay" again.
+    reusable: bool = False
 
 
 @dataclass(frozen=True)

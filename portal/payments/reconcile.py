@@ -141,13 +141,26 @@ def due(now: dt.datetime, limit: int) -> Select[Payment]:
     )
 
 
+def _stuck_before(now: dt.datetime) -> dt.datetime:
+    return now - dt.timedelta(minutes=current_app.config["PORTAL"].payment_stuck_minutes)
+
+
 def stuck(now: dt.datetime) -> Select[Payment]:
     """Payments still open although their attempt began longer ago than the stuck limit."""
-    minutes = current_app.config["PORTAL"].payment_stuck_minutes
     return select(Payment).where(
         Payment.state == PaymentState.OPEN,
         Payment.attempts > 0,
-        Payment.attempt_started_at < now - dt.timedelta(minutes=minutes),
+        Payment.attempt_started_at < _stuck_before(now),
+    )
+
+
+def is_stuck(payment: Payment, now: dt.datetime) -> bool:
+    """``stuck`` for one payment at hand."""
+    return (
+        payment.state == PaymentState.OPEN
+        and payment.attempts > 0
+        and payment.attempt_started_at is not None
+        and payment.attempt_started_at < _stuck_before(now)
     )
 
 

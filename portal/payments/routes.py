@@ -209,7 +209,7 @@ def pay(public_id: str) -> BaseResponse | tuple[str, int]:  # noqa: PLR0911 - ea
         return _cannot_start(payment, "PAYMENT_EXISTS")
     payment.provider_ref = checkout.ref
     payment.status_url = checkout.status_url
-    payment.pay_url = checkout.url if chosen.name.startswith("xbd:") else ""
+    payment.pay_url = checkout.url if checkout.reusable else ""
     payment.last_problem = ""
     reconcile.started(payment)
     # Kept with the payment, so each attempt's transaction is asked about until it is final.
@@ -329,6 +329,20 @@ def _scoped_payments(staff: StaffAccount, *roles: StaffRole) -> Select[Payment, 
     )
 
 
+def _locked_payment(staff: StaffAccount, public_id: str, roles: tuple[StaffRole, ...]) -> Payment:
+    """The payment, if one of ``staff``'s offices with ``roles`` may act on it, locked for the
+    rest of the request (404 otherwise)."""
+    found = db.session.execute(
+        _scoped_payments(staff, *roles)
+        .where(Payment.public_id == public_id)
+        .with_for_update(of=Payment)
+    ).first()
+    if found is None:
+        abort(404)
+    payment: Payment = found[0]
+    return payment
+
+
 def _page() -> int:
     raw = request.args.get("seite", "1")
     return int(raw) if raw.isdigit() and 0 < int(raw) < 100_000 else 1
@@ -339,7 +353,8 @@ def _payments_page(refund_form: RefundForm, refund_target: str = "") -> str:
     page = _page()
     only_stuck = request.args.get("ansicht") == "haengend"
     query = _scoped_payments(staff, *CASE_READ)
-    stuck_ids = reconcile.stuck(utcnow()).with_only_columns(Payment.id)
+    now = utcnow()
+    stuck_ids = reconcile.stuck(now).with_only_columns(Payment.id)
     if only_stuck:
         query = query.where(Payment.id.in_(stuck_ids))
     stuck_count = db.session.scalar(
@@ -357,12 +372,7 @@ def _payments_page(refund_form: RefundForm, refund_target: str = "") -> str:
         rows=[(payment, application) for payment, application in rows[:PAGE_SIZE]],
         only_stuck=only_stuck,
         stuck_count=stuck_count or 0,
-        is_stuck=lambda payment: (
-            payment.state == PaymentState.OPEN
-            and payment.attempt_started_at is not None
-            and utcnow() - payment.attempt_started_at
-            > dt.timedelta(minutes=current_app.config["PORTAL"].payment_stuck_minutes)
-        ),
+        is_stuck=lambda payment: reconcile.is_stuck(payment, now),
         check_form=PayForm(),
         page=page,
         has_next=len(rows) > PAGE_SIZE,
@@ -392,14 +402,7 @@ def refund(public_id: str) -> BaseResponse | tuple[str, int]:  # noqa: PLR0911
     clerks at once never refund more than was paid; the form's request id is the idempotency
     key, so a repeated submission books nothing twice."""
     staff = logged_in_staff()
-    found = db.session.execute(
-        _scoped_payments(staff, *REFUND)
-        .where(Payment.public_id == public_id)
-        .with_for_update(of=Payment)
-    ).first()
-    if found is None:
-        abort(404)
-    payment = found[0]
+    payment = _locked_payment(staff, public_id, REFUND)
     form = RefundForm()
     if not form.validate_on_submit():
         return _payments_page(form, public_id), 422
@@ -475,15 +478,9 @@ def _refund_by_kasse(
 @staff_required(*CASE_READ)
 def check_now(public_id: str) -> BaseResponse:
     """ "Status jetzt prüfen": ask the provider at once, for payments of the clerk's offices."""
-    staff = logged_in_staff()
-    found = db.session.execute(
-        _scoped_payments(staff, *CASE_READ)
-        .where(Payment.public_id == public_id)
-        .with_for_update(of=Payment)
-    ).first()
-    if found is None or not PayForm().validate_on_submit():
+    payment = _locked_payment(logged_in_staff(), public_id, CASE_READ)
+    if not PayForm().validate_on_submit():
         abort(404)
-    payment = found[0]
     problem = reconcile.check(payment, "staff")
     if problem:
         flash(

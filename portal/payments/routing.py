@@ -13,7 +13,7 @@ from __future__ import annotations
 from flask import Flask, current_app
 
 from portal.applications.models import Application
-from portal.catalog.offices import OfficeReferenceError, office_by_reference
+from portal.catalog.offices import by_office_id
 from portal.config import ConfigError
 from portal.payments.providers import PAYMENT_PROVIDERS, PaymentProvider, provider
 from portal.payments.xbezahldienste import xbezahldienste_providers
@@ -63,14 +63,9 @@ def office_routes() -> dict[int, str]:
     cached: dict[int, str] | None = current_app.extensions.get("payment_office_routes")
     if cached is not None:
         return cached
-    resolved: dict[int, str] = {}
-    for reference, name in current_app.extensions["payment_routes"].items():
-        if reference.startswith("form:"):
-            continue
-        try:
-            resolved[office_by_reference(reference).id] = name
-        except OfficeReferenceError as error:
-            raise ConfigError(f"PORTAL_PAYMENT_ROUTES: {error}.") from None
+    routes: dict[str, str] = current_app.extensions["payment_routes"]
+    offices = {ref: name for ref, name in routes.items() if not ref.startswith("form:")}
+    resolved = by_office_id(offices, "PORTAL_PAYMENT_ROUTES")
     current_app.extensions["payment_office_routes"] = resolved
     return resolved
 

@@ -16,12 +16,12 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
 from portal.applications.models import Application
+from portal.catalog.text import ascii_text
 from portal.core.db import utcnow
 from portal.core.signals import emit, payment_settled
 from portal.extensions import db
 from portal.identity.access import OfficeScope, in_scope
 from portal.payments.models import Payment, PaymentEvent, PaymentState, Refund
-from portal.payments.xbezahldienste import ascii_text
 
 log = logging.getLogger(__name__)
 

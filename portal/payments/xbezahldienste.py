@@ -21,7 +21,6 @@ import logging
 import re
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 from urllib.parse import quote, urlsplit
@@ -40,6 +39,7 @@ from portal.payments.providers import (
     ProviderEvent,
     ProviderUnavailableError,
     RefundNotOfferedError,
+    WebhookRejectedError,
 )
 
 if TYPE_CHECKING:
@@ -125,14 +125,6 @@ def services_from(spec: str) -> dict[str, XbdService]:
                 raise ConfigError(f"{where}: {key} muss mit https:// beginnen.")
         services[name] = XbdService(name=name, **{k: str(v).strip() for k, v in values.items()})
     return services
-
-
-def ascii_text(value: str) -> str:
-    """German text in the letters every payment service accepts (ä → ae, ß → ss)."""
-    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue"), ("Ä", "Ae"), ("Ö", "Oe")):
-        value = value.replace(umlaut, plain)
-    value = value.replace("Ü", "Ue").replace("ß", "ss")
-    return unicodedata.normalize("NFKD", value).encode("ascii", "ignore").decode("ascii")
 
 
 def description_text(value: str, limit: int = 250) -> str:
@@ -287,6 +279,7 @@ class XBezahldiensteProvider:
             url=pay_url,
             ref=str(info.get("transactionId") or ""),
             status_url=str(info.get("transactionUrl") or ""),
+            reusable=True,  # the transaction stays payable until it has an outcome
         )
 
     def start(
@@ -367,8 +360,6 @@ class XBezahldiensteProvider:
         raise RefundNotOfferedError(self.service.refund_email)
 
     def webhook_events(self, body: bytes, signature: str) -> list[ProviderEvent]:  # noqa: ARG002
-        from portal.payments.providers import WebhookRejectedError  # noqa: PLC0415
-
         raise WebhookRejectedError("XBezahldienste 1.0.0 sends no notifications")
 
     def health(self) -> bool:

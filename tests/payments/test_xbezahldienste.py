@@ -144,6 +144,18 @@ def _citizen(
     return Citizen(client, *values)
 
 
+def _staff(app: Flask, db_session: scoped_session[Session], role: StaffRole) -> FlaskClient:
+    """A logged-in browser of staff with ``role`` in the test office."""
+    with app.app_context():
+        office = db_session.scalar(select(Office).filter_by(source="xbd-test"))
+        clerk = make_staff((role, office))
+        db_session.commit()
+        staff = app.test_client()
+        staff_login_as(staff, clerk)
+        db_session.commit()
+    return staff
+
+
 def _token(citizen: Citizen) -> str:
     page = citizen.client.get(f"/antraege/{citizen.public_id}/bestaetigung")
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
@@ -467,13 +479,7 @@ def test_refunds_go_to_the_kasse_and_into_the_export(
     payment = _payment(db_session, citizen)
     pid, payment_row_id = payment.public_id, payment.id
     _result(citizen, pid)
-    with xbd_app.app_context():
-        office = db_session.scalar(select(Office).filter_by(source="xbd-test"))
-        clerk = make_staff((StaffRole.AMTSLEITUNG, office))
-        db_session.commit()
-        staff = xbd_app.test_client()
-        staff_login_as(staff, clerk)
-        db_session.commit()
+    staff = _staff(xbd_app, db_session, StaffRole.AMTSLEITUNG)
     page = staff.get("/verwaltung/zahlungen").get_data(as_text=True)
     token = re.search(r'name="csrf_token" value="([^"]+)"', page)
     assert token
@@ -519,12 +525,7 @@ def test_stuck_payments_are_shown_checked_and_alerted(
         pid, kz = payment.public_id, payment.kassenzeichen
         payment.attempt_started_at = dt.datetime.now(dt.UTC) - dt.timedelta(minutes=45)
         db_session.commit()
-        office = db_session.scalar(select(Office).filter_by(source="xbd-test"))
-        clerk = make_staff((StaffRole.SACHBEARBEITUNG, office))
-        db_session.commit()
-        staff = xbd_app.test_client()
-        staff_login_as(staff, clerk)
-        db_session.commit()
+    staff = _staff(xbd_app, db_session, StaffRole.SACHBEARBEITUNG)
     _reconcile(xbd_app, 0)
     alerts = mails()
     assert sum(kz in mail for mail in alerts) == 1
