@@ -45,7 +45,24 @@ themes/default/node_modules/.package-lock.json: themes/default/package-lock.json
 tests/node_modules/.package-lock.json: tests/package-lock.json
 	cd tests && $(NPM_CI)
 
-assets: themes/default/node_modules/.package-lock.json
+# The default theme's build (theme.toml, [assets]): KERN-UX cut to the classes the templates use,
+# and Fira Sans Regular and SemiBold cut to the characters German and English text needs.
+THEME := themes/default
+FONT_SOURCE := $(THEME)/node_modules/@kern-ux/native/dist/fonts/fira-sans
+FONT_CHARACTERS := U+0020-007E,U+00A0-00FF,U+0131,U+0152-0153,U+0160-0161,U+0178,U+017D-017E,$\
+	U+1E9E,U+2009,U+2011,U+2013-2014,U+2018-201A,U+201C-201E,U+2022,U+2026,U+202F,U+2039-203A,$\
+	U+20AC,U+2122,U+2190-2193
+TEMPLATES := $(shell find portal themes -name '*.html' -not -path '*/node_modules/*')
+
+$(THEME)/build/kern/kern.min.css: $(THEME)/node_modules/.package-lock.json $(THEME)/purgecss.config.cjs $(TEMPLATES) $(wildcard themes/*/static/js/*.js)
+	mkdir -p $(@D) && cd $(THEME) && node_modules/.bin/purgecss --config purgecss.config.cjs
+
+$(THEME)/build/fonts/%.woff2: $(THEME)/node_modules/.package-lock.json | $(VENV)/.installed
+	@mkdir -p $(@D)
+	$(BIN)/pyftsubset $(FONT_SOURCE)/$*.woff2 --unicodes="$(FONT_CHARACTERS)" --flavor=woff2 \
+		--layout-features=kern,liga,locl,ccmp,mark,mkmk,calt --output-file=$@ 2>/dev/null
+
+assets: $(THEME)/build/kern/kern.min.css $(THEME)/build/fonts/FiraSans-Regular.woff2 $(THEME)/build/fonts/FiraSans-SemiBold.woff2
 test-assets: tests/node_modules/.package-lock.json
 
 MO_FILES := $(patsubst %.po,%.mo,$(wildcard portal/translations/*/LC_MESSAGES/messages.po))

@@ -10,7 +10,9 @@ from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.applications import init_applications
 from portal.config import Settings
+from portal.core.assets import init_assets
 from portal.core.cli import register_commands
+from portal.core.compression import init_compression
 from portal.core.db import include_in_migrations, render_migration_item
 from portal.core.errors import init_errors
 from portal.core.i18n import init_i18n
@@ -38,11 +40,13 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     settings = Settings.load(overrides=overrides)
     app = Flask(__name__, instance_path=settings.instance_path, static_folder=None)
     init_config(app, settings)
+    init_compression(app)  # first, so that it sees every response last
     init_urls(app)
     init_db(app)
     init_security(app)
     init_i18n(app)
     init_themes(app)
+    init_assets(app)
     init_jobs(app)
     init_mail(app)
     init_storage(app)

@@ -52,6 +52,9 @@ class Settings:
     base_url: str = ""
     allowed_hosts: str = ""
     page_cache_size: int = 1000
+    # 1: the app compresses pages (Brotli or gzip, as the client asks); 0: a reverse proxy does.
+    # Static files are always sent compressed when the client accepts it (see core.assets).
+    compress: int = 1
     # Citizen login (BundID-like). Empty issuer: the built-in test provider (not in production).
     oidc_issuer: str = ""
     oidc_client_id: str = ""

@@ -11,6 +11,7 @@ servers stay stateless: the only shared state is one row in the database.
 
 from __future__ import annotations
 
+import hashlib
 import threading
 import time
 from collections import OrderedDict
@@ -122,9 +123,12 @@ def bump_revision() -> None:
 
 
 def _anonymous_get() -> bool:
-    """A GET without a session or login cookie (other packages add theirs to the list)."""
-    if request.method != "GET":
-        return False
+    """A GET without a session or login cookie."""
+    return request.method == "GET" and _anonymous_request()
+
+
+def _anonymous_request() -> bool:
+    """A request without a session or login cookie (other packages add theirs to the list)."""
     names = [
         current_app.config["SESSION_COOKIE_NAME"],
         *current_app.config["PAGE_CACHE_SKIP_COOKIES"],
@@ -151,7 +155,7 @@ def shared_page(view: View) -> View:
         revision = cache.revision()
         hit = cache.get(key, revision)
         if hit is not None:
-            return hit.response()
+            return hit.response().make_conditional(request)
         response = make_response(view(*args, **kwargs))
         # The visitor came without a session, so the page can only depend on one if rendering
         # wrote to it (a CSRF token, say) — and then the session cookie is already set here.
@@ -162,13 +166,28 @@ def shared_page(view: View) -> View:
             and not session.modified
             and "Set-Cookie" not in response.headers
         ):
-            headers = list(response.headers.items())
-            cache.put(key, CachedPage(revision, 200, headers, response.get_data()))
+            body = response.get_data()
+            response.set_etag(hashlib.blake2b(body, digest_size=12).hexdigest())
+            cache.put(key, CachedPage(revision, 200, list(response.headers.items()), body))
+            return response.make_conditional(request)
         return response
 
     return cast(View, wrapper)
 
 
+def _private() -> bool:
+    """The response may depend on who asks: the visitor sent a session or got one."""
+    return not _anonymous_request() or session.modified
+
+
 def init_page_cache(app: Flask) -> None:
     app.extensions["page_cache"] = PageCache(app.config["PORTAL"].page_cache_size)
     app.config.setdefault("PAGE_CACHE_SKIP_COOKIES", [])
+
+    @app.after_request
+    def cache_policy(response: Response) -> Response:
+        """Nothing of a visitor with a session is kept by any cache; the rest is revalidated."""
+        if "Cache-Control" not in response.headers:
+            private = _private() or "Set-Cookie" in response.headers
+            response.headers["Cache-Control"] = "private, no-store" if private else "no-cache"
+        return response

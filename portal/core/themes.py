@@ -16,15 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from flask import Flask, abort, send_from_directory
+from flask import Flask
 from jinja2 import BaseLoader, ChoiceLoader, FileSystemLoader, PrefixLoader
 from werkzeug.security import safe_join
-from werkzeug.wrappers import Response
 
 from portal.config import ConfigError
 
 DEFAULT_THEME = "default"
-STATIC_MAX_AGE = 3600
 
 
 @dataclass(frozen=True)
@@ -128,7 +126,7 @@ class ThemeChain:
 
 
 def init_themes(app: Flask) -> None:
-    """Install the theme's template loader and the static route that resolves through the theme."""
+    """Install the theme's template loader; ``core.assets`` serves its static files."""
     settings = app.config["PORTAL"]
     themes_dir = Path(settings.themes_dir)
     chain = [load_theme(themes_dir, settings.theme)]
@@ -140,15 +138,6 @@ def init_themes(app: Flask) -> None:
     app.jinja_env.add_extension("jinja2.ext.do")
     app.jinja_env.trim_blocks = True
     app.jinja_env.lstrip_blocks = True
-
-    def static(filename: str) -> Response:
-        found = themes.find_static(filename)
-        if found is None:
-            abort(404)
-        folder, name = found
-        return send_from_directory(folder, name, max_age=STATIC_MAX_AGE)
-
-    app.add_url_rule("/static/<path:filename>", endpoint="static", view_func=static)
 
     @app.context_processor
     def theme_context() -> dict[str, Any]:
