@@ -6,7 +6,7 @@ PORTAL_PORT ?= 5000
 NPM_CI := npm ci --no-audit --no-fund --loglevel=error
 export FLASK_APP := wsgi
 
-.PHONY: run test install install-test assets test-assets translations messages bench-catalog bench-postfach
+.PHONY: run test install install-test assets test-assets translations messages bench
 
 ## make run: install, migrate, load demo content, serve on http://127.0.0.1:$(PORTAL_PORT)
 run: install assets translations
@@ -76,10 +76,9 @@ messages: install
 	$(BIN)/pybabel update -i messages.pot -d portal/translations --width 100
 	rm messages.pot
 
-## make bench-catalog: import, search and page throughput at full LeiKa scale (prints figures)
-bench-catalog: install assets translations
-	$(BIN)/python benchmarks/bench_catalog.py
-
-## make bench-postfach: inbox latency with 10,000 messages (prints figures)
-bench-postfach: install assets translations
-	$(BIN)/python benchmarks/bench_postfach.py
+## make bench: page weight, search, throughput (wrk), Postfach and submissions under load, one
+## table at the end (benchmarks/run.py). Needs ../shared/data; PostgreSQL and Redis on loopback
+## for the PostgreSQL rows and the submissions; wrk (Debian package) for the throughput.
+## `make bench BENCH=bench_load` runs one.
+bench: install-test assets translations
+	$(BIN)/python benchmarks/run.py $(BENCH)

@@ -1,6 +1,6 @@
 """Postfach benchmark: inbox latency for an account with 10,000 messages.
 
-    make bench-postfach            # or: .venv/bin/python benchmarks/bench_postfach.py
+    .venv/bin/python benchmarks/bench_postfach.py [--json FILE]      # part of make bench
 
 Builds a fresh database (SQLite by default, PORTAL_BENCH_DATABASE_URL for PostgreSQL) with one
 citizen whose Postfach holds 2,000 threads of 5 messages each (10,000 messages, bodies encrypted
@@ -25,13 +25,15 @@ from typing import Any
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
+from benchmarks.common import Row, report  # noqa: E402
+
 THREADS = 2000
 PER_THREAD = 5
 ROUNDS = 200
 SEARCH_ROUNDS = 20
 
 
-def main() -> None:
+def main() -> list[Row]:  # noqa: PLR0915 - one script, read top to bottom
     from flask_migrate import upgrade
 
     from portal import create_app
@@ -103,6 +105,7 @@ def main() -> None:
     client = app.test_client()
     client.set_cookie("portal_login", token)
     last = -(-THREADS // PAGE_SIZE)
+    rows = []
     for label, page in (("first page", 1), ("middle page", last // 2), ("last page", last)):
         timings = []
         for _ in range(ROUNDS):
@@ -117,7 +120,16 @@ def main() -> None:
             f"inbox {label:12s} (page {page:3d} of {last}): p50 {median:6.1f} ms, p95 {p95:6.1f} ms"
         )
         print(f"  {verdict} the target p95 < 50 ms")
+        rows.append(
+            Row(
+                f"Postfach {kind}: inbox {label}, 10,000 messages",
+                "p95 < 50 ms",
+                f"p50 {median:.1f} ms, p95 {p95:.1f} ms",
+                p95 < 50,
+            )
+        )
     _search(client)
+    return rows
 
 
 def _search(client: Any) -> None:
@@ -141,4 +153,4 @@ def _search(client: Any) -> None:
 
 
 if __name__ == "__main__":
-    main()
+    report(main())
