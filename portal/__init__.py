@@ -17,7 +17,9 @@ from portal.core.db import include_in_migrations, render_migration_item
 from portal.core.errors import init_errors
 from portal.core.i18n import init_i18n
 from portal.core.jobs import init_jobs
+from portal.core.logs import init_logging
 from portal.core.mail import init_mail
+from portal.core.metrics import init_metrics
 from portal.core.pagecache import init_page_cache
 from portal.core.security import init_security
 from portal.core.storage import init_storage
@@ -41,6 +43,8 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     app = Flask(__name__, instance_path=settings.instance_path, static_folder=None)
     init_config(app, settings)
     init_compression(app)  # first, so that it sees every response last
+    init_logging(app)
+    init_metrics(app)
     init_urls(app)
     init_db(app)
     init_security(app)
@@ -80,7 +84,9 @@ def init_config(app: Flask, settings: Settings) -> None:
 def init_db(app: Flask) -> None:
     settings: Settings = app.config["PORTAL"]
     app.config["SQLALCHEMY_DATABASE_URI"] = settings.database_url
-    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True}
+    # hide_parameters: a database error's message (logged) never carries the values of a row,
+    # which may be a person's name or address.
+    app.config["SQLALCHEMY_ENGINE_OPTIONS"] = {"pool_pre_ping": True, "hide_parameters": True}
     db.init_app(app)
     migrate.init_app(
         app,

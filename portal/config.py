@@ -52,6 +52,10 @@ class Settings:
     base_url: str = ""
     allowed_hosts: str = ""
     page_cache_size: int = 1000
+    # Bearer token for GET /metrics (Prometheus); empty: the endpoint does not exist.
+    metrics_token: str = ""
+    # "json": one JSON object per log line (request id included); "text": for reading by eye.
+    log_format: str = "json"
     # 1: the app compresses pages (Brotli or gzip, as the client asks); 0: a reverse proxy does.
     # Static files are always sent compressed when the client accepts it (see core.assets).
     compress: int = 1
@@ -181,6 +185,10 @@ class Settings:
                 "PORTAL_REFERENCE_PREFIX: ein bis zehn Großbuchstaben oder Ziffern, z. B. SP, "
                 f"nicht {self.reference_prefix!r}."
             )
+        if self.log_format not in ("json", "text"):
+            raise ConfigError(f"PORTAL_LOG_FORMAT: json oder text, nicht {self.log_format!r}.")
+        if self.metrics_token and len(self.metrics_token) < 16:
+            raise ConfigError("PORTAL_METRICS_TOKEN ist zu kurz: mindestens 16 Zeichen.")
         if self.is_production:
             check_production_secret(self.secret_key)
             if not self.base_url:

@@ -12,12 +12,14 @@ of work: it commits when it returns and rolls back when it raises.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Protocol
 
 from flask import Flask, current_app
+from prometheus_client.core import GaugeMetricFamily, Metric
 
+from portal.core.metrics import JOB_FAILURES, register_source
 from portal.extensions import db
 
 if TYPE_CHECKING:
@@ -57,6 +59,7 @@ class InProcessQueue:
             # The request that queued the job has already committed; a failed job is logged,
             # not turned into an error page for work that succeeded.
             log.exception("Hintergrundaufgabe %s ist fehlgeschlagen", job.name)
+            JOB_FAILURES.labels(job.name).inc()
 
 
 class RQQueue:
@@ -82,6 +85,23 @@ def init_jobs(app: Flask) -> None:
     else:
         queue = InProcessQueue()
     app.extensions[EXTENSION_KEY] = queue
+    register_source(app, "jobs", lambda: _queue_figures(queue))
+
+
+def _queue_figures(queue: JobQueue) -> Iterator[Metric]:
+    """Jobs waiting for a worker, and jobs that failed there (RQ's failed registry)."""
+    waiting = GaugeMetricFamily("portal_jobs_waiting", "Jobs queued and not yet started")
+    failed = GaugeMetricFamily(
+        "portal_jobs_failed", "Jobs that failed in a worker and wait in RQ's failed registry"
+    )
+    if isinstance(queue, RQQueue):
+        waiting.add_metric([], len(queue.queue))
+        failed.add_metric([], queue.queue.failed_job_registry.count)
+    else:  # in-process jobs never wait; their failures are portal_job_failures_total
+        waiting.add_metric([], 0)
+        failed.add_metric([], 0)
+    yield waiting
+    yield failed
 
 
 def get_queue() -> JobQueue:

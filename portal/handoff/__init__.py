@@ -6,6 +6,8 @@ from typing import Any
 
 from flask import Flask
 
+from portal.core.metrics import register_source
+
 
 def init_handoff(app: Flask) -> None:
     from portal.core.signals import application_submitted, payment_settled  # noqa: PLC0415
@@ -35,6 +37,7 @@ def init_handoff(app: Flask) -> None:
     app.extensions["handoff_targets"] = services.configured_targets(app)
     app.register_blueprint(bp)
     app.cli.add_command(handoff_cli)
+    register_source(app, "handoff", services.delivery_figures)
     app.jinja_env.globals["transmitted_at"] = services.transmitted_at
     app.jinja_env.filters["delivery_target"] = services.target_label
     app.jinja_env.filters["delivery_state"] = services.state_label

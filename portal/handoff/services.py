@@ -11,11 +11,13 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from collections.abc import Iterator
 from pathlib import Path
 
 from flask import Flask, current_app
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, or_, select, update
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.exc import DBAPIError
 
 from portal.applications.models import Application
@@ -258,3 +260,31 @@ def transmitted_at(application: Application) -> dt.datetime | None:
     if not rows or any(row.state != DeliveryState.DELIVERED for row in rows):
         return None
     return max(row.delivered_at for row in rows if row.delivered_at)
+
+
+def delivery_figures() -> Iterator[Metric]:
+    """For /metrics: deliveries by state (waiting, delivered, given up), and how many of the
+    waiting ones are overdue by more than five minutes (a worker or the outbox loop is missing)."""
+    now = utcnow()
+    counts = dict(
+        db.session.execute(select(Delivery.state, func.count()).group_by(Delivery.state)).all()
+    )
+    by_state = GaugeMetricFamily(
+        "portal_handoff_deliveries", "Hand-off deliveries by state", labels=["state"]
+    )
+    for state in DeliveryState:
+        by_state.add_metric([state.value], int(counts.get(state, 0)))
+    yield by_state
+    overdue = db.session.scalar(
+        select(func.count())
+        .select_from(Delivery)
+        .where(
+            Delivery.state == DeliveryState.WAITING,
+            Delivery.next_attempt_at < now - dt.timedelta(minutes=5),
+        )
+    )
+    gauge = GaugeMetricFamily(
+        "portal_handoff_deliveries_overdue", "Waiting deliveries due more than five minutes ago"
+    )
+    gauge.add_metric([], int(overdue or 0))
+    yield gauge

@@ -6,10 +6,12 @@ from __future__ import annotations
 
 from flask import Flask
 
+from portal.core.metrics import register_source
+
 
 def init_payments(app: Flask) -> None:
     from portal.payments.cli import payments_cli  # noqa: PLC0415
-    from portal.payments.reconcile import services_ready  # noqa: PLC0415
+    from portal.payments.reconcile import payment_figures, services_ready  # noqa: PLC0415
     from portal.payments.routes import bp  # noqa: PLC0415
     from portal.payments.routing import init_providers  # noqa: PLC0415
     from portal.payments.services import (  # noqa: PLC0415
@@ -25,6 +27,7 @@ def init_payments(app: Flask) -> None:
     ):
         app.extensions.setdefault("readiness_checks", {})["payment_services"] = services_ready
     app.register_blueprint(bp)
+    register_source(app, "payments", payment_figures)
     app.cli.add_command(payments_cli)
     app.jinja_env.globals["payment_of"] = payment_for
     app.jinja_env.filters["payment_state"] = state_label

@@ -16,9 +16,11 @@ from __future__ import annotations
 import datetime as dt
 import logging
 import time
+from collections.abc import Iterator
 
 from flask import current_app
-from sqlalchemy import Select, select
+from prometheus_client.core import GaugeMetricFamily, Metric
+from sqlalchemy import Select, func, select
 
 from portal.core.db import utcnow
 from portal.core.jobs import dispatch_pending, enqueue
@@ -152,6 +154,16 @@ def stuck(now: dt.datetime) -> Select[Payment]:
         Payment.attempts > 0,
         Payment.attempt_started_at < _stuck_before(now),
     )
+
+
+def payment_figures() -> Iterator[Metric]:
+    """For /metrics: payments open longer than the stuck limit (the same rule staff see)."""
+    count = db.session.scalar(select(func.count()).select_from(stuck(utcnow()).subquery()))
+    gauge = GaugeMetricFamily(
+        "portal_payments_stuck", "Payments still without result after the stuck limit"
+    )
+    gauge.add_metric([], int(count or 0))
+    yield gauge
 
 
 def is_stuck(payment: Payment, now: dt.datetime) -> bool:

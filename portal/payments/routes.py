@@ -23,6 +23,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
+from prometheus_client import Counter
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
 from werkzeug.wrappers import Response as BaseResponse
@@ -61,6 +62,11 @@ from portal.payments.routing import provider_for
 from portal.payments.xbezahldienste import PaymentProblemError
 
 log = logging.getLogger(__name__)
+WEBHOOK_FAILURES = Counter(
+    "portal_payment_webhook_failures_total",
+    "Payment provider notifications not taken: bad signature or body, or an unknown payment",
+    ["provider", "reason"],
+)
 bp = Blueprint("payments", __name__, template_folder="templates")
 
 
@@ -292,6 +298,7 @@ def webhook(name: str) -> tuple[str, int]:
         )
     except WebhookRejectedError as error:
         log.warning("%s webhook rejected: %s", name, error)
+        WEBHOOK_FAILURES.labels(chosen.name, "abgelehnt").inc()
         return "rejected", 400
     for event in events:
         query = select(Payment).where(
@@ -301,6 +308,7 @@ def webhook(name: str) -> tuple[str, int]:
         payment = db.session.scalar(query)
         if payment is None:
             log.warning("webhook %s for an unknown payment", event.event_id)
+            WEBHOOK_FAILURES.labels(chosen.name, "unbekannte_zahlung").inc()
             continue
         attempt = payment.attempts if event.ref == payment.provider_ref else 0
         services.record_event(
