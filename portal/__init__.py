@@ -105,6 +105,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.backoffice.decisions import bp as decisions  # noqa: PLC0415
     from portal.backoffice.redaktion import bp as redaktion  # noqa: PLC0415
     from portal.backoffice.routes import bp as backoffice  # noqa: PLC0415
+    from portal.backoffice.statistics import bp as statistics  # noqa: PLC0415
     from portal.catalog import demo as _catalog_demo  # noqa: F401, PLC0415 - registers loader
     from portal.catalog.api import bp as catalog_api  # noqa: PLC0415
     from portal.catalog.cli import catalog_cli  # noqa: PLC0415
@@ -118,6 +119,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog_api)
     app.register_blueprint(backoffice)
     app.register_blueprint(decisions)
+    app.register_blueprint(statistics)
     app.register_blueprint(redaktion)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(staff_cli)

@@ -11,7 +11,7 @@ import secrets
 from typing import Any
 
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import selectinload
 
@@ -297,3 +297,19 @@ def export_csv(start: dt.date, end: dt.date, scope: OfficeScope) -> str:
             ]
         )
     return buffer.getvalue()
+
+
+def totals_by_office(scope: OfficeScope) -> dict[int, dict[PaymentState, tuple[int, int]]]:
+    """Per office of ``scope``: per payment state, how many payments and how many cents
+    (refunds are counted in ``refunded_cents``, not here). One grouped query; reads only."""
+    totals: dict[int, dict[PaymentState, tuple[int, int]]] = {}
+    rows = db.session.execute(
+        select(Application.office_id, Payment.state, func.count(), func.sum(Payment.amount_cents))
+        .join(Application, Application.id == Payment.application_id)
+        .where(Application.office_id.is_not(None), in_scope(Application.office_id, scope))
+        .group_by(Application.office_id, Payment.state)
+    )
+    for office_id, state, count, cents in rows:
+        if office_id is not None:
+            totals.setdefault(office_id, {})[state] = (int(count), int(cents or 0))
+    return totals

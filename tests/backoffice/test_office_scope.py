@@ -54,6 +54,7 @@ LISTS = (
     "payments.staff_payments",
     "handoff.overview",
     "payments.export",
+    "statistics.overview",
 )
 POST_DATA = {
     "status": "in_bearbeitung", "note": "x", "clerk": "", "text": "x", "tenor": "Genehmigt",
