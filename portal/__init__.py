@@ -26,6 +26,7 @@ from portal.core.storage import init_storage
 from portal.core.themes import init_themes
 from portal.core.uow import init_unit_of_work
 from portal.core.urls import init_urls
+from portal.dashboard import init_dashboard
 from portal.extensions import db, migrate
 from portal.handoff import init_handoff
 from portal.identity import init_identity
@@ -64,6 +65,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_handoff(app)
     init_postfach(app)
     init_retention(app)
+    init_dashboard(app)
     return app
 
 

@@ -54,6 +54,8 @@ class Settings:
     page_cache_size: int = 1000
     # Bearer token for GET /metrics (Prometheus); empty: the endpoint does not exist.
     metrics_token: str = ""
+    # How long the public dashboard's figures are kept per process; 0: computed on every visit.
+    dashboard_cache_seconds: int = 300
     # "json": one JSON object per log line (request id included); "text": for reading by eye.
     log_format: str = "json"
     # 1: the app compresses pages (Brotli or gzip, as the client asks); 0: a reverse proxy does.

@@ -55,6 +55,8 @@ def queue(
     query = visible_cases(staff)
     if chosen.status:
         query = query.where(Application.case_status == CaseStatus(chosen.status))
+    else:  # the work: closed cases only when asked for ("Status: Abgeschlossen")
+        query = query.where(Application.case_status != CaseStatus.CLOSED)
     if chosen.form:
         query = query.where(Application.form_key == chosen.form)
     if chosen.since:

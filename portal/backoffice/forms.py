@@ -88,7 +88,7 @@ class QueueForm(FlaskForm):  # type: ignore[misc]
 
     status = SelectField(
         _l("Status"),
-        choices=[SelectChoice("", _l("alle"))]
+        choices=[SelectChoice("", _l("alle offenen und beschiedenen"))]
         + [SelectChoice(key, label) for key, label in STATUS_LABELS.items()],
         validators=[Optional()],
     )

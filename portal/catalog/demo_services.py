@@ -8,6 +8,14 @@ from __future__ import annotations
 
 from portal.catalog.importers.records import Responsibility, ServiceRecord
 
+# OZG Reifegrad of the demo services (model 1.1): the four with a form in this portal are
+# online with evidence (3), the Briefwahl has a form to fill in (2); every other one is
+# described online (1).
+REIFEGRAD = {
+    "hund-anmelden": 3, "fuehrungszeugnis": 3, "gewerbe-anmelden": 3, "bewohnerparkausweis": 3,
+    "briefwahl": 2,
+}  # fmt: skip
+
 
 def _list(items: tuple[str, ...]) -> str:
     return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
@@ -56,6 +64,7 @@ def svc(
         addressees=list(addressees),
         keywords=keywords,
         trust_level=trust,
+        reifegrad=REIFEGRAD.get(source_id, 1),
         responsibilities=[Responsibility(office)],
     )
 

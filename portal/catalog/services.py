@@ -124,7 +124,7 @@ def themenfelder() -> list[Themenfeld]:
 def themenfeld_counts() -> dict[int, int]:
     """Number of published Leistungen per Themenfeld (by its Lebenslagen's OZG-Leistungen)."""
     rows = db.session.execute(
-        _placed(Lebenslage.themenfeld_id, func.count(func.distinct(Leistung.id)))
+        placed(Lebenslage.themenfeld_id, func.count(func.distinct(Leistung.id)))
         .join(Lebenslage, Lebenslage.id == OzgLeistung.lebenslage_id)
         .group_by(Lebenslage.themenfeld_id)
     )
@@ -141,7 +141,7 @@ def lebenslage_by_slug(themenfeld: Themenfeld, slug: str) -> Lebenslage | None:
     ).first()
 
 
-def _placed(*columns: Any) -> Any:
+def placed(*columns: Any) -> Any:
     """``select(columns)`` over published Leistungen joined, through their keys, to the
     OZG-Leistungen that place them in the taxonomy."""
     return (
@@ -156,7 +156,7 @@ def _placed(*columns: Any) -> Any:
 
 def _published_in(lebenslage_ids: Any) -> Any:
     """Published Leistungen whose keys belong to OZG-Leistungen of the given Lebenslagen."""
-    return _placed(Leistung.id).where(OzgLeistung.lebenslage_id.in_(lebenslage_ids))
+    return placed(Leistung.id).where(OzgLeistung.lebenslage_id.in_(lebenslage_ids))
 
 
 def published_in_themenfeld(themenfeld: Themenfeld) -> Any:
@@ -169,7 +169,7 @@ def published_in_themenfeld(themenfeld: Themenfeld) -> Any:
 def service_counts(themenfeld: Themenfeld) -> dict[int, int]:
     """Number of published Leistungen per Lebenslage of a Themenfeld."""
     rows = db.session.execute(
-        _placed(OzgLeistung.lebenslage_id, func.count(func.distinct(Leistung.id)))
+        placed(OzgLeistung.lebenslage_id, func.count(func.distinct(Leistung.id)))
         .join(Lebenslage, Lebenslage.id == OzgLeistung.lebenslage_id)
         .where(Lebenslage.themenfeld_id == themenfeld.id)
         .group_by(OzgLeistung.lebenslage_id)
@@ -189,7 +189,7 @@ def _ids_in(lebenslage: Lebenslage, also: list[str] | None = None) -> Any:
     """Published Leistungen of a Lebenslage, the theme's further placements (``also``, looked up
     when not given) included."""
     return (
-        _placed(Leistung.id)
+        placed(Leistung.id)
         .where(
             or_(
                 OzgLeistung.lebenslage_id == lebenslage.id,

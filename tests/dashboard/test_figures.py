@@ -1,0 +1,230 @@
+"""The dashboard's figures against a small set computed by hand, the "< 5" rule, empty months,
+and the open data (JSON against its schema, CSV, DCAT-AP.de)."""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import io
+import json
+from collections.abc import Callable
+
+import jsonschema
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from rdflib import DCAT, DCTERMS, RDF, Graph, URIRef
+
+from portal.applications.models import Application, CaseEvent, CaseStatus
+from portal.catalog.figures import themenfeld_figures
+from portal.catalog.models import (
+    Lebenslage,
+    LeikaKey,
+    LeistungKey,
+    Office,
+    OzgLeistung,
+    Themenfeld,
+)
+from portal.dashboard.figures import FEW, Usage, last_months, per_month, usage_by_office
+from portal.dashboard.routes import SCHEMA
+from portal.extensions import db
+from portal.payments.models import PaymentState
+from portal.postfach.services import post, thread_for_application
+from tests.factories import (
+    make_application,
+    make_form,
+    make_office,
+    make_payment,
+    make_person,
+    make_service,
+)
+
+NOW = dt.datetime(2026, 6, 15, 12, tzinfo=dt.UTC)
+
+
+def _case(office: Office, *, fee: int = 0, month_ago: int = 0) -> Application:
+    application = make_application(make_form(office), make_person(), fee_cents=fee)
+    application.submitted_at = NOW - dt.timedelta(days=30 * month_ago)
+    return application
+
+
+def _decide(application: Application, days: float, *, postfach: bool) -> None:
+    assert application.submitted_at is not None
+    application.case_status = CaseStatus.DECIDED
+    db.session.add(
+        CaseEvent(
+            application_id=application.id, kind="status", status="beschieden", text="",
+            visible_to_applicant=True,
+            created_at=application.submitted_at + dt.timedelta(days=days),
+        )
+    )  # fmt: skip
+    if postfach:
+        post(thread_for_application(application), "Bescheid", from_office=True, kind="bescheid")
+
+
+def _scene() -> tuple[Office, Office]:
+    """Office A: six applications (this month: 4, two months ago: 2), five with a fee, of which
+    three paid and one paid and refunded (4 online), one payment failed; five decided after 1, 2,
+    3, 4 and 10 days (median 3), four of them through the Postfach. Office B: three
+    applications without fee (two months ago), one decided after 8 days by post. A draft of A
+    counts nowhere."""
+    a, b = make_office(), make_office()
+    fees = [3060, 3060, 3060, 3060, 3060, 0]
+    cases = [_case(a, fee=fee, month_ago=0 if n < 4 else 2) for n, fee in enumerate(fees)]
+    for application, state in zip(
+        cases[:5],
+        [PaymentState.PAID, PaymentState.PAID, PaymentState.PAID, PaymentState.REFUNDED,
+         PaymentState.FAILED],
+        strict=True,
+    ):  # fmt: skip
+        make_payment(application, state=state)
+    for application, days in zip(cases[:5], [1, 2, 3, 4, 10], strict=True):
+        _decide(application, days, postfach=days != 10)
+    others = [_case(b, month_ago=2) for _ in range(3)]
+    _decide(others[0], 8, postfach=False)
+    make_application(make_form(a), make_person(), case_status=None)  # a draft
+    db.session.flush()
+    return a, b
+
+
+@pytest.mark.usefixtures("app_context")
+def test_usage_per_office_as_computed_by_hand() -> None:
+    a, b = _scene()
+    usage = usage_by_office()
+    alpha, beta = usage[a.id], usage[b.id]
+    assert (alpha.submitted, alpha.fee_bearing, alpha.paid_online, alpha.via_postfach) == (
+        6, 5, 4, 4,
+    )  # fmt: skip
+    assert sorted(alpha.days_to_decision) == pytest.approx([1, 2, 3, 4, 10])
+    assert alpha.published() == {
+        "applications": 6,
+        "share_paid_online": 0.8,
+        "median_days_to_decision": 3.0,
+        "share_decisions_via_postfach": 0.8,
+    }
+    # Three applications: "<5"; no fee: no share; one Bescheid: neither median nor share.
+    assert beta.published() == {
+        "applications": FEW,
+        "share_paid_online": None,
+        "median_days_to_decision": None,
+        "share_decisions_via_postfach": None,
+    }
+    total = Usage()
+    total.add(alpha)
+    total.add(beta)
+    assert total.published() == {
+        "applications": 9,
+        "share_paid_online": 0.8,
+        "median_days_to_decision": 3.5,  # 1, 2, 3, 4, 8, 10
+        "share_decisions_via_postfach": 0.667,  # 4 of 6
+    }
+
+
+@pytest.mark.usefixtures("app_context")
+def test_months_count_submissions_and_list_empty_months() -> None:
+    a, b = _scene()
+    months = per_month(NOW, offices=[a.id, b.id])
+    assert [month for month, _ in months] == last_months(NOW)
+    assert months[0][0] == "2025-07"
+    assert months[-1] == ("2026-06", 4)
+    assert dict(months)["2026-04"] == 5  # two of A, three of B (60 days before 15 June)
+    assert sum(count for _, count in months) == 9
+    assert [count for _, count in months].count(0) == 10  # the empty months are there
+
+
+def test_last_months_cross_the_year() -> None:
+    assert last_months(dt.datetime(2026, 2, 1, tzinfo=dt.UTC), 3) == [
+        "2025-12",
+        "2026-01",
+        "2026-02",
+    ]
+
+
+@pytest.mark.usefixtures("app_context")
+def test_themenfeld_services_online_and_reifegrad() -> None:
+    feld = Themenfeld(key="T-DASH", name="Testthema", slug="testthema-dash", position=99)
+    lage = Lebenslage(key="L-DASH", name="Testlage", slug="testlage-dash", themenfeld=feld)
+    ozg = OzgLeistung(ozg_id="O-DASH", name="Test-OZG", lebenslage=lage)
+    db.session.add_all([feld, lage, ozg])
+    db.session.flush()
+    levels = [None, 1, 3, 3]
+    keys = [f"9999000000000{n}" for n in range(4)]
+    for number, (level, key) in enumerate(zip(levels, keys, strict=True)):
+        db.session.add(LeikaKey(key=key, name="x", ozg_leistung_id=ozg.id))
+        service = make_service(
+            reifegrad=level, online_url="https://online.example/" if number == 2 else None
+        )
+        db.session.add(LeistungKey(leistung_id=service.id, key=key))
+    db.session.flush()
+    figures = themenfeld_figures({keys[3]})[feld.id]  # the portal has a form for the fourth
+    assert figures.services == 4
+    assert figures.online == 2  # one with an online service, one with the portal's form
+    assert figures.reifegrad == {None: 1, 1: 1, 3: 2}
+
+
+@pytest.fixture
+def open_data(make_app: Callable[..., Flask], app_context: None) -> FlaskClient:
+    _scene()
+    db.session.commit()
+    return make_app(dashboard_cache_seconds=0).test_client()
+
+
+def test_the_json_validates_against_its_published_schema(open_data: FlaskClient) -> None:
+    response = open_data.get("/digitalisierung/zahlen.json")
+    assert response.status_code == 200
+    assert response.headers["Access-Control-Allow-Origin"] == "*"
+    figures = response.get_json()
+    schema = json.loads(open_data.get("/digitalisierung/zahlen.schema.json").data)
+    assert schema == json.loads(SCHEMA.read_text("utf-8"))
+    jsonschema.validate(figures, schema, format_checker=jsonschema.FormatChecker())
+    assert figures["licence"] == "dl-de/by-2-0"
+    assert len(figures["months"]) == 12
+    assert any(office["applications"] == FEW for office in figures["offices"])
+    broken = {**figures, "total": {**figures["total"], "applications": 3}}
+    with pytest.raises(jsonschema.ValidationError):  # the schema is strict enough to fail
+        jsonschema.validate({**broken, "licence": "cc-by"}, schema)
+
+
+def test_the_csv_holds_the_same_figures(open_data: FlaskClient) -> None:
+    response = open_data.get("/digitalisierung/zahlen.csv")
+    assert response.status_code == 200
+    assert response.mimetype == "text/csv"
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True).lstrip("\ufeff"))))
+    figures = open_data.get("/digitalisierung/zahlen.json").get_json()
+    assert set(rows[0]) == {"bereich", "schluessel", "name", "kennzahl", "wert"}
+    total = {row["kennzahl"]: row["wert"] for row in rows if row["bereich"] == "gesamt"}
+    assert total["applications"] == str(figures["total"]["applications"])
+    months = [row for row in rows if row["bereich"] == "monat"]
+    assert [row["schluessel"] for row in months] == [m["month"] for m in figures["months"]]
+    small = [row for row in rows if row["bereich"] == "amt" and row["wert"] == FEW]
+    assert small, "an office with 1–4 applications shows <5"
+
+
+def test_the_dcat_description_names_both_data_sets_and_the_licence(
+    open_data: FlaskClient,
+) -> None:
+    response = open_data.get("/digitalisierung/katalog.rdf")
+    assert response.status_code == 200
+    graph = Graph().parse(data=response.data, format="xml")
+    catalogues = list(graph.subjects(RDF.type, DCAT.Catalog))
+    assert len(catalogues) == 1
+    data_sets = list(graph.objects(catalogues[0], DCAT.dataset))
+    assert len(data_sets) == 2
+    licences = set(graph.objects(None, DCTERMS.license))
+    assert licences == {URIRef("http://dcat-ap.de/def/licenses/dl-by-de/2.0")}
+    urls = {str(url) for url in graph.objects(None, DCAT.downloadURL)}
+    assert any(url.endswith("/digitalisierung/zahlen.csv") for url in urls)
+    assert any(url.endswith("/api/v1/services") for url in urls)
+    for data_set in data_sets:
+        assert graph.value(data_set, DCTERMS.title) is not None
+        assert graph.value(data_set, DCTERMS.publisher) is not None
+
+
+def test_the_page_shows_charts_with_names_and_tables(open_data: FlaskClient) -> None:
+    html = open_data.get("/digitalisierung").get_data(as_text=True)
+    assert html.count('<svg class="chart" role="img" aria-labelledby=') == 3
+    assert html.count("<title id=") == 3
+    assert html.count("<desc id=") == 3
+    assert html.count("<table") == 4
+    assert "weniger als 5" in html
+    assert 'href="/digitalisierung"' in open_data.get("/impressum").get_data(as_text=True)
