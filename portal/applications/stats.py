@@ -6,7 +6,9 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import Any
 
 from sqlalchemy import func, select
 
@@ -67,21 +69,27 @@ def case_figures(scope: OfficeScope, now: dt.datetime | None = None) -> dict[int
     return dict(figures)
 
 
-def decision_days(scope: OfficeScope) -> dict[int, list[float]]:
-    """Per office of ``scope``: for each case with a Bescheid, the days from its submission to
-    its first Bescheid (a later second one does not count). One grouped query; reads only."""
+def decision_days(
+    scope: OfficeScope, group: Any = None, through: Callable[[Any], Any] | None = None
+) -> dict[int, list[float]]:
+    """Per office of ``scope`` (or per ``group``, a column that ``through`` joins to the
+    application): for each case with a Bescheid, the days from its submission to its first
+    Bescheid (a later second one does not count). One grouped query; reads only."""
+    key = Application.office_id if group is None else group
     decided_at = func.min(CaseEvent.created_at)
     durations: dict[int, list[float]] = defaultdict(list)
+    query = select(key, Application.submitted_at, decided_at).join(
+        CaseEvent, CaseEvent.application_id == Application.id
+    )
     for office_id, submitted_at, first_decision in db.session.execute(
-        select(Application.office_id, Application.submitted_at, decided_at)
-        .join(CaseEvent, CaseEvent.application_id == Application.id)
+        (through(query) if through else query)
         .where(
             Application.status == ApplicationStatus.SUBMITTED,
             in_scope(Application.office_id, scope),
             CaseEvent.kind == "status",
             CaseEvent.status == CaseStatus.DECIDED.value,
         )
-        .group_by(Application.id, Application.office_id, Application.submitted_at)
+        .group_by(Application.id, key, Application.submitted_at)
     ):
         if office_id is not None and submitted_at is not None and first_decision is not None:
             seconds = (_aware(first_decision) - _aware(submitted_at)).total_seconds()

@@ -10,16 +10,23 @@ from __future__ import annotations
 import datetime as dt
 import statistics
 from collections import defaultdict
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import func, select, true
+from sqlalchemy import and_, func, select, true
 
 from portal.applications.models import Application, ApplicationStatus, FormVersion
 from portal.applications.stats import decision_days
 from portal.catalog.figures import ThemeFigures, themenfeld_figures
-from portal.catalog.models import Office, Themenfeld, Zustaendigkeit
+from portal.catalog.models import (
+    Lebenslage,
+    LeikaKey,
+    Office,
+    OzgLeistung,
+    Themenfeld,
+    Zustaendigkeit,
+)
 from portal.catalog.services import citizen_label
 from portal.core.db import utcnow
 from portal.extensions import db
@@ -75,6 +82,7 @@ class Theme:
     key: str
     label: str  # in the citizens' words (the theme's label for the OZG key)
     figures: ThemeFigures
+    usage: Usage
 
 
 @dataclass(frozen=True)
@@ -124,30 +132,57 @@ def _per_office(query: Any) -> dict[int, int]:
     return {office: int(count) for office, count in db.session.execute(query) if office}
 
 
+def to_themenfeld(query: Any) -> Any:
+    """Join an application query to the Themenfeld of its form's Leistungsschlüssel."""
+    return (
+        query.join(
+            FormVersion,
+            and_(
+                FormVersion.key == Application.form_key,
+                FormVersion.version == Application.form_version,
+            ),
+        )
+        .join(LeikaKey, LeikaKey.key == FormVersion.service_key)
+        .join(OzgLeistung, OzgLeistung.id == LeikaKey.ozg_leistung_id)
+        .join(Lebenslage, Lebenslage.id == OzgLeistung.lebenslage_id)
+    )
+
+
 def usage_by_office() -> dict[int, Usage]:
     """Per office: submissions, fees, online payments, decisions. Grouped queries; reads only."""
+    return usage_by(Application.office_id)
+
+
+def usage_by_themenfeld() -> dict[int, Usage]:
+    """The same per Themenfeld of the forms' Leistungsschlüssel."""
+    return usage_by(Lebenslage.themenfeld_id, to_themenfeld)
+
+
+def usage_by(group: Any, through: Callable[[Any], Any] | None = None) -> dict[int, Usage]:
+    """Usage per value of ``group``, a column that ``through`` joins to the application."""
     submitted = Application.status == ApplicationStatus.SUBMITTED
-    by_office = Application.office_id
-    counts = _per_office(select(by_office, func.count()).where(submitted).group_by(by_office))
-    fees = _per_office(
-        select(by_office, func.count())
-        .where(submitted, Application.fee_cents > 0)
-        .group_by(by_office)
-    )
+
+    def grouped(*columns: Any) -> Any:
+        query = select(group, *columns).select_from(Application)
+        return through(query) if through else query
+
+    counted = func.count(func.distinct(Application.id))
+    counts = _per_office(grouped(counted).where(submitted).group_by(group))
+    fees = _per_office(grouped(counted).where(submitted, Application.fee_cents > 0).group_by(group))
     paid = _per_office(
-        select(by_office, func.count(func.distinct(Application.id)))
+        grouped(counted)
         .join(Payment, Payment.application_id == Application.id)
         .where(submitted, Payment.state.in_([PaymentState.PAID, PaymentState.REFUNDED]))
-        .group_by(by_office)
+        .group_by(group)
     )
     postfach = _per_office(
-        select(by_office, func.count(func.distinct(Application.id)))
+        grouped(counted)
         .join(Thread, Thread.application_id == Application.id)
         .join(Message, Message.thread_id == Thread.id)
         .where(submitted, Message.kind == "bescheid")
-        .group_by(by_office)
+        .group_by(group)
     )
-    days = decision_days(None)
+    days = decision_days(None, group, through)
     usage: dict[int, Usage] = defaultdict(Usage)
     for office_id in set(counts) | set(days):
         usage[office_id] = Usage(
@@ -190,8 +225,14 @@ def compute(now: dt.datetime | None = None) -> Dashboard:
         if form.office_id is not None:
             forms_per_office[form.office_id].add(form.key)
     figures = themenfeld_figures(online_keys)
+    by_theme = usage_by_themenfeld()
     themes = [
-        Theme(feld.key, citizen_label(feld), figures.get(feld.id, ThemeFigures()))
+        Theme(
+            feld.key,
+            citizen_label(feld),
+            figures.get(feld.id, ThemeFigures()),
+            by_theme.get(feld.id, Usage()),
+        )
         for feld in db.session.scalars(select(Themenfeld).order_by(Themenfeld.position))
     ]
     services = _per_office(

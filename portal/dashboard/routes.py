@@ -60,6 +60,7 @@ def published(data: Dashboard) -> dict[str, Any]:
                         key=lambda item: (item[0] is None, item[0] or 0),
                     )
                 },
+                **theme.usage.published(),
             }
             for theme in data.themes
         ],
@@ -147,10 +148,12 @@ def csv_rows(figures: dict[str, Any]) -> Iterator[list[Any]]:
     for month in figures["months"]:
         yield ["monat", month["month"], "", "applications", _csv_value(month["applications"])]
     for feld in figures["themenfelder"]:
-        for figure in ("services", "services_online"):
-            yield ["themenfeld", feld["key"], feld["name"], figure, feld[figure]]
-        for level, count in feld["reifegrad"].items():
-            yield ["themenfeld", feld["key"], feld["name"], f"reifegrad_{level}", count]
+        for figure, value in feld.items():
+            if figure == "reifegrad":
+                for level, count in value.items():
+                    yield ["themenfeld", feld["key"], feld["name"], f"reifegrad_{level}", count]
+            elif figure not in ("key", "name"):
+                yield ["themenfeld", feld["key"], feld["name"], figure, _csv_value(value)]
     for office in figures["offices"]:
         for figure, value in office.items():
             if figure not in ("id", "name"):

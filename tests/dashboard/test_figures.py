@@ -25,7 +25,14 @@ from portal.catalog.models import (
     OzgLeistung,
     Themenfeld,
 )
-from portal.dashboard.figures import FEW, Usage, last_months, per_month, usage_by_office
+from portal.dashboard.figures import (
+    FEW,
+    Usage,
+    last_months,
+    per_month,
+    usage_by_office,
+    usage_by_themenfeld,
+)
 from portal.dashboard.routes import SCHEMA
 from portal.extensions import db
 from portal.payments.models import PaymentState
@@ -160,6 +167,15 @@ def test_themenfeld_services_online_and_reifegrad() -> None:
     assert figures.services == 4
     assert figures.online == 2  # one with an online service, one with the portal's form
     assert figures.reifegrad == {None: 1, 1: 1, 3: 2}
+    # Applications count for the Themenfeld of their form's Leistungsschlüssel.
+    form = make_form(make_office(), service=keys[3])
+    paid = [make_application(form, make_person(), fee_cents=500) for _ in range(6)]
+    make_payment(paid[0])
+    other = make_form(make_office())  # no Leistungsschlüssel: in no Themenfeld
+    make_application(other, make_person())
+    usage = usage_by_themenfeld()[feld.id]
+    assert (usage.submitted, usage.fee_bearing, usage.paid_online) == (6, 6, 1)
+    assert usage.published()["share_paid_online"] == pytest.approx(0.167)
 
 
 @pytest.fixture
