@@ -37,6 +37,7 @@ def catalogue_graph(municipality: str, modified: dt.datetime) -> Graph:
     graph.add((catalogue, DCTERMS.language, GERMAN))
     graph.add((catalogue, FOAF.homepage, publisher))
     stamp = Literal(modified.replace(microsecond=0).isoformat(), datatype=XSD.dateTime)
+    attribution = Literal(f"Serviceportal {municipality}", lang="de")
     data_sets = [
         (
             "leistungskatalog",
@@ -71,8 +72,6 @@ def catalogue_graph(municipality: str, modified: dt.datetime) -> Graph:
         graph.add((data_set, DCTERMS.modified, stamp))
         graph.add((data_set, DCAT.theme, THEME_GOVERNMENT))
         graph.add((data_set, DCTERMS.language, GERMAN))
-        graph.add((data_set, DCATDE.licenseAttributionByText, Literal(
-            f"Serviceportal {municipality}", lang="de")))  # fmt: skip
         for endpoint, file_type, label in distributions:
             address = URIRef(absolute_url(endpoint))
             distribution = URIRef(f"{address}#distribution")
@@ -83,5 +82,7 @@ def catalogue_graph(municipality: str, modified: dt.datetime) -> Graph:
             graph.add((distribution, DCAT.downloadURL, address))
             graph.add((distribution, DCTERMS.format, URIRef(FILE_TYPE + file_type)))
             graph.add((distribution, DCTERMS.license, LICENCE))
+            # dl-de/by asks for the source to be named: the text to name it with.
+            graph.add((distribution, DCATDE.licenseAttributionByText, attribution))
             graph.add((distribution, DCTERMS.modified, stamp))
     return graph
