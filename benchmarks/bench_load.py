@@ -18,7 +18,6 @@ wrk and the server share the machine's cores; the ratios are what compares.
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 import os
 import random
@@ -37,6 +36,7 @@ from benchmarks.common import (
     DATA,
     Load,
     Row,
+    citizen_login,
     database,
     flask,
     gunicorn,
@@ -59,7 +59,7 @@ def citizen_with_postfach(env: dict[str, str]) -> str:
     from portal.catalog.models import Office
     from portal.core.db import utcnow
     from portal.extensions import db
-    from portal.identity.models import AccountKind, LoginSession, Person
+    from portal.identity.models import Person
     from portal.postfach.models import Thread
     from portal.postfach.services import post
 
@@ -86,20 +86,7 @@ def citizen_with_postfach(env: dict[str, str]) -> str:
             )
             db.session.add(thread)
             post(thread, "Guten Tag, wir haben Ihre Nachricht erhalten.", from_office=True)
-        token = secrets.token_urlsafe(32)
-        db.session.add(
-            LoginSession(
-                token_hash=hashlib.sha256(token.encode()).hexdigest(),
-                kind=AccountKind.CITIZEN,
-                person_id=person.id,
-                trust_level=3,
-                issuer="bench",
-                created_at=now,
-                last_seen_at=now,
-                expires_at=now + dt.timedelta(hours=2),
-                idle_seconds=7200,
-            )
-        )
+        token = citizen_login(person.id)
         db.session.commit()
     return token
 

@@ -16,8 +16,6 @@ Needs PostgreSQL and Redis on loopback (PORTAL_BENCH_PG_URL, PORTAL_BENCH_REDIS_
 
 from __future__ import annotations
 
-import datetime as dt
-import hashlib
 import os
 import re
 import secrets
@@ -38,6 +36,7 @@ from benchmarks.common import (
     REDIS_URL,
     ROOT,
     Row,
+    citizen_login,
     database,
     flask,
     gunicorn,
@@ -76,14 +75,12 @@ def citizens(env: dict[str, str], count: int) -> list[str]:
     """``count`` citizens with an e-mail address and a login session; their cookie tokens."""
     os.environ.update(env)
     from portal import create_app
-    from portal.core.db import utcnow
     from portal.extensions import db
-    from portal.identity.models import AccountKind, LoginSession, Person
+    from portal.identity.models import Person
 
     app = create_app()
     tokens = []
     with app.app_context():
-        now = utcnow()
         for number in range(count):
             person = Person(
                 issuer="bench",
@@ -95,20 +92,7 @@ def citizens(env: dict[str, str], count: int) -> list[str]:
             )
             db.session.add(person)
             db.session.flush()
-            token = secrets.token_urlsafe(32)
-            db.session.add(
-                LoginSession(
-                    token_hash=hashlib.sha256(token.encode()).hexdigest(),
-                    kind=AccountKind.CITIZEN,
-                    person_id=person.id,
-                    trust_level=3,
-                    issuer="bench",
-                    created_at=now,
-                    last_seen_at=now,
-                    expires_at=now + dt.timedelta(hours=2),
-                    idle_seconds=7200,
-                )
-            )
+            token = citizen_login(person.id)
             tokens.append(token)
         db.session.commit()
     return tokens

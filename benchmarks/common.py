@@ -6,6 +6,8 @@ Every benchmark prints its own figures and, given ``--json FILE``, writes its ro
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import json
 import os
 import re
@@ -183,6 +185,31 @@ def gunicorn(
     finally:
         server.terminate()
         server.wait(timeout=20)
+
+
+def citizen_login(person_id: int) -> str:
+    """A two-hour citizen login of that person (added to the session, not committed); the
+    cookie token, as after the login at the identity provider. Needs an app context."""
+    from portal.core.db import utcnow
+    from portal.extensions import db
+    from portal.identity.models import AccountKind, LoginSession
+
+    token = secrets.token_urlsafe(32)
+    now = utcnow()
+    db.session.add(
+        LoginSession(
+            token_hash=hashlib.sha256(token.encode()).hexdigest(),
+            kind=AccountKind.CITIZEN,
+            person_id=person_id,
+            trust_level=3,
+            issuer="bench",
+            created_at=now,
+            last_seen_at=now,
+            expires_at=now + dt.timedelta(hours=2),
+            idle_seconds=7200,
+        )
+    )
+    return token
 
 
 @dataclass(frozen=True)
