@@ -137,22 +137,33 @@ def counts(env: dict[str, str]) -> dict[str, int]:
     from sqlalchemy import create_engine, text
 
     engine = create_engine(env["PORTAL_DATABASE_URL"])
+    # Only the benchmark's citizens: the demo's anonymous history is in the database too.
+    ours = (
+        "application.reference IS NOT NULL AND application.person_id IN "
+        "(SELECT id FROM person WHERE issuer = 'bench')"
+    )
+    mine = f"SELECT id FROM application WHERE {ours}"
     queries = {
-        "submitted": "SELECT count(*) FROM application WHERE reference IS NOT NULL",
-        "distinct Aktenzeichen": "SELECT count(DISTINCT reference) FROM application "
-        "WHERE reference IS NOT NULL",
-        "Postfach threads": "SELECT count(*) FROM postfach_thread WHERE application_id IS NOT NULL",
-        "receipts (Eingangsbestätigung)": "SELECT count(*) FROM postfach_message "
-        "WHERE kind = 'eingangsbestaetigung'",
-        "hand-off deliveries": "SELECT count(*) FROM handoff_delivery",
-        "deliveries delivered": "SELECT count(*) FROM handoff_delivery WHERE state = 'zugestellt'",
-        "applications with ≠ 1 receipt": "SELECT count(*) FROM application a WHERE "
-        "a.reference IS NOT NULL AND (SELECT count(*) FROM postfach_message m JOIN "
-        "postfach_thread t ON t.id = m.thread_id WHERE t.application_id = a.id AND "
-        "m.kind = 'eingangsbestaetigung') <> 1",
-        "applications with ≠ 1 delivery": "SELECT count(*) FROM application a WHERE "
-        "a.reference IS NOT NULL AND (SELECT count(*) FROM handoff_delivery d "
-        "WHERE d.application_id = a.id) <> 1",
+        "submitted": f"SELECT count(*) FROM application WHERE {ours}",
+        "distinct Aktenzeichen": (
+            f"SELECT count(DISTINCT reference) FROM application WHERE {ours}"
+        ),
+        "Postfach threads": (
+            f"SELECT count(*) FROM postfach_thread WHERE application_id IN ({mine})"
+        ),
+        "receipts (Eingangsbestätigung)": "SELECT count(*) FROM postfach_message m JOIN "
+        f"postfach_thread t ON t.id = m.thread_id WHERE t.application_id IN ({mine}) "
+        "AND m.kind = 'eingangsbestaetigung'",
+        "hand-off deliveries": (
+            f"SELECT count(*) FROM handoff_delivery WHERE application_id IN ({mine})"
+        ),
+        "deliveries delivered": "SELECT count(*) FROM handoff_delivery WHERE state = 'zugestellt' "
+        f"AND application_id IN ({mine})",
+        "applications with ≠ 1 receipt": f"SELECT count(*) FROM application WHERE {ours} AND "
+        "(SELECT count(*) FROM postfach_message m JOIN postfach_thread t ON t.id = m.thread_id "
+        "WHERE t.application_id = application.id AND m.kind = 'eingangsbestaetigung') <> 1",
+        "applications with ≠ 1 delivery": f"SELECT count(*) FROM application WHERE {ours} AND "
+        "(SELECT count(*) FROM handoff_delivery d WHERE d.application_id = application.id) <> 1",
     }
     with engine.connect() as connection:
         result = {label: int(connection.scalar(text(sql)) or 0) for label, sql in queries.items()}
