@@ -128,7 +128,7 @@ def last_months(now: dt.datetime, count: int = MONTHS) -> list[str]:
     return months[::-1]
 
 
-def _per_office(query: Any) -> dict[int, int]:
+def _per_group(query: Any) -> dict[int, int]:
     return {office: int(count) for office, count in db.session.execute(query) if office}
 
 
@@ -167,15 +167,15 @@ def usage_by(group: Any, through: Callable[[Any], Any] | None = None) -> dict[in
         return through(query) if through else query
 
     counted = func.count(func.distinct(Application.id))
-    counts = _per_office(grouped(counted).where(submitted).group_by(group))
-    fees = _per_office(grouped(counted).where(submitted, Application.fee_cents > 0).group_by(group))
-    paid = _per_office(
+    counts = _per_group(grouped(counted).where(submitted).group_by(group))
+    fees = _per_group(grouped(counted).where(submitted, Application.fee_cents > 0).group_by(group))
+    paid = _per_group(
         grouped(counted)
         .join(Payment, Payment.application_id == Application.id)
         .where(submitted, Payment.state.in_([PaymentState.PAID, PaymentState.REFUNDED]))
         .group_by(group)
     )
-    postfach = _per_office(
+    postfach = _per_group(
         grouped(counted)
         .join(Thread, Thread.application_id == Application.id)
         .join(Message, Message.thread_id == Thread.id)
@@ -235,7 +235,7 @@ def compute(now: dt.datetime | None = None) -> Dashboard:
         )
         for feld in db.session.scalars(select(Themenfeld).order_by(Themenfeld.position))
     ]
-    services = _per_office(
+    services = _per_group(
         select(
             Zustaendigkeit.office_id, func.count(func.distinct(Zustaendigkeit.leistung_id))
         ).group_by(Zustaendigkeit.office_id)
