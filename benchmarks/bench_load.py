@@ -23,6 +23,7 @@ import os
 import random
 import re
 import secrets
+import shutil
 import sys
 import tempfile
 import urllib.parse
@@ -165,6 +166,10 @@ def _row(figure: str, load: Load, share: float | None, bare: Load) -> Row:
 
 
 def main() -> None:
+    if shutil.which("wrk") is None:
+        report([Row("throughput", "measured with wrk", "not run: wrk missing (apt-get install wrk)",
+                    False)])  # fmt: skip
+        return
     if "--database" in sys.argv:
         kinds = [sys.argv[sys.argv.index("--database") + 1]]
     else:
