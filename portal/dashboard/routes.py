@@ -98,7 +98,6 @@ def days_text(value: float | None) -> str:
 @bp.get("/digitalisierung")
 def page() -> str:
     data = dashboard()
-    figures = published(data)
     levels: dict[int | None, int] = {}
     for theme in data.themes:
         for level, count in theme.figures.reifegrad.items():
@@ -106,8 +105,7 @@ def page() -> str:
     return render_template(
         "dashboard/dashboard.html",
         data=data,
-        total=figures["total"],
-        offices=[(office, office.usage.published()) for office in data.offices],
+        total=data.total.published(),
         months=[
             (_month_label(month), count if count >= SMALL else None, count_text(shown(count)))
             for month, count in data.months
