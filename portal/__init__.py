@@ -30,6 +30,7 @@ from portal.dashboard import init_dashboard
 from portal.extensions import db, migrate
 from portal.handoff import init_handoff
 from portal.identity import init_identity
+from portal.officeapi import init_officeapi
 from portal.payments import init_payments
 from portal.postfach import init_postfach
 from portal.retention import init_retention
@@ -66,6 +67,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_postfach(app)
     init_retention(app)
     init_dashboard(app)
+    init_officeapi(app)
     return app
 
 

@@ -84,6 +84,8 @@ class Settings:
     staff_oidc_client_secret: str = ""
     staff_oidc_scope: str = "openid profile email"
     login_rate_limit: str = "30 per minute"
+    # Office API (Fachverfahren): calls per bearer token
+    office_api_rate_limit: str = "600 per minute"
 
     # Files (uploads, receipts): a local folder by default. Keys are Fernet keys, comma-separated;
     # the first encrypts, all decrypt (rotation). Development derives one from the secret key.

@@ -10,11 +10,13 @@ import datetime as dt
 import secrets
 from typing import Any
 
+from portal.applications.cases import record_change
 from portal.applications.models import (
     Application,
     ApplicationFile,
     ApplicationStatus,
     CaseStatus,
+    ChangeKind,
     FormVersion,
 )
 from portal.applications.services import applicant_snapshot, store_definition
@@ -23,6 +25,7 @@ from portal.core.db import utcnow
 from portal.core.storage import file_store, new_key
 from portal.extensions import db
 from portal.handoff.models import Delivery, DeliveryState
+from portal.identity.clients import SCOPES, NewClient, create_client
 from portal.identity.models import (
     Membership,
     Organisation,
@@ -200,6 +203,8 @@ def make_application(
     )
     db.session.add(application)
     db.session.flush()
+    if submitted:
+        record_change(application, ChangeKind.SUBMITTED)
     if with_file:
         key = new_key()
         file_store().put(key, PDF)
@@ -295,3 +300,8 @@ def make_delivery(
     db.session.add(delivery)
     db.session.flush()
     return delivery
+
+
+def make_api_client(*offices: Office, scopes: tuple[str, ...] = tuple(SCOPES)) -> NewClient:
+    """A machine client of the office API for ``offices`` (its secret is in the result)."""
+    return create_client(f"Fachverfahren {_token(3)}", [o.id for o in offices], list(scopes))

@@ -20,10 +20,13 @@ from portal.applications.models import (
     Application,
     ApplicationStatus,
     AuditEntry,
+    CaseChange,
     CaseEvent,
     CaseStatus,
+    ChangeKind,
 )
 from portal.core.db import utcnow
+from portal.core.signals import case_changed, emit
 from portal.extensions import db
 from portal.identity.access import CASE_READ, CASE_WORK, in_scope, may, office_scope
 from portal.identity.models import StaffAccount, StaffAssignment, StaffRole
@@ -96,11 +99,19 @@ def may_work(staff: StaffAccount, application: Application) -> bool:
 
 
 def audit(
-    staff: StaffAccount, action: str, application: Application | None = None, **detail: str
+    staff: StaffAccount | None,
+    action: str,
+    application: Application | None = None,
+    *,
+    client_id: int | None = None,
+    **detail: str,
 ) -> None:
+    """Note who on the office's side (a member of staff or, with ``client_id``, a Fachverfahren
+    through the office API) did what with which case."""
     db.session.add(
         AuditEntry(
-            staff_id=staff.id,
+            staff_id=staff.id if staff is not None else None,
+            client_id=client_id,
             action=action,
             application_id=application.id if application is not None else None,
             detail=detail,
@@ -108,9 +119,20 @@ def audit(
     )
 
 
+def record_change(application: Application, kind: ChangeKind) -> CaseChange:
+    """Add to the feed the office's systems read (office API cursor, webhook events)."""
+    change = CaseChange(application_id=application.id, office_id=application.office_id, kind=kind)
+    db.session.add(change)
+    db.session.flush()
+    emit(case_changed, change=change)
+    return change
+
+
 def change_status(
-    staff: StaffAccount, application: Application, status: CaseStatus, note: str
+    staff: StaffAccount | None, application: Application, status: CaseStatus, note: str
 ) -> None:
+    """Move the case along ``CASE_FLOW`` (``ValueError`` for a step it does not allow); the note
+    is shown to the applicant. ``staff`` is ``None`` when the office's Fachverfahren did it."""
     current = application.case_status or CaseStatus.RECEIVED
     if status not in CASE_FLOW[current]:
         raise ValueError(status)
@@ -119,13 +141,14 @@ def change_status(
     db.session.add(
         CaseEvent(
             application_id=application.id,
-            staff_id=staff.id,
+            staff_id=staff.id if staff is not None else None,
             kind="status",
             status=status.value,
             text=note.strip(),
             visible_to_applicant=True,
         )
     )
+    record_change(application, ChangeKind.STATUS)
 
 
 def assign(staff: StaffAccount, application: Application, clerk: StaffAccount | None) -> None:

@@ -185,8 +185,42 @@ class AuditEntry(db.Model):  # type: ignore[name-defined,misc]
     staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_account.id", ondelete="SET NULL"), index=True
     )
+    # or the Fachverfahren of the office, through the office API (then staff_id is empty)
+    client_id: Mapped[int | None] = mapped_column(
+        ForeignKey("api_client.id", ondelete="SET NULL"), index=True
+    )
     action: Mapped[str] = mapped_column(String(40))  # case.view, file.download, receipt.download
     application_id: Mapped[int | None] = mapped_column(
         ForeignKey("application.id", ondelete="SET NULL"), index=True
     )
     detail: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
+
+
+class ChangeKind(enum.StrEnum):
+    """What happened to a case, as the office's systems are told (office API, webhook)."""
+
+    SUBMITTED = "eingang"
+    STATUS = "status"
+    MESSAGE = "nachricht"  # the applicant wrote
+    DOCUMENTS = "unterlagen"  # the applicant sent files
+    RETRIEVED = "abgerufen"  # the applicant opened the Bescheid
+
+
+class CaseChange(db.Model):  # type: ignore[name-defined,misc]
+    """Append-only feed of changes to submitted cases; its id is the office API's cursor."""
+
+    __tablename__ = "case_change"
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("application.id", ondelete="CASCADE"), index=True
+    )
+    office_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_office.id", ondelete="RESTRICT"), index=True
+    )
+    kind: Mapped[ChangeKind] = mapped_column(
+        Enum(
+            ChangeKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
+        )
+    )

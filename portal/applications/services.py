@@ -14,12 +14,14 @@ from flask import abort, current_app
 from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, select, update
 
+from portal.applications.cases import record_change
 from portal.applications.definition import DefinitionError, Field, FormDefinition, Step, parse
 from portal.applications.models import (
     Application,
     ApplicationFile,
     ApplicationStatus,
     CaseStatus,
+    ChangeKind,
     FormVersion,
 )
 from portal.applications.reference import new_reference
@@ -458,7 +460,10 @@ def submit(
         .execution_options(synchronize_session=False)
     )
     db.session.refresh(application)
-    return bool(getattr(result, "rowcount", 0) == 1)
+    if getattr(result, "rowcount", 0) != 1:
+        return False
+    record_change(application, ChangeKind.SUBMITTED)
+    return True
 
 
 def purge_expired_drafts(now: dt.datetime | None = None) -> int:

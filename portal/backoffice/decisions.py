@@ -18,7 +18,7 @@ from werkzeug.wrappers import Response
 
 from portal.applications import cases, uploads
 from portal.applications import services as applications
-from portal.applications.models import CASE_FLOW, Application, CaseStatus
+from portal.applications.models import Application
 from portal.applications.routes import BERLIN
 from portal.backoffice.forms import DecisionForm
 from portal.backoffice.routes import case_page
@@ -27,8 +27,7 @@ from portal.core.storage import StoredFileMissingError, file_store, new_key
 from portal.identity.access import CASE_WORK, logged_in_staff, staff_required
 from portal.identity.models import StaffAccount
 from portal.payments.services import payment_for
-from portal.postfach import decisions
-from portal.postfach import services as postfach
+from portal.postfach import casework, decisions
 
 bp = Blueprint("decisions", __name__, url_prefix="/verwaltung")
 DRAFTS = "bescheid_entwurf"  # session: case → storage key of an uploaded PDF awaiting confirmation
@@ -72,15 +71,6 @@ def _keep_upload(public_id: str, upload: FileStorage, form: DecisionForm) -> str
     return key
 
 
-def _refused(application: Application) -> str:
-    """Why no Bescheid can be issued now, or ""."""
-    if application.person_id is None and application.organisation_id is None:
-        return str(postfach.UNREACHABLE)
-    if CaseStatus.DECIDED not in CASE_FLOW[application.case_status or CaseStatus.RECEIVED]:
-        return str(_("Ein Bescheid ist erst möglich, wenn der Vorgang in Bearbeitung ist."))
-    return ""
-
-
 @bp.post("/vorgaenge/<public_id>/bescheid")
 @staff_required(*CASE_WORK)
 def issue(public_id: str) -> Response | tuple[str, int] | str:
@@ -88,7 +78,7 @@ def issue(public_id: str) -> Response | tuple[str, int] | str:
     staff = logged_in_staff()
     application = cases.case(staff, public_id, *CASE_WORK)
     form = DecisionForm()
-    refusal = _refused(application)
+    refusal = casework.decision_refused(application)
     if refusal:
         add_errors(form, form.text, [refusal])
         return case_page(application, decision_form=form), 422
@@ -144,15 +134,7 @@ def _deliver(
     content: bytes,
     upload_key: str,
 ) -> Response:
-    postfach.post(
-        postfach.thread_for_application(application),
-        form.text.data,
-        from_office=True,
-        staff_id=staff.id,
-        kind="bescheid",
-        attachments=[(f"bescheid-{application.reference}.pdf", "application/pdf", content)],
-    )
-    cases.change_status(staff, application, CaseStatus.DECIDED, "")
+    casework.deliver_decision(application, form.text.data, content, staff)
     if upload_key:
         file_store().delete(upload_key)
         session[DRAFTS] = {

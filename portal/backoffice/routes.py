@@ -43,14 +43,10 @@ from portal.identity.access import (
 from portal.identity.models import StaffAccount, StaffRole, TrustLevel
 from portal.payments.services import payment_for
 from portal.payments.services import states_of as payment_states
+from portal.postfach import casework
 from portal.postfach.decisions import issued_decision
 from portal.postfach.models import Thread
-from portal.postfach.services import (
-    UNREACHABLE,
-    answered_queries,
-    post,
-    thread_for_application,
-)
+from portal.postfach.services import answered_queries, thread_for_application
 
 bp = Blueprint("backoffice", __name__, url_prefix="/verwaltung", template_folder="templates")
 
@@ -260,30 +256,13 @@ def case_status(public_id: str) -> Response | tuple[str, int]:
         i.value for i in CASE_FLOW[current]
     }:
         if not form.status.errors:
-            form.status.errors = [_("Dieser Status ist von hier aus nicht möglich.")]
+            form.status.errors = [str(casework.NOT_FROM_HERE)]
         return case_page(application, form), 422
-    status = CaseStatus(form.status.data)
-    if status == CaseStatus.QUERY and not (form.note.data or "").strip():
-        form.note.errors = [_("Bitte schreiben Sie, welche Unterlagen oder Angaben fehlen.")]
+    try:
+        casework.set_status(application, CaseStatus(form.status.data), form.note.data or "", staff)
+    except casework.CaseworkRefusedError as refused:
+        getattr(form, refused.field).errors = [refused.reason]
         return case_page(application, form), 422
-    if (
-        status == CaseStatus.QUERY
-        and application.person_id is None
-        and (application.organisation_id is None)
-    ):
-        form.status.errors = [str(UNREACHABLE)]
-        return case_page(application, form), 422
-    cases_service.change_status(staff, application, status, form.note.data or "")
-    if status == CaseStatus.QUERY:
-        # The request for documents goes to the case's Postfach; the answer, with uploads,
-        # comes back into the same thread.
-        post(
-            thread_for_application(application),
-            form.note.data or "",
-            from_office=True,
-            staff_id=staff.id,
-            kind="rueckfrage",
-        )
     flash(
         _("Der Status ist jetzt „%(status)s“.", status=STATUS_LABELS[form.status.data]), "success"
     )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 
-from flask import Flask, render_template, request
+from flask import Flask, current_app, jsonify, render_template, request
 from flask_babel import lazy_gettext as _l
 from flask_wtf.csrf import CSRFError
 from werkzeug.exceptions import HTTPException
@@ -79,6 +79,31 @@ def render_error(code: int, title: object, text: object) -> tuple[str, int]:
     return render_template("errors/error.html", code=code, title=title, text=text), code
 
 
+PROBLEM_PATHS = "problem_json_paths"
+
+
+def answer_with_problems(app: Flask, prefix: str) -> None:
+    """Errors under ``prefix`` (a machine API) are RFC 9457 problem details, not pages."""
+    app.extensions.setdefault(PROBLEM_PATHS, []).append(prefix)
+
+
+def problem(status: int, title: str, detail: str = "", **extra: object) -> Response:
+    """An ``application/problem+json`` response (RFC 9457)."""
+    body: dict[str, object] = {"type": "about:blank", "title": title, "status": status}
+    if detail:
+        body["detail"] = detail
+    body.update(extra)
+    response = jsonify(body)
+    response.status_code = status
+    response.content_type = "application/problem+json"
+    return response
+
+
+def _wants_problem() -> bool:
+    prefixes: list[str] = current_app.extensions.get(PROBLEM_PATHS, [])
+    return any(request.path.startswith(prefix) for prefix in prefixes)
+
+
 def init_errors(app: Flask) -> None:
     @app.errorhandler(CSRFError)
     def csrf_error(error: CSRFError) -> tuple[str, int]:
@@ -91,6 +116,14 @@ def init_errors(app: Flask) -> None:
         if code < 400:  # redirects raised as exceptions (RequestRedirect) pass through
             return error.get_response()
         title, text = MESSAGES.get(code, MESSAGES[500 if code >= 500 else 400])
+        if _wants_problem():
+            # werkzeug's own English descriptions stay out; ours (abort(404, "…")) go in
+            own = error.description if error.description != type(error).description else ""
+            answer = problem(code, str(title), own or "")
+            for name, value in error.get_response().headers.items():
+                if name.lower() in ("www-authenticate", "retry-after", "allow"):
+                    answer.headers[name] = value
+            return answer
         response = error.get_response()
         body, _ = render_error(code, title, text)
         response.set_data(body)
@@ -98,7 +131,9 @@ def init_errors(app: Flask) -> None:
         return response
 
     @app.errorhandler(Exception)
-    def unexpected_error(error: Exception) -> tuple[str, int]:
+    def unexpected_error(error: Exception) -> tuple[str, int] | Response:
         # The trace goes to the log for operators, never to the page.
         log.error("Unerwarteter Fehler bei %s %s", request.method, request.path, exc_info=error)
+        if _wants_problem():
+            return problem(500, str(MESSAGES[500][0]))
         return render_error(500, *MESSAGES[500])

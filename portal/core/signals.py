@@ -14,6 +14,8 @@ _signals = Namespace()
 application_submitted = _signals.signal("application-submitted")
 # sender: the app; kwargs: payment (just became bezahlt, in this transaction)
 payment_settled = _signals.signal("payment-settled")
+# sender: the app; kwargs: change (a CaseChange just added, in this transaction)
+case_changed = _signals.signal("case-changed")
 # sender: the app; kwargs: person (about to be deleted, in this transaction)
 account_deleting = _signals.signal("account-deleting")
 

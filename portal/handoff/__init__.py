@@ -10,8 +10,12 @@ from portal.core.metrics import register_source
 
 
 def init_handoff(app: Flask) -> None:
-    from portal.core.signals import application_submitted, payment_settled  # noqa: PLC0415
-    from portal.handoff import services  # noqa: PLC0415
+    from portal.core.signals import (  # noqa: PLC0415
+        application_submitted,
+        case_changed,
+        payment_settled,
+    )
+    from portal.handoff import notices, services  # noqa: PLC0415
     from portal.handoff.cli import handoff_cli  # noqa: PLC0415
     from portal.handoff.routes import bp  # noqa: PLC0415
 
@@ -31,7 +35,11 @@ def init_handoff(app: Flask) -> None:
         if application is not None:
             services.schedule(application)
 
+    def on_change(_sender: Any, change: Any, **_: Any) -> None:
+        notices.on_change(change)
+
     application_submitted.connect(on_submitted, sender=app, weak=False)
+    case_changed.connect(on_change, sender=app, weak=False)
     payment_settled.connect(on_paid, sender=app, weak=False)
     # A typo in PORTAL_HANDOFF_TARGETS stops the start here, not at the first submission.
     app.extensions["handoff_targets"] = services.configured_targets(app)

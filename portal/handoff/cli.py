@@ -7,6 +7,7 @@ from flask.cli import AppGroup
 
 from portal.config import ConfigError
 from portal.core.cli import run_repeatedly
+from portal.handoff.notices import run_due_notices
 from portal.handoff.services import office_targets, run_due, targets
 
 handoff_cli = AppGroup("handoff", help="Übermittlung an DMS und Fachverfahren.")
@@ -15,9 +16,12 @@ handoff_cli = AppGroup("handoff", help="Übermittlung an DMS und Fachverfahren."
 @handoff_cli.command("run")
 @click.option("--loop", is_flag=True, help="Keep running, every 30 seconds.")
 def run(loop: bool) -> None:
-    """Deliver due packages, including retries and those a crashed worker left behind."""
+    """Deliver due packages and webhook events, including retries and those a crashed worker
+    left behind."""
     _resolved()
-    run_repeatedly(lambda: f"{run_due()} Pakete zugestellt", loop=loop)
+    run_repeatedly(
+        lambda: f"{run_due()} Pakete und {run_due_notices()} Ereignisse zugestellt", loop=loop
+    )
 
 
 def _resolved() -> dict[int, str]:

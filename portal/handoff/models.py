@@ -50,3 +50,33 @@ class Delivery(db.Model):  # type: ignore[name-defined,misc]
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class Notice(db.Model):  # type: ignore[name-defined,misc]
+    """An event for the office's webhook (the applicant wrote, sent documents, opened the
+    Bescheid): kept and retried like a package, so the Fachverfahren hears of it once."""
+
+    __tablename__ = "handoff_notice"
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    change_id: Mapped[int] = mapped_column(
+        ForeignKey("case_change.id", ondelete="CASCADE"), unique=True
+    )
+    target: Mapped[str] = mapped_column(String(100))
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    state: Mapped[DeliveryState] = mapped_column(
+        Enum(
+            DeliveryState,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=DeliveryState.WAITING,
+        index=True,
+    )
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
+    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    last_error: Mapped[str] = mapped_column(Text, default="")
+    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

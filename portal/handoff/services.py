@@ -27,7 +27,7 @@ from portal.core.jobs import enqueue
 from portal.core.mail import send_mail
 from portal.core.storage import StoredFileMissingError
 from portal.extensions import db
-from portal.handoff.models import Delivery, DeliveryState
+from portal.handoff.models import Delivery, DeliveryState, Notice
 from portal.handoff.package import build
 from portal.handoff.targets import DeliveryError, Target, targets_from
 
@@ -124,20 +124,25 @@ def schedule(application: Application) -> Delivery:
     return delivery
 
 
-def _due(now: dt.datetime) -> ColumnElement[bool]:
+Outbox = type[Delivery] | type[Notice]
+
+
+def due(model: Outbox, now: dt.datetime) -> ColumnElement[bool]:
     """Waiting, its time has come, and no live lease (a dead worker's lease has run out)."""
     return and_(
-        Delivery.state == DeliveryState.WAITING,
-        Delivery.next_attempt_at <= now,
-        or_(Delivery.lease_until.is_(None), Delivery.lease_until < now),
+        model.state == DeliveryState.WAITING,
+        model.next_attempt_at <= now,
+        or_(model.lease_until.is_(None), model.lease_until < now),
     )
 
 
-def _claim(delivery_id: int, now: dt.datetime) -> bool:
+def claim(model: Outbox, row_id: int, now: dt.datetime) -> bool:
+    """Take the row for one attempt (committed, so others see the lease before anything is
+    sent); ``False`` when it is not due or another worker has it."""
     claimed = db.session.execute(
-        update(Delivery)
-        .where(Delivery.id == delivery_id, _due(now))
-        .values(lease_until=now + LEASE, attempts=Delivery.attempts + 1)
+        update(model)
+        .where(model.id == row_id, due(model, now))
+        .values(lease_until=now + LEASE, attempts=model.attempts + 1)
         .execution_options(synchronize_session=False)
     )
     if getattr(claimed, "rowcount", 0) != 1:
@@ -147,7 +152,7 @@ def _claim(delivery_id: int, now: dt.datetime) -> bool:
     return True
 
 
-def _failed(delivery: Delivery, reason: str, now: dt.datetime) -> None:
+def failed(delivery: Delivery | Notice, reason: str, now: dt.datetime) -> None:
     settings = current_app.config["PORTAL"]
     delivery.last_error = reason[:2000]
     delivery.lease_until = None
@@ -181,7 +186,7 @@ def _failed(delivery: Delivery, reason: str, now: dt.datetime) -> None:
 def deliver(delivery_id: int, now: dt.datetime | None = None) -> bool:
     """One attempt for one delivery; ``True`` when it is (now) delivered."""
     moment = now or utcnow()
-    if not _claim(delivery_id, moment):
+    if not claim(Delivery, delivery_id, moment):
         return False
     delivery = db.session.get(Delivery, delivery_id)
     application = db.session.get(Application, delivery.application_id) if delivery else None
@@ -193,7 +198,7 @@ def deliver(delivery_id: int, now: dt.datetime | None = None) -> bool:
             raise DeliveryError(f"Ziel {delivery.target} ist nicht mehr eingerichtet.")
         target.deliver(build(application, delivery.idempotency_key))
     except (DeliveryError, StoredFileMissingError, OSError) as error:
-        _failed(delivery, str(error), moment)
+        failed(delivery, str(error), moment)
         db.session.commit()
         return False
     delivery.state = DeliveryState.DELIVERED
@@ -207,14 +212,17 @@ def deliver(delivery_id: int, now: dt.datetime | None = None) -> bool:
 def run_due(now: dt.datetime | None = None, limit: int = 100) -> int:
     """Deliver what is due (also rows whose worker died: their lease has run out)."""
     moment = now or utcnow()
-    due = list(
+    waiting = list(
         db.session.scalars(
-            select(Delivery.id).where(_due(moment)).order_by(Delivery.next_attempt_at).limit(limit)
+            select(Delivery.id)
+            .where(due(Delivery, moment))
+            .order_by(Delivery.next_attempt_at)
+            .limit(limit)
         )
     )
     db.session.rollback()  # end the read before claiming
     delivered = 0
-    for delivery_id in due:
+    for delivery_id in waiting:
         try:
             delivered += deliver(delivery_id, moment)
         except DBAPIError:

@@ -23,7 +23,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Protocol
+from typing import Any, Protocol
 
 import requests
 from flask import current_app
@@ -94,7 +94,7 @@ class WebhookTarget:
     timeout: float = 30.0
 
     def deliver(self, package: Package) -> None:
-        body = json.dumps(
+        self._post(
             {
                 "metadata": package.metadata,
                 "data": base64.b64encode(package.data).decode(),
@@ -107,11 +107,22 @@ class WebhookTarget:
                     }
                     for item in package.attachments
                 ],
-            }
-        ).encode()
+            },
+            package.key,
+            "antrag",
+        )
+
+    def notify(self, event: dict[str, Any], key: str) -> None:
+        """An event about a delivered case (``event["event"]``: nachricht, unterlagen,
+        abgerufen), signed and keyed like a package."""
+        self._post(event, key, str(event["event"]))
+
+    def _post(self, payload: dict[str, Any], key: str, kind: str) -> None:
+        body = json.dumps(payload).encode()
         headers = {
             "Content-Type": "application/json",
-            "Idempotency-Key": package.key,
+            "Idempotency-Key": key,
+            "X-Serviceportal-Event": kind,
             "X-Serviceportal-Signature": sign(self.secret, int(time.time()), body),
         }
         try:

@@ -31,7 +31,6 @@ from portal.applications import uploads
 from portal.applications.models import AuditEntry
 from portal.applications.routes import BERLIN
 from portal.catalog.models import Office
-from portal.core.db import utcnow
 from portal.core.downloads import attachment as attach_file
 from portal.core.formtools import add_errors
 from portal.core.storage import StoredFileMissingError, file_store
@@ -280,8 +279,7 @@ def attachment(public_id: str, file_id: str) -> Response:
     if item is None:
         abort(404)
     response = _download(item)
-    if item.message.from_office and item.retrieved_at is None:
-        item.retrieved_at = utcnow()  # "abgerufen am", visible to the office
+    services.mark_retrieved(item)  # "abgerufen am", visible to the office
     return response
 
 

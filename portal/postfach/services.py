@@ -15,7 +15,8 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, delete, distinct, func, select, union
 
-from portal.applications.models import Application
+from portal.applications.cases import record_change
+from portal.applications.models import Application, ChangeKind
 from portal.core.db import contains_pattern, utcnow
 from portal.core.jobs import enqueue
 from portal.core.notices import login_address, send_notice
@@ -290,7 +291,23 @@ def post(
     _index(message, text)
     if from_office:
         enqueue(notify_account, thread.id, login_address())
+    elif thread.application_id is not None:
+        application = db.session.get(Application, thread.application_id)
+        if application is not None:  # the office's systems hear of the answer
+            record_change(application, ChangeKind.DOCUMENTS if attachments else ChangeKind.MESSAGE)
     return message
+
+
+def mark_retrieved(item: MessageAttachment) -> None:
+    """The applicant opened a file from the office: "abgerufen am" (the first time only)."""
+    if not item.message.from_office or item.retrieved_at is not None:
+        return
+    item.retrieved_at = utcnow()
+    thread = item.message.thread
+    if item.message.kind == "bescheid" and thread.application_id is not None:
+        application = db.session.get(Application, thread.application_id)
+        if application is not None:
+            record_change(application, ChangeKind.RETRIEVED)
 
 
 def notify_account(thread_id: int, login: str = "") -> None:

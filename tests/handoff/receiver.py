@@ -21,6 +21,7 @@ class Receiver:
         self.down_for = 0  # answer 503 to the next n requests
         self.posts: list[str] = []  # idempotency keys of every request that arrived
         self.processed: dict[str, dict[str, Any]] = {}  # key -> package, once per key
+        self.events: dict[str, dict[str, Any]] = {}  # key -> event (nachricht, unterlagen, …)
         # Called with the key after a package was processed, before the answer goes back.
         self.after_processing: Callable[[str], None] | None = None
         self.server = make_server("127.0.0.1", 0, self, threaded=True)
@@ -50,6 +51,9 @@ class Receiver:
         ).hexdigest()
         if not hmac.compare_digest(expected, fields["v1"]):
             return Response("bad signature", 401)(environ, start_response)
+        if request.headers.get("X-Serviceportal-Event", "antrag") != "antrag":
+            self.events.setdefault(key, json.loads(body))  # a repeat changes nothing
+            return Response("", 204)(environ, start_response)
         package = json.loads(body)
         structure = package["metadata"]["contentStructure"]
         data = base64.b64decode(package["data"])
