@@ -102,7 +102,7 @@ def test_a_worker_killed_mid_delivery(webhook_app: Flask, receiver: Receiver) ->
     key, delivery_id = delivery.idempotency_key, delivery.id
     now = utcnow()
     # The worker claims the row and sends the package, then dies before recording it.
-    assert handoff._claim(delivery_id, now)
+    assert handoff.claim(Delivery, delivery_id, now)
     target = handoff.targets()["*"]
     target.deliver(handoff.build(application, key))
     db.session.rollback()
@@ -179,7 +179,7 @@ def test_the_folder_target_writes_each_package_once(
         db.session.commit()
         key = delivery.idempotency_key
         now = utcnow()
-        handoff._claim(delivery.id, now)
+        handoff.claim(Delivery, delivery.id, now)
         handoff.targets()["*"].deliver(handoff.build(application, key))
         db.session.rollback()
         assert handoff.run_due(now + dt.timedelta(minutes=6)) == 1

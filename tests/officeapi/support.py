@@ -99,6 +99,7 @@ def call(
     path: str,
     bearer: str | None,
     body: Any = None,
+    *,
     key: str | None = "",
 ) -> TestResponse:
     headers = {}

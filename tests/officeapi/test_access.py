@@ -19,7 +19,7 @@ from portal.extensions import db
 from portal.identity.clients import ApiToken, client_by_client_id, revoke_client
 from portal.officeapi.models import Acknowledgement, IdempotentAnswer
 from portal.postfach.models import Message
-from tests.officeapi.support import BASE, World, build_world, call, fetch_token, pdf_b64, token
+from tests.officeapi.support import BASE, build_world, call, fetch_token, pdf_b64, token
 
 # endpoint -> method, path (with {case}), body, the scope it needs
 ROUTES: dict[str, tuple[str, str, Any, str]] = {
