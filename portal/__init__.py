@@ -106,6 +106,7 @@ def init_db(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     # Imported here: routes import models, which need the extensions defined first.
+    from portal.backoffice.clients import bp as apiclients  # noqa: PLC0415
     from portal.backoffice.decisions import bp as decisions  # noqa: PLC0415
     from portal.backoffice.redaktion import bp as redaktion  # noqa: PLC0415
     from portal.backoffice.routes import bp as backoffice  # noqa: PLC0415
@@ -125,5 +126,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(decisions)
     app.register_blueprint(statistics)
     app.register_blueprint(redaktion)
+    app.register_blueprint(apiclients)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(staff_cli)

@@ -12,6 +12,7 @@ from wtforms import (
     HiddenField,
     SearchField,
     SelectField,
+    SelectMultipleField,
     StringField,
     TelField,
     TextAreaField,
@@ -20,6 +21,7 @@ from wtforms import (
 )
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.identity.models import StaffRole
 
@@ -279,3 +281,33 @@ class DecisionForm(FlaskForm):  # type: ignore[misc]
             Length(max=5000, message=_l("Der Begleittext darf höchstens 5.000 Zeichen lang sein.")),
         ],
     )
+
+
+class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
+    """Several choices as a group of checkboxes (KERN form-check), not a multi-select box."""
+
+    widget = ListWidget(prefix_label=False)
+    option_widget = CheckboxInput()
+
+
+class NewClientForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        _l("Name des Fachverfahrens"),
+        description=_l("So erscheint der Zugang in dieser Liste, z. B. „Hundesteuer (AKDB)“."),
+        validators=[
+            DataRequired(_l("Bitte geben Sie den Namen des Fachverfahrens ein.")),
+            Length(max=200, message=_l("Der Name darf höchstens 200 Zeichen lang sein.")),
+        ],
+    )
+    offices = MultiCheckboxField(
+        _l("Ämter"),
+        validators=[DataRequired(_l("Bitte wählen Sie mindestens ein Amt."))],
+    )
+    scopes = MultiCheckboxField(
+        _l("Berechtigungen"),
+        validators=[DataRequired(_l("Bitte wählen Sie mindestens eine Berechtigung."))],
+    )
+
+
+class RevokeClientForm(FlaskForm):  # type: ignore[misc]
+    pass

@@ -30,10 +30,12 @@ from portal.applications.models import Application, CaseEvent, CaseStatus
 from portal.catalog.models import LocalOverride, Office, Zustaendigkeit
 from portal.extensions import db
 from portal.handoff.models import Delivery
+from portal.identity.clients import ApiClient
 from portal.identity.models import StaffAccount, StaffAssignment, StaffRole
 from portal.payments.models import Payment, Refund
 from portal.postfach.models import Message, MessageAttachment, Thread
 from tests.factories import (
+    make_api_client,
     make_application,
     make_delivery,
     make_form,
@@ -55,6 +57,7 @@ LISTS = (
     "handoff.overview",
     "payments.export",
     "statistics.overview",
+    "apiclients.overview",
 )
 POST_DATA = {
     "status": "in_bearbeitung", "note": "x", "clerk": "", "text": "x", "tenor": "Genehmigt",
@@ -81,6 +84,7 @@ class Scene:
     service_c: int
     responsibility_c: int
     someone: int
+    api_client_b: int
 
 
 def _scene() -> Scene:
@@ -104,12 +108,14 @@ def _scene() -> Scene:
     local = Zustaendigkeit(leistung_id=service.id, office_id=office_c.id, origin="local")
     db.session.add(local)
     someone = make_staff((StaffRole.SACHBEARBEITUNG, office_c))
+    api_client = make_api_client(office_b).client
     db.session.commit()  # a savepoint of the test's transaction: requests end their session
     attachment = thread.messages[-1].attachments[0]
     return Scene(
         office_a.id, office_b.id, case.public_id, case.reference or "", case.files[0].public_id,
         thread.public_id, attachment.public_id, enquiry.public_id, payment.public_id,
         payment.kassenzeichen, delivery.id, office_c.id, service.id, local.id, someone.id,
+        api_client.id,
     )  # fmt: skip
 
 
@@ -131,6 +137,7 @@ def _record_routes(scene: Scene) -> dict[str, list[dict[str, Any]]]:
         "payments.check_now": [{"public_id": scene.payment_b}],
         "handoff.resend": [{"delivery_id": scene.delivery_b}],
         "backoffice.revoke_role": [{"staff_id": scene.someone}],
+        "apiclients.revoke": [{"client_id": scene.api_client_b}],
         "redaktion.office": [redaktion],
         "redaktion.save_office": [redaktion],
         "redaktion.service": [{**redaktion, "service_id": scene.service_c}],
@@ -193,6 +200,10 @@ def _state() -> dict[str, Any]:
         "responsibilities": count(Zustaendigkeit),
         "overrides": count(LocalOverride),
         "roles": count(StaffAssignment),
+        "api_clients": sorted(
+            (c.id, str(c.revoked_at)) for c in db.session.scalars(select(ApiClient))
+        ),
+        "api_client_count": count(ApiClient),
     }
 
 
