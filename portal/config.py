@@ -106,6 +106,13 @@ class Settings:
     handoff_webhook_secret: str = ""
     handoff_alert_email: str = ""
     handoff_max_attempts: int = 12
+    # FIT-Connect targets ("office=fitconnect:<destination id>"): the Submission API and its
+    # OAuth token endpoint (FITKO's test environment by default), and the sender's client.
+    fitconnect_submission_url: str = "https://submission-api-testing.fit-connect.fitko.dev"
+    fitconnect_token_url: str = "https://auth-testing.fit-connect.fitko.dev/token"  # noqa: S105
+    fitconnect_client_id: str = ""
+    fitconnect_client_secret: str = ""
+    fitconnect_scope: str = ""
     # A retrieved Bescheid counts as delivered this many days after retrieval.
     decision_delivery_days: int = 1
     # Retention after a case is closed: files (uploads, Postfach attachments except Bescheide)

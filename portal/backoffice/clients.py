@@ -35,7 +35,9 @@ def _offices() -> list[Office]:
 
 def _form() -> NewClientForm:
     form = NewClientForm()
-    form.offices.choices = [SelectChoice(str(office.id), office.name) for office in _offices()]
+    form.office.choices = [SelectChoice("", _("Bitte wählen"))] + [
+        SelectChoice(str(office.id), office.name) for office in _offices()
+    ]
     form.scopes.choices = [SelectChoice(scope, label) for scope, label in SCOPE_LABELS.items()]
     return form
 
@@ -66,7 +68,7 @@ def create() -> tuple[str, int] | str:
         return _page(form), 422
     made = clients.create_client(
         form.name.data,
-        [int(office_id) for office_id in form.offices.data],
+        [int(form.office.data)],
         list(form.scopes.data),
         created_by_id=logged_in_staff().id,
     )

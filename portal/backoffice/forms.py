@@ -299,9 +299,15 @@ class NewClientForm(FlaskForm):  # type: ignore[misc]
             Length(max=200, message=_l("Der Name darf höchstens 200 Zeichen lang sein.")),
         ],
     )
-    offices = MultiCheckboxField(
-        _l("Ämter"),
-        validators=[DataRequired(_l("Bitte wählen Sie mindestens ein Amt."))],
+    office = SelectField(
+        _l("Amt"),
+        description=_l(
+            "Der Zugang sieht nur die Vorgänge dieses Amtes. Für mehrere Ämter: "
+            "flask api-clients create mit mehreren --office."
+        ),
+        validators=[
+            DataRequired(_l("Bitte wählen Sie das Amt, dessen Vorgänge der Zugang sieht."))
+        ],
     )
     scopes = MultiCheckboxField(
         _l("Berechtigungen"),

@@ -80,3 +80,18 @@ class Notice(db.Model):  # type: ignore[name-defined,misc]
     lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     last_error: Mapped[str] = mapped_column(Text, default="")
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+
+
+class FitConnectSubmission(db.Model):  # type: ignore[name-defined,misc]
+    """A package's submission at FIT-Connect, kept as soon as it exists: a retry goes on with it
+    instead of sending a second one (FIT-Connect has no idempotency keys)."""
+
+    __tablename__ = "handoff_fitconnect_submission"
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
+    destination_id: Mapped[str] = mapped_column(String(36))
+    submission_id: Mapped[str] = mapped_column(String(36))
+    case_id: Mapped[str] = mapped_column(String(36))
+    submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())

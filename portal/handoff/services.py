@@ -27,9 +27,10 @@ from portal.core.jobs import enqueue
 from portal.core.mail import send_mail
 from portal.core.storage import StoredFileMissingError
 from portal.extensions import db
+from portal.handoff import fitconnect as _fitconnect  # noqa: F401 - registers the kind
 from portal.handoff.models import Delivery, DeliveryState, Notice
 from portal.handoff.package import build
-from portal.handoff.targets import DeliveryError, Target, targets_from
+from portal.handoff.targets import DeliveryError, PermanentDeliveryError, Target, targets_from
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
@@ -40,11 +41,8 @@ LONGEST_WAIT = dt.timedelta(hours=6)
 def configured_targets(app: Flask) -> dict[str, Target]:
     """The targets of ``PORTAL_HANDOFF_TARGETS`` by office reference (checked, no database)."""
     settings = app.config["PORTAL"]
-    return targets_from(
-        settings.handoff_targets,
-        Path(settings.instance_path) / "handoff",
-        settings.handoff_webhook_secret,
-    )
+    folder = Path(settings.instance_path) / "handoff"
+    return targets_from(settings.handoff_targets, folder, settings)
 
 
 def targets() -> dict[str, Target]:
@@ -77,6 +75,7 @@ TARGET_LABELS = {
     "folder": _l("Ablage des Dokumentenmanagements"),
     "webhook": _l("Fachverfahren"),
     "email": _l("E-Mail-Postfach des Amtes"),
+    "fitconnect": _l("FIT-Connect-Zustellpunkt"),
 }
 STATE_LABELS = {
     DeliveryState.WAITING: _l("wird übermittelt"),
@@ -152,11 +151,13 @@ def claim(model: Outbox, row_id: int, now: dt.datetime) -> bool:
     return True
 
 
-def failed(delivery: Delivery | Notice, reason: str, now: dt.datetime) -> None:
+def failed(
+    delivery: Delivery | Notice, reason: str, now: dt.datetime, *, permanent: bool = False
+) -> None:
     settings = current_app.config["PORTAL"]
     delivery.last_error = reason[:2000]
     delivery.lease_until = None
-    if delivery.attempts >= settings.handoff_max_attempts:
+    if permanent or delivery.attempts >= settings.handoff_max_attempts:
         delivery.state = DeliveryState.GIVEN_UP
         log.error(
             "hand-off %s given up after %d attempts: %s",
@@ -198,7 +199,7 @@ def deliver(delivery_id: int, now: dt.datetime | None = None) -> bool:
             raise DeliveryError(f"Ziel {delivery.target} ist nicht mehr eingerichtet.")
         target.deliver(build(application, delivery.idempotency_key))
     except (DeliveryError, StoredFileMissingError, OSError) as error:
-        failed(delivery, str(error), moment)
+        failed(delivery, str(error), moment, permanent=isinstance(error, PermanentDeliveryError))
         db.session.commit()
         return False
     delivery.state = DeliveryState.DELIVERED

@@ -28,7 +28,7 @@ from typing import Any, Protocol
 import requests
 from flask import current_app
 
-from portal.config import ConfigError
+from portal.config import ConfigError, Settings
 from portal.core.mail import get_mailer
 from portal.handoff.package import Package
 
@@ -37,6 +37,11 @@ SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
 
 class DeliveryError(RuntimeError):
     """The target did not take the package; the message says why (for staff and logs)."""
+
+
+class PermanentDeliveryError(DeliveryError):
+    """The target refused in a way waiting will not change (a wrong key, a refused client):
+    given up at once, with the alert, instead of being retried."""
 
 
 class Target(Protocol):
@@ -174,7 +179,7 @@ class EmailTarget:
             raise DeliveryError(f"E-Mail an {self.address}: {error}") from None
 
 
-TargetFactory = Callable[[str, str, str], Target]  # name, where, webhook secret
+TargetFactory = Callable[[str, str, Settings], Target]  # name, where, the portal's settings
 TARGET_KINDS: dict[str, TargetFactory] = {}
 
 
@@ -189,27 +194,27 @@ def target_kind(kind: str) -> Callable[[TargetFactory], TargetFactory]:
 
 
 @target_kind("folder")
-def _folder(name: str, where: str, _secret: str) -> Target:
+def _folder(name: str, where: str, _settings: Settings) -> Target:
     return FolderTarget(name, Path(where))
 
 
 @target_kind("webhook")
-def _webhook(name: str, where: str, secret: str) -> Target:
-    if not secret:
+def _webhook(name: str, where: str, settings: Settings) -> Target:
+    if not settings.handoff_webhook_secret:
         raise ConfigError("PORTAL_HANDOFF_WEBHOOK_SECRET fehlt für Webhook-Ziele.")
     if not where.startswith(("https://", "http://")):
         raise ConfigError(f"PORTAL_HANDOFF_TARGETS: „{where}“ ist keine http(s)-Adresse.")
-    return WebhookTarget(name, where, secret)
+    return WebhookTarget(name, where, settings.handoff_webhook_secret)
 
 
 @target_kind("email")
-def _email(name: str, where: str, _secret: str) -> Target:
+def _email(name: str, where: str, _settings: Settings) -> Target:
     if "@" not in where:
         raise ConfigError(f"PORTAL_HANDOFF_TARGETS: „{where}“ ist keine E-Mail-Adresse.")
     return EmailTarget(name, where)
 
 
-def targets_from(spec: str, default_folder: Path, webhook_secret: str) -> dict[str, Target]:
+def targets_from(spec: str, default_folder: Path, settings: Settings) -> dict[str, Target]:
     """``PORTAL_HANDOFF_TARGETS``: ``office=kind:where`` pairs separated by ``;`` with ``*`` for
     every other office, e.g. ``*=folder:/srv/dms/eingang;ordnungsamt=webhook:https://fv/in``.
 
@@ -233,6 +238,6 @@ def targets_from(spec: str, default_folder: Path, webhook_secret: str) -> dict[s
             )
         if office in targets:
             raise ConfigError(f"PORTAL_HANDOFF_TARGETS: das Amt „{office}“ steht zweimal darin.")
-        targets[office] = factory(f"{office}:{kind}", where, webhook_secret)
+        targets[office] = factory(f"{office}:{kind}", where, settings)
     targets.setdefault("*", FolderTarget("*:folder", default_folder))
     return targets

@@ -49,7 +49,7 @@ def test_an_administrator_makes_a_client_that_gets_a_token(
         data={
             "csrf_token": _csrf(browser, page),
             "name": "Hundesteuer (Fachverfahren)",
-            "offices": [str(office_id)],
+            "office": str(office_id),
             "scopes": ["cases:read", "messages:write"],
         },
     )
@@ -96,13 +96,13 @@ def test_the_form_names_what_is_missing(app: Flask, db_session: scoped_session[S
     text = visible_text(refused.get_data(as_text=True))
     for message in (
         "Bitte geben Sie den Namen des Fachverfahrens ein.",
-        "Bitte wählen Sie mindestens ein Amt.",
+        "Bitte wählen Sie das Amt, dessen Vorgänge der Zugang sieht.",
         "Bitte wählen Sie mindestens eine Berechtigung.",
     ):
         assert message in text
     bogus = browser.post(
         page,
-        data={"csrf_token": _csrf(browser, page), "name": "X", "offices": ["999999"],
+        data={"csrf_token": _csrf(browser, page), "name": "X", "office": "999999",
               "scopes": ["alles:darf"]},
     )  # fmt: skip
     assert bogus.status_code == 422

@@ -36,6 +36,7 @@ NOT_PRIVATE = {
     "payments.webhook",  # signed by the provider: tests/payments
     "identity.member_role",  # organisation administration: tests/identity
     "backoffice.revoke_role",  # administrators only: tests/identity/test_staff.py
+    "apiclients.revoke",  # administrators only: tests/officeapi/test_clients.py
     "redaktion.office", "redaktion.save_office", "redaktion.service", "redaktion.save_service",
     "redaktion.add_responsibility", "redaktion.remove_responsibility",  # tests/catalog
     # the office API: bearer tokens, no cookies; its own matrix is tests/officeapi/test_access.py
