@@ -302,8 +302,8 @@ class NewClientForm(FlaskForm):  # type: ignore[misc]
     office = SelectField(
         _l("Amt"),
         description=_l(
-            "Der Zugang sieht nur die Vorgänge dieses Amtes. Für mehrere Ämter: "
-            "flask api-clients create mit mehreren --office."
+            "Der Zugang sieht nur die Vorgänge dieses Amtes. Einen Zugang für mehrere Ämter "
+            "legt der IT-Betrieb an."
         ),
         validators=[
             DataRequired(_l("Bitte wählen Sie das Amt, dessen Vorgänge der Zugang sieht."))

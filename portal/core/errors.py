@@ -80,6 +80,22 @@ def render_error(code: int, title: object, text: object) -> tuple[str, int]:
 
 
 PROBLEM_PATHS = "problem_json_paths"
+# Titles for machines' problem details (the pages' titles speak to citizens).
+PROBLEM_TITLES = {
+    400: "Ungültige Anfrage",
+    401: "Nicht angemeldet",
+    403: "Keine Berechtigung",
+    404: "Nicht gefunden",
+    405: "Methode nicht erlaubt",
+    409: "Nicht möglich",
+    410: "Nicht mehr vorhanden",
+    413: "Anfrage zu groß",
+    415: "Falsches Format",
+    422: "Ungültige Angaben",
+    429: "Zu viele Anfragen",
+    500: "Interner Fehler",
+    503: "Vorübergehend nicht verfügbar",
+}
 
 
 def answer_with_problems(app: Flask, prefix: str) -> None:
@@ -119,7 +135,7 @@ def init_errors(app: Flask) -> None:
         if _wants_problem():
             # werkzeug's own English descriptions stay out; ours (abort(404, "…")) go in
             own = error.description if error.description != type(error).description else ""
-            answer = problem(code, str(title), own or "")
+            answer = problem(code, PROBLEM_TITLES.get(code, str(title)), own or "")
             for name, value in error.get_response().headers.items():
                 if name.lower() in ("www-authenticate", "retry-after", "allow"):
                     answer.headers[name] = value
@@ -135,5 +151,5 @@ def init_errors(app: Flask) -> None:
         # The trace goes to the log for operators, never to the page.
         log.error("Unerwarteter Fehler bei %s %s", request.method, request.path, exc_info=error)
         if _wants_problem():
-            return problem(500, str(MESSAGES[500][0]))
+            return problem(500, PROBLEM_TITLES[500])
         return render_error(500, *MESSAGES[500])

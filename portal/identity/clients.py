@@ -147,16 +147,22 @@ class UnknownScopeError(ValueError):
 
 
 def create_client(
-    name: str, office_ids: list[int], scopes: list[str], created_by_id: int | None = None
+    name: str,
+    office_ids: list[int],
+    scopes: list[str],
+    created_by_id: int | None = None,
+    *,
+    known: tuple[str, str] | None = None,
 ) -> NewClient:
+    """A new client with a random id and secret (``known``: the demo's fixed pair)."""
     unknown = [scope for scope in scopes if scope not in SCOPES]
     if unknown or not scopes:
         raise UnknownScopeError(", ".join(unknown))
     if not office_ids:
         raise ValueError("office")
-    secret = secrets.token_urlsafe(32)
+    client_id, secret = known or (f"sp-{secrets.token_hex(12)}", secrets.token_urlsafe(32))
     client = ApiClient(
-        client_id=f"sp-{secrets.token_hex(12)}",
+        client_id=client_id,
         secret_hash=_digest(secret),
         name=name.strip()[:200],
         scope=" ".join(sorted(set(scopes))),

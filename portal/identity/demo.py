@@ -7,12 +7,14 @@ from sqlalchemy import select
 from portal.catalog.models import Office
 from portal.core.demo import register_demo
 from portal.extensions import db
-from portal.identity import services
+from portal.identity import clients, services
 from portal.identity.models import StaffRole
 
 DEMO_CLERK = "sven@musterstadt.example"
 DEMO_ADMIN = "admin@musterstadt.example"
 CLERK_OFFICES = ("Bürgerbüro", "Ordnungsamt")
+# The office API's demo access (README: "The office API"); the demo never runs in production.
+DEMO_CLIENT = ("demo-fachverfahren", "demo-fachverfahren-geheimnis")
 
 
 @register_demo("Verwaltungskonten")
@@ -24,4 +26,8 @@ def load_staff_demo() -> str:
             DEMO_CLERK, StaffRole.SACHBEARBEITUNG, office.id, name="Sven Sachbearbeiter"
         )
     services.grant_staff_role(DEMO_ADMIN, StaffRole.ADMINISTRATION, None, name="Ada Admin")
-    return f"Sachbearbeitung ({len(offices)} Ämter), Administration"
+    if offices and clients.client_by_client_id(DEMO_CLIENT[0]) is None:
+        clients.create_client(
+            "Demo-Fachverfahren", [o.id for o in offices], list(clients.SCOPES), known=DEMO_CLIENT
+        )
+    return f"Sachbearbeitung ({len(offices)} Ämter), Administration, Demo-Fachverfahren"

@@ -40,6 +40,15 @@ from portal.postfach.models import Message, Thread
 bp = Blueprint("officeapi", __name__, url_prefix="/api/office/v1")
 csrf.exempt(bp)
 bp.after_request(audit_call)
+
+
+@bp.after_request
+def never_stored(response: Response) -> Response:
+    """Cases and tokens are personal data: no cache along the way keeps them."""
+    response.headers["Cache-Control"] = "no-store"
+    return response
+
+
 ACCEPT = ("application/pdf", "image/jpeg", "image/png")
 
 

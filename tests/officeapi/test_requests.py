@@ -142,6 +142,7 @@ def test_bad_input_is_a_problem_and_changes_nothing(
     answer = send(client, f"/cases/{world.case_a}{suffix}", token(client, world, world.full_a))
     assert answer.status_code == expected, answer.get_data(as_text=True)[:300]
     assert answer.content_type == "application/problem+json"
+    assert answer.headers["Cache-Control"] == "no-store"
     problem = answer.get_json()
     assert problem["status"] == expected
     assert words in f"{problem['title']} {problem.get('detail', '')}"
@@ -174,6 +175,7 @@ def test_a_repeated_key_has_one_effect_and_the_same_answer(
     second = call(client, "POST", path, bearer, body, key="nachricht-1")
     assert first.status_code == second.status_code == 201
     assert first.get_json() == second.get_json()
+    assert first.headers["Cache-Control"] == "no-store"
     assert second.headers["Idempotent-Replayed"] == "true"
     assert _messages() == before + 1
     other = call(client, "POST", path, bearer, {"text": "Etwas anderes"}, key="nachricht-1")
