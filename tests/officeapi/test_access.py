@@ -6,6 +6,7 @@ client of the case's office gets through with the same request."""
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Any
 
 import pytest
@@ -188,3 +189,19 @@ def test_every_call_of_a_client_is_audited_refused_ones_too(
         ("api.get_decision", "404"),
         ("api.acknowledge", "200"),
     ]
+
+
+def test_calls_beyond_the_rate_limit_are_refused(
+    make_app: Callable[..., Flask], db_session: scoped_session[Session]
+) -> None:
+    limited = make_app(office_api_rate_limit="3 per minute")
+    world = build_world(limited)
+    api = limited.test_client()
+    bearer = token(api, world, world.full_a)
+    answers = [call(api, "GET", "/cases", bearer).status_code for _ in range(4)]
+    assert answers == [200, 200, 200, 429]
+    refused = call(api, "GET", "/cases", bearer)
+    assert refused.content_type == "application/problem+json"
+    assert refused.get_json()["title"] == "Zu viele Anfragen"
+    other = token(api, world, world.full_b)  # another client has its own budget
+    assert call(api, "GET", "/cases", other).status_code == 200
