@@ -24,15 +24,10 @@ class DeliveryState(enum.StrEnum):
     GIVEN_UP = "aufgegeben"  # too many failures: staff were alerted, a resend restarts it
 
 
-class Delivery(db.Model):  # type: ignore[name-defined,misc]
-    __tablename__ = "handoff_delivery"
-    __table_args__ = (UniqueConstraint("application_id", "target"),)
+class OutboxRow:
+    """What every row of the outbox has: its target, the key the target knows repeats by, and
+    the state of its attempts (see ``services.claim``, ``services.failed``)."""
 
-    id: Mapped[intpk]
-    created_at: Mapped[created_at]
-    application_id: Mapped[int] = mapped_column(
-        ForeignKey("application.id", ondelete="RESTRICT"), index=True
-    )
     target: Mapped[str] = mapped_column(String(100))
     idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
     state: Mapped[DeliveryState] = mapped_column(
@@ -52,7 +47,18 @@ class Delivery(db.Model):  # type: ignore[name-defined,misc]
     delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
-class Notice(db.Model):  # type: ignore[name-defined,misc]
+class Delivery(OutboxRow, db.Model):  # type: ignore[name-defined,misc]
+    __tablename__ = "handoff_delivery"
+    __table_args__ = (UniqueConstraint("application_id", "target"),)
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    application_id: Mapped[int] = mapped_column(
+        ForeignKey("application.id", ondelete="RESTRICT"), index=True
+    )
+
+
+class Notice(OutboxRow, db.Model):  # type: ignore[name-defined,misc]
     """An event for the office's webhook (the applicant wrote, sent documents, opened the
     Bescheid): kept and retried like a package, so the Fachverfahren hears of it once."""
 
@@ -63,23 +69,6 @@ class Notice(db.Model):  # type: ignore[name-defined,misc]
     change_id: Mapped[int] = mapped_column(
         ForeignKey("case_change.id", ondelete="CASCADE"), unique=True
     )
-    target: Mapped[str] = mapped_column(String(100))
-    idempotency_key: Mapped[str] = mapped_column(String(100), unique=True)
-    state: Mapped[DeliveryState] = mapped_column(
-        Enum(
-            DeliveryState,
-            native_enum=False,
-            length=20,
-            values_callable=lambda e: [m.value for m in e],
-        ),
-        default=DeliveryState.WAITING,
-        index=True,
-    )
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    next_attempt_at: Mapped[dt.datetime] = mapped_column(UTCDateTime(), index=True)
-    lease_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
-    last_error: Mapped[str] = mapped_column(Text, default="")
-    delivered_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
 
 
 class FitConnectSubmission(db.Model):  # type: ignore[name-defined,misc]

@@ -12,16 +12,13 @@ import datetime as dt
 import logging
 from typing import Any
 
-from sqlalchemy import select
-from sqlalchemy.exc import DBAPIError
-
 from portal.applications.models import Application, CaseChange, ChangeKind
 from portal.core.db import utcnow
 from portal.core.jobs import enqueue
 from portal.core.urls import base_url
 from portal.extensions import db
-from portal.handoff.models import DeliveryState, Notice
-from portal.handoff.services import claim, due, failed, target_for, targets
+from portal.handoff.models import DeliveryState, Notice, OutboxRow
+from portal.handoff.services import attempt, sweep, target_for, target_named
 from portal.handoff.targets import DeliveryError, WebhookTarget
 
 log = logging.getLogger(__name__)
@@ -62,48 +59,21 @@ def event_of(change: CaseChange, application: Application) -> dict[str, Any]:
     }
 
 
-def deliver_notice(notice_id: int, now: dt.datetime | None = None) -> bool:
-    moment = now or utcnow()
-    if not claim(Notice, notice_id, moment):
-        return False
-    notice = db.session.get(Notice, notice_id)
-    change = db.session.get(CaseChange, notice.change_id) if notice else None
+def _send_notice(row: OutboxRow) -> None:
+    change = db.session.get(CaseChange, getattr(row, "change_id", None))
     application = db.session.get(Application, change.application_id) if change else None
-    if notice is None or change is None or application is None:
-        return False
-    target = {t.name: t for t in targets().values()}.get(notice.target)
-    try:
-        if not isinstance(target, WebhookTarget):
-            raise DeliveryError(f"Ziel {notice.target} ist nicht mehr eingerichtet.")
-        target.notify(event_of(change, application), notice.idempotency_key)
-    except DeliveryError as error:
-        failed(notice, str(error), moment)
-        db.session.commit()
-        return False
-    notice.state = DeliveryState.DELIVERED
-    notice.delivered_at = utcnow()
-    notice.lease_until = None
-    notice.last_error = ""
-    db.session.commit()
-    return True
+    if change is None or application is None:
+        raise DeliveryError("Der Vorgang ist nicht mehr da.")
+    target = target_named(row.target)
+    if not isinstance(target, WebhookTarget):
+        raise DeliveryError(f"Ziel {row.target} ist kein Webhook mehr.")
+    target.notify(event_of(change, application), row.idempotency_key)
+
+
+def deliver_notice(notice_id: int, now: dt.datetime | None = None) -> bool:
+    return attempt(Notice, notice_id, now or utcnow(), _send_notice)
 
 
 def run_due_notices(now: dt.datetime | None = None, limit: int = 100) -> int:
-    moment = now or utcnow()
-    waiting = list(
-        db.session.scalars(
-            select(Notice.id)
-            .where(due(Notice, moment))
-            .order_by(Notice.next_attempt_at)
-            .limit(limit)
-        )
-    )
-    db.session.rollback()
-    sent = 0
-    for notice_id in waiting:
-        try:
-            sent += deliver_notice(notice_id, moment)
-        except DBAPIError:
-            db.session.rollback()
-            log.warning("Ereignis %s: Datenbank nicht erreichbar", notice_id, exc_info=True)
-    return sent
+    """Send the webhook events that are due."""
+    return sweep(Notice, deliver_notice, now, limit)

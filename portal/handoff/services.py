@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 from flask import Flask, current_app
@@ -28,7 +28,7 @@ from portal.core.mail import send_mail
 from portal.core.storage import StoredFileMissingError
 from portal.extensions import db
 from portal.handoff import fitconnect as _fitconnect  # noqa: F401 - registers the kind
-from portal.handoff.models import Delivery, DeliveryState, Notice
+from portal.handoff.models import Delivery, DeliveryState, Notice, OutboxRow
 from portal.handoff.package import build
 from portal.handoff.targets import DeliveryError, PermanentDeliveryError, Target, targets_from
 
@@ -151,9 +151,7 @@ def claim(model: Outbox, row_id: int, now: dt.datetime) -> bool:
     return True
 
 
-def failed(
-    delivery: Delivery | Notice, reason: str, now: dt.datetime, *, permanent: bool = False
-) -> None:
+def failed(delivery: OutboxRow, reason: str, now: dt.datetime, *, permanent: bool = False) -> None:
     settings = current_app.config["PORTAL"]
     delivery.last_error = reason[:2000]
     delivery.lease_until = None
@@ -184,55 +182,78 @@ def failed(
         )
 
 
-def deliver(delivery_id: int, now: dt.datetime | None = None) -> bool:
-    """One attempt for one delivery; ``True`` when it is (now) delivered."""
-    moment = now or utcnow()
-    if not claim(Delivery, delivery_id, moment):
+def attempt(
+    model: Outbox, row_id: int, now: dt.datetime, send: Callable[[OutboxRow], None]
+) -> bool:
+    """One attempt for one outbox row: claim it, ``send`` it, record the result."""
+    if not claim(model, row_id, now):
         return False
-    delivery = db.session.get(Delivery, delivery_id)
-    application = db.session.get(Application, delivery.application_id) if delivery else None
-    if delivery is None or application is None:
+    row = db.session.get(model, row_id)
+    if row is None:
         return False
-    target = {t.name: t for t in targets().values()}.get(delivery.target)
     try:
-        if target is None:
-            raise DeliveryError(f"Ziel {delivery.target} ist nicht mehr eingerichtet.")
-        target.deliver(build(application, delivery.idempotency_key))
+        send(row)
     except (DeliveryError, StoredFileMissingError, OSError) as error:
-        failed(delivery, str(error), moment, permanent=isinstance(error, PermanentDeliveryError))
+        failed(row, str(error), now, permanent=isinstance(error, PermanentDeliveryError))
         db.session.commit()
         return False
-    delivery.state = DeliveryState.DELIVERED
-    delivery.delivered_at = utcnow()
-    delivery.lease_until = None
-    delivery.last_error = ""
+    row.state = DeliveryState.DELIVERED
+    row.delivered_at = utcnow()
+    row.lease_until = None
+    row.last_error = ""
     db.session.commit()
     return True
 
 
-def run_due(now: dt.datetime | None = None, limit: int = 100) -> int:
-    """Deliver what is due (also rows whose worker died: their lease has run out)."""
+def target_named(name: str) -> Target:
+    found = {t.name: t for t in targets().values()}.get(name)
+    if found is None:
+        raise DeliveryError(f"Ziel {name} ist nicht mehr eingerichtet.")
+    return found
+
+
+def _send_package(row: OutboxRow) -> None:
+    application = db.session.get(Application, getattr(row, "application_id", None))
+    if application is None:
+        raise DeliveryError("Der Antrag ist nicht mehr da.")
+    target_named(row.target).deliver(build(application, row.idempotency_key))
+
+
+def deliver(delivery_id: int, now: dt.datetime | None = None) -> bool:
+    """One attempt for one delivery; ``True`` when it is (now) delivered."""
+    return attempt(Delivery, delivery_id, now or utcnow(), _send_package)
+
+
+def sweep(
+    model: Outbox,
+    one: Callable[[int, dt.datetime], bool],
+    now: dt.datetime | None = None,
+    limit: int = 100,
+) -> int:
+    """Try what is due (also rows whose worker died: their lease has run out)."""
     moment = now or utcnow()
     waiting = list(
         db.session.scalars(
-            select(Delivery.id)
-            .where(due(Delivery, moment))
-            .order_by(Delivery.next_attempt_at)
-            .limit(limit)
+            select(model.id).where(due(model, moment)).order_by(model.next_attempt_at).limit(limit)
         )
     )
     db.session.rollback()  # end the read before claiming
     delivered = 0
-    for delivery_id in waiting:
+    for row_id in waiting:
         try:
-            delivered += deliver(delivery_id, moment)
+            delivered += one(row_id, moment)
         except DBAPIError:
             # The database went away (a restart, a failover) while this one was being sent or
-            # recorded. Its lease stays; after it runs out the package goes again, and the
-            # target knows it by its idempotency key. The others go on with a new connection.
+            # recorded. Its lease stays; after it runs out it goes again, and the target
+            # knows it by its idempotency key. The others go on with a new connection.
             db.session.rollback()
-            log.warning("Übermittlung %s: Datenbank nicht erreichbar", delivery_id, exc_info=True)
+            log.warning("Übermittlung %s: Datenbank nicht erreichbar", row_id, exc_info=True)
     return delivered
+
+
+def run_due(now: dt.datetime | None = None, limit: int = 100) -> int:
+    """Deliver the packages that are due."""
+    return sweep(Delivery, deliver, now, limit)
 
 
 class ResendRefusedError(ValueError):

@@ -26,7 +26,7 @@ from portal.core.downloads import attachment as send_file
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import csrf, db, limiter
 from portal.handoff.package import build
-from portal.identity.clients import ApiClient
+from portal.officeapi import shapes
 from portal.officeapi.auth import current_client, require, server
 from portal.officeapi.calls import Answer, ProblemError, audit_call, decoded_file, idempotent
 from portal.officeapi.calls import json_body as checked_body
@@ -34,8 +34,7 @@ from portal.officeapi.models import Acknowledgement
 from portal.officeapi.openapi import openapi_document
 from portal.postfach import casework
 from portal.postfach import services as postfach
-from portal.postfach.decisions import issued_decision
-from portal.postfach.models import Message, Thread
+from portal.postfach.models import Message
 
 bp = Blueprint("officeapi", __name__, url_prefix="/api/office/v1")
 csrf.exempt(bp)
@@ -63,10 +62,6 @@ def _caller() -> str:
 limiter.limit(lambda: current_app.config["PORTAL"].office_api_rate_limit, key_func=_caller)(bp)
 
 
-def _time(value: dt.datetime | None) -> str | None:
-    return value.isoformat() if value is not None else None
-
-
 def _case(public_id: str) -> Application:
     """The submitted case, if it belongs to one of the client's offices; 404 otherwise."""
     client = current_client()
@@ -90,48 +85,9 @@ def _live_case(public_id: str) -> Application:
     return found
 
 
-def _acknowledged(client: ApiClient, application_ids: list[int]) -> dict[int, dt.datetime]:
-    rows = db.session.execute(
-        select(Acknowledgement.application_id, Acknowledgement.acknowledged_at).where(
-            Acknowledgement.client_id == client.id,
-            Acknowledgement.application_id.in_(application_ids),
-        )
-    )
-    return {row[0]: row[1] for row in rows}
-
-
-def _summary(
-    application: Application, change: CaseChange | None, acknowledged: dt.datetime | None
-) -> dict[str, Any]:
-    return {
-        "id": application.public_id,
-        "reference": application.reference,
-        "title": application.title,
-        "form": {"key": application.form_key, "version": application.form_version},
-        "officeId": application.office_id,
-        "status": (application.case_status or CaseStatus.RECEIVED).value,
-        "submittedAt": _time(application.submitted_at),
-        "statusChangedAt": _time(application.status_changed_at),
-        "acknowledgedAt": _time(acknowledged),
-        "erased": application.erased_at is not None,
-        "changeId": change.id if change is not None else 0,
-        "lastChange": change.kind.value if change is not None else "",
-    }
-
-
-def _last_change(application: Application) -> CaseChange | None:
-    found: CaseChange | None = db.session.scalar(
-        select(CaseChange)
-        .where(CaseChange.application_id == application.id)
-        .order_by(CaseChange.id.desc())
-        .limit(1)
-    )
-    return found
-
-
 def _summary_of(application: Application) -> dict[str, Any]:
-    acknowledged = _acknowledged(current_client(), [application.id]).get(application.id)
-    return _summary(application, _last_change(application), acknowledged)
+    acknowledged = shapes.acknowledged(current_client(), [application.id]).get(application.id)
+    return shapes.summary(application, shapes.last_change(application), acknowledged)
 
 
 @bp.post("/token")
@@ -211,55 +167,12 @@ def list_cases() -> Response:
             select(Application).where(Application.id.in_([row[0] for row in rows]))
         )
     }
-    acknowledged = _acknowledged(client, list(found))
-    items = [_summary(found[row[0]], changes[row.latest], acknowledged.get(row[0])) for row in rows]
+    acknowledged = shapes.acknowledged(client, list(found))
+    items = [
+        shapes.summary(found[row[0]], changes[row.latest], acknowledged.get(row[0])) for row in rows
+    ]
     next_cursor = str(rows[-1].latest) if len(rows) == limit else None
     return jsonify({"items": items, "nextCursor": next_cursor})
-
-
-def _file_href(application: Application, file_id: str) -> str:
-    return f"{request.script_root}/api/office/v1/cases/{application.public_id}/files/{file_id}"
-
-
-def _message(message: Message, thread: Thread, application: Application) -> dict[str, Any]:
-    return {
-        "id": message.public_id,
-        "fromOffice": message.from_office,
-        "kind": message.kind,
-        "createdAt": _time(message.created_at),
-        "readAt": _time(message.read_at),
-        "text": postfach.shown_text(message, thread),
-        "attachments": [
-            {
-                "id": item.public_id,
-                "filename": item.filename,
-                "mimeType": item.content_type,
-                "size": item.size,
-                "sha256": item.sha256,
-                "href": _file_href(application, item.public_id),
-                "retrievedAt": _time(item.retrieved_at),
-            }
-            for item in message.attachments
-        ],
-    }
-
-
-def _decision(application: Application) -> dict[str, Any] | None:
-    issued = issued_decision(application)
-    if issued is None:
-        return None
-    _thread, item = issued
-    days = current_app.config["PORTAL"].decision_delivery_days
-    return {
-        "messageId": item.message.public_id,
-        "attachmentId": item.public_id,
-        "filename": item.filename,
-        "issuedAt": _time(item.message.created_at),
-        "retrievedAt": _time(item.retrieved_at),
-        "deemedDeliveredOn": (item.retrieved_at + dt.timedelta(days=days)).date().isoformat()
-        if item.retrieved_at
-        else None,
-    }
 
 
 @bp.get("/cases/<public_id>")
@@ -271,7 +184,7 @@ def get_case(public_id: str) -> Response:
     thread = postfach.existing_thread(application)
     messages = []
     if thread is not None:
-        messages = [_message(m, thread, application) for m in thread.messages]
+        messages = [shapes.message(m, thread, application) for m in thread.messages]
         postfach.mark_read(thread, by_office=True)  # the applicant sees "gelesen"
     attachments = [
         {
@@ -280,13 +193,13 @@ def get_case(public_id: str) -> Response:
             "mimeType": item.mime_type,
             "purpose": item.purpose,
             "size": len(item.content),
-            "href": _file_href(application, item.attachment_id),
+            "href": shapes.file_href(application, item.attachment_id),
         }
         for item in package.attachments
     ]
     history = [
         {
-            "at": _time(event.created_at),
+            "at": shapes.time(event.created_at),
             "kind": event.kind,
             "status": event.status,
             "note": event.text if event.visible_to_applicant else "",
@@ -301,7 +214,7 @@ def get_case(public_id: str) -> Response:
             "attachments": attachments,
             "messages": messages,
             "history": history,
-            "decision": _decision(application),
+            "decision": shapes.decision(application),
         }
     )
 
@@ -380,7 +293,7 @@ def set_status(public_id: str) -> Answer:
 
 
 def _thread_message(application: Application, message: Message) -> dict[str, Any]:
-    return _message(message, message.thread, application)
+    return shapes.message(message, message.thread, application)
 
 
 @bp.post("/cases/<public_id>/queries")
@@ -419,7 +332,7 @@ def send_message(public_id: str) -> Answer:
 @require("cases:read")
 def get_decision(public_id: str) -> Response:
     application = _case(public_id)
-    state = _decision(application)
+    state = shapes.decision(application)
     if state is None:
         abort(404, "Für diesen Vorgang wurde noch kein Bescheid zugestellt.")
     return jsonify(state)
@@ -440,5 +353,5 @@ def issue_decision(public_id: str) -> Answer:
         casework.deliver_decision(application, body["text"], checked.data)
     except casework.CaseworkRefusedError as refused:
         raise _refused(refused) from None
-    state = _decision(application)
+    state = shapes.decision(application)
     return state or {}, 201

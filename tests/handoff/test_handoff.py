@@ -26,9 +26,17 @@ from portal.handoff import services as handoff
 from portal.handoff.models import Delivery, DeliveryState
 from portal.identity.models import Person
 from tests.handoff.receiver import Receiver
+from tests.support.offices import ensure_office
 
 SECRET = "handoff-test-secret"
 DEFINITIONS = Path(__file__).resolve().parents[2] / "portal" / "applications" / "definitions"
+
+
+@pytest.fixture(scope="module", autouse=True)
+def demo_offices(app: Flask) -> None:
+    """The offices the demo forms name (so this module also runs on its own)."""
+    for slug in ("steueramt", "buergerbuero", "ordnungsamt", "kfz"):
+        ensure_office(app, slug)
 
 
 @pytest.fixture(scope="module")
