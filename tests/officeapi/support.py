@@ -9,10 +9,12 @@ from typing import Any
 
 from flask import Flask
 from flask.testing import FlaskClient
+from jsonschema import Draft202012Validator
 from werkzeug.test import TestResponse
 
 from portal.extensions import db
 from portal.identity.models import Person
+from portal.officeapi.openapi import openapi_document
 from tests.factories import (
     PDF,
     make_api_client,
@@ -112,3 +114,12 @@ def call(
 
 def pdf_b64() -> str:
     return base64.b64encode(PDF).decode()
+
+
+def conforms(body: Any, schema: str) -> Any:
+    """``body`` checked against a schema of the served OpenAPI document; returns it."""
+    document = openapi_document()
+    Draft202012Validator(
+        {"$ref": f"#/components/schemas/{schema}", "components": document["components"]}
+    ).validate(body)
+    return body

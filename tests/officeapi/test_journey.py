@@ -19,7 +19,15 @@ from portal.extensions import db
 from portal.postfach.models import Thread
 from tests.factories import PDF
 from tests.handoff.receiver import Receiver
-from tests.officeapi.support import World, build_world, call, pdf_b64, person, token
+from tests.officeapi.support import (
+    World,
+    build_world,
+    call,
+    conforms,
+    pdf_b64,
+    person,
+    token,
+)
 from tests.support.auth import login_as
 from tests.support.jobs import run_rq_jobs
 
@@ -85,10 +93,10 @@ def test_a_case_from_submission_to_retrieved_bescheid(
     case = f"/cases/{world.case_a}"
 
     # the Fachverfahren finds the new case, fetches it with its answers and files
-    listed = call(api, "GET", "/cases", bearer).get_json()["items"]
+    listed = conforms(call(api, "GET", "/cases", bearer).get_json(), "CaseList")["items"]
     assert [item["id"] for item in listed] == [world.case_a]
     assert listed[0]["lastChange"] == "eingang"
-    fetched = call(api, "GET", case, bearer).get_json()
+    fetched = conforms(call(api, "GET", case, bearer).get_json(), "Case")
     reference = fetched["reference"]
     assert fetched["data"]["answers"] == {"angaben": {"anzahl": "1"}}
     assert {a["purpose"] for a in fetched["attachments"]} == {"report", "attachment"}
@@ -100,7 +108,9 @@ def test_a_case_from_submission_to_retrieved_bescheid(
     assert _download(api, upload["href"], bearer) == PDF
     assert set(hashes) == {a["id"] for a in fetched["attachments"]}
 
-    acknowledged = call(api, "POST", f"{case}/acknowledgement", bearer).get_json()
+    acknowledged = conforms(
+        call(api, "POST", f"{case}/acknowledgement", bearer).get_json(), "Acknowledgement"
+    )
     assert acknowledged["acknowledgedAt"]
     again = call(api, "GET", case, bearer).get_json()
     assert again["acknowledgedAt"] == acknowledged["acknowledgedAt"]
@@ -108,18 +118,18 @@ def test_a_case_from_submission_to_retrieved_bescheid(
     # in Bearbeitung, then a Rückfrage that the applicant sees in the Postfach
     started = call(api, "POST", f"{case}/status", bearer,
                    {"status": "in_bearbeitung", "note": "Wir prüfen Ihren Antrag."})  # fmt: skip
-    assert started.get_json()["status"] == "in_bearbeitung"
+    assert conforms(started.get_json(), "CaseSummary")["status"] == "in_bearbeitung"
     asked = call(api, "POST", f"{case}/queries", bearer,
                  {"text": "Bitte reichen Sie den Mietvertrag nach."})  # fmt: skip
     assert asked.status_code == 201
-    assert asked.get_json()["kind"] == "rueckfrage"
+    assert conforms(asked.get_json(), "Message")["kind"] == "rueckfrage"
 
     # the applicant answers with the document; the office's webhook hears of it
     thread_id, application_id = _answer_with_document(office_app, citizen, world)
     run_rq_jobs(office_app)
     assert _events(receiver, reference) == ["unterlagen"]
 
-    answered = call(api, "GET", case, bearer).get_json()
+    answered = conforms(call(api, "GET", case, bearer).get_json(), "Case")
     reply = answered["messages"][-1]
     assert (reply["fromOffice"], reply["text"]) == (False, "Anbei der Mietvertrag.")
     assert reply["attachments"][0]["filename"] == "mietvertrag.pdf"
@@ -133,14 +143,14 @@ def test_a_case_from_submission_to_retrieved_bescheid(
                   {"text": "Ihr Antrag ist genehmigt.",
                    "document": {"filename": "bescheid.pdf", "content": pdf_b64()}})  # fmt: skip
     assert issued.status_code == 201, issued.get_data(as_text=True)
-    decision = issued.get_json()
+    decision = conforms(issued.get_json(), "DecisionState")
     assert decision["retrievedAt"] is None
     assert call(api, "GET", case, bearer).get_json()["status"] == "beschieden"
     retrieved = citizen.get(f"/postfach/{thread_id}/anlagen/{decision['attachmentId']}")
     assert retrieved.status_code == 200
     assert retrieved.data == PDF
     run_rq_jobs(office_app)
-    state = call(api, "GET", f"{case}/decision", bearer).get_json()
+    state = conforms(call(api, "GET", f"{case}/decision", bearer).get_json(), "DecisionState")
     assert state["retrievedAt"]
     assert state["deemedDeliveredOn"]
     assert _events(receiver, reference) == ["unterlagen", "abgerufen"]

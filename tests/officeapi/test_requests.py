@@ -21,7 +21,7 @@ from portal.officeapi.models import IdempotentAnswer
 from portal.officeapi.openapi import openapi_document
 from portal.postfach.models import Message
 from tests.factories import make_application, make_form, make_person
-from tests.officeapi.support import BASE, build_world, call, pdf_b64, token
+from tests.officeapi.support import BASE, build_world, call, conforms, pdf_b64, token
 
 
 def test_the_openapi_document_is_valid(client: FlaskClient) -> None:
@@ -143,7 +143,7 @@ def test_bad_input_is_a_problem_and_changes_nothing(
     assert answer.status_code == expected, answer.get_data(as_text=True)[:300]
     assert answer.content_type == "application/problem+json"
     assert answer.headers["Cache-Control"] == "no-store"
-    problem = answer.get_json()
+    problem = conforms(answer.get_json(), "Problem")
     assert problem["status"] == expected
     assert words in f"{problem['title']} {problem.get('detail', '')}"
     assert _messages() == before
