@@ -34,6 +34,7 @@ class Theme:
     logo_alt: str
     assets: dict[str, Path] = field(default_factory=dict)
     catalog: dict[str, dict[str, Any]] = field(default_factory=dict)
+    dgs: dict[str, str] = field(default_factory=dict)  # topic -> video file in static/
 
     @property
     def templates(self) -> Path:
@@ -59,7 +60,33 @@ def load_theme(themes_dir: Path, name: str) -> Theme:
         logo_alt=str(data.get("logo_alt", "")),
         assets={mount: path / rel for mount, rel in data.get("assets", {}).items()},
         catalog=_catalog_tables(data.get("catalog", {}), manifest),
+        dgs=_dgs_videos(data.get("dgs", {}), manifest, path / "static"),
     )
+
+
+# The topics BITV 2.0 § 4 asks a start page to explain in Deutscher Gebärdensprache.
+DGS_TOPICS = ("inhalt", "navigation", "barrierefreiheit")
+VIDEO_TYPES = {".mp4": "video/mp4", ".webm": "video/webm"}
+
+
+def _dgs_videos(raw: Any, manifest: Path, static: Path) -> dict[str, str]:
+    """``[dgs]``: the municipality's own videos in DGS by topic, files in the theme's static
+    folder (MP4 or WebM). A topic we do not know or a file that is missing stops the start."""
+    if not isinstance(raw, dict) or set(raw) - set(DGS_TOPICS):
+        raise ConfigError(f"{manifest}: [dgs] kennt nur {', '.join(DGS_TOPICS)}.")
+    videos: dict[str, str] = {}
+    for topic, filename in raw.items():
+        name = str(filename)
+        if (
+            Path(name).suffix not in VIDEO_TYPES
+            or not safe_join(str(static), name)
+            or not (static / name).is_file()
+        ):
+            raise ConfigError(
+                f"{manifest}: [dgs] {topic} = {name!r}: keine MP4- oder WebM-Datei unter static/."
+            )
+        videos[topic] = name
+    return videos
 
 
 CATALOG_TABLES = ("themenfelder", "lebenslagen", "auch_in")
@@ -101,6 +128,13 @@ class ThemeChain:
         merged: dict[str, Any] = {}
         for theme in reversed(self.themes):
             merged.update(theme.catalog.get(table, {}))
+        return merged
+
+    def dgs_videos(self) -> dict[str, str]:
+        """The DGS videos by topic, the chosen theme's over the default theme's."""
+        merged: dict[str, str] = {}
+        for theme in reversed(self.themes):
+            merged.update(theme.dgs)
         return merged
 
     def find_static(self, filename: str) -> tuple[Path, str] | None:

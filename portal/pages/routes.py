@@ -8,6 +8,7 @@ from werkzeug.wrappers import Response
 from portal.catalog import services as catalog
 from portal.catalog.forms import SearchForm
 from portal.core.pagecache import shared_page
+from portal.core.themes import VIDEO_TYPES
 from portal.extensions import db
 from portal.pages.forms import FeedbackForm
 from portal.pages.services import record_feedback
@@ -36,6 +37,27 @@ def impressum() -> str:
 @shared_page
 def datenschutz() -> str:
     return render_template("pages/datenschutz.html")
+
+
+@bp.get("/leichte-sprache")
+@shared_page
+def leichte_sprache() -> str:
+    """What the portal offers and how to find one's way, in Leichte Sprache (BITV 2.0 § 4)."""
+    return render_template(
+        "pages/leichte_sprache.html",
+        accessibility_contact=current_app.config["PORTAL"].accessibility_contact,
+    )
+
+
+@bp.get("/gebaerdensprache")
+@shared_page
+def gebaerdensprache() -> str:
+    """The same in Deutscher Gebärdensprache: the municipality's videos (theme ``[dgs]``),
+    each with its text."""
+    themes = current_app.extensions["portal.themes"]
+    return render_template(
+        "pages/gebaerdensprache.html", videos=themes.dgs_videos(), video_types=VIDEO_TYPES
+    )
 
 
 @bp.route("/barrierefreiheit", methods=["GET", "POST"])

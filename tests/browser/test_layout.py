@@ -16,6 +16,8 @@ PAGES = {
     "barrierefreiheit": "/barrierefreiheit",
     "impressum": "/impressum",
     "datenschutz": "/datenschutz",
+    "leichte-sprache": "/leichte-sprache",
+    "gebaerdensprache": "/gebaerdensprache",
     "404": "/diese-seite-gibt-es-nicht",
 }
 
