@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session, scoped_session
 from portal.catalog.models import Leistung, LocalOverride, Office
 from tests.catalog.test_import import run_import
 from tests.catalog.test_xzufi import MESSAGE
+from tests.support.html import unmarked_german
 
 
 class Ref:
@@ -184,3 +185,34 @@ def test_german_parts_of_an_english_page_say_so(
     english = html.index("Dog owners register their dog")
     opening = html.rfind("<div", 0, english)
     assert 'lang="de"' not in html[opening:english]
+
+
+def test_english_catalogue_pages_mark_every_german_part(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    """Walk the public pages in English: whatever is still German (the Redaktion's texts,
+    names, opening hours, fees) is marked lang="de"; the interface around it is English."""
+    hund = imported(app, db_session)
+    office = Ref(db_session.scalars(select(Office).filter_by(source_id="L100042_OE_3")).one())
+    office_page = f"/stellen/{office.id}/{office.slug}"
+    client.get("/sprache/en?next=/")
+    pages = [
+        "/",
+        f"/leistungen/{hund.id}/{hund.slug}",
+        office_page,
+        "/a-z/h",
+        "/suche?q=Hund",
+        "/leichte-sprache",
+        "/gebaerdensprache",
+        "/barrierefreiheit",
+        "/impressum",
+        "/datenschutz",
+    ]
+    found = {}
+    for path in pages:
+        answer = client.get(path, follow_redirects=True)
+        assert answer.status_code == 200, path
+        german = unmarked_german(answer.get_data(as_text=True))
+        if german:
+            found[path] = german[:3]
+    assert found == {}
