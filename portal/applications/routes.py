@@ -10,6 +10,7 @@ import datetime as dt
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from babel.dates import format_datetime
 from flask import (
     Blueprint,
     Response,
@@ -20,6 +21,7 @@ from flask import (
     request,
     url_for,
 )
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -462,15 +464,25 @@ def answer_text(value: Any, spec: Any) -> str:
     return field_type(spec.type).display(spec, value)
 
 
+def _english() -> bool:
+    return str(get_locale() or "de") != "de"
+
+
 @bp.app_template_filter("local_date")
 def local_date(moment: dt.datetime | None) -> str:
-    """17.03.2026, the day in German time."""
-    return moment.astimezone(BERLIN).strftime("%d.%m.%Y") if moment is not None else "—"
+    """17.03.2026 (English: 17 Mar 2026), the day in German time."""
+    if moment is None:
+        return "—"
+    if _english():
+        return format_datetime(moment, "d MMM y", tzinfo=BERLIN, locale=str(get_locale()))
+    return moment.astimezone(BERLIN).strftime("%d.%m.%Y")
 
 
 @bp.app_template_filter("local_time")
 def local_time(moment: dt.datetime | None) -> str:
-    """17.03.2026, 14:05 Uhr in German time (stored times are UTC)."""
+    """17.03.2026, 14:05 Uhr (English: 17 Mar 2026, 14:05) in German time (stored as UTC)."""
     if moment is None:
         return "—"
+    if _english():
+        return format_datetime(moment, "d MMM y, HH:mm", tzinfo=BERLIN, locale=str(get_locale()))
     return moment.astimezone(BERLIN).strftime("%d.%m.%Y, %H:%M Uhr")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from flask import Blueprint, Flask, current_app, has_request_context, redirect, request
 from flask_babel import get_locale
+from markupsafe import Markup
 from werkzeug.wrappers import Response
 
 from portal.config import ConfigError
@@ -69,4 +70,7 @@ def init_i18n(app: Flask) -> None:
             "other_locale": other,
             "other_language": LANGUAGES[other],
             "language_next": request.full_path.rstrip("?") if has_request_context() else "/",
+            # Content that exists only in German (the Redaktion's texts, forms, messages) is
+            # marked as German on a page in another language (WCAG 3.1.2): <p{{ german }}>.
+            "german": Markup(' lang="de"') if locale != "de" else "",
         }

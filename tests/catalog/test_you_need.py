@@ -72,7 +72,7 @@ def test_the_portals_own_form_says_what_it_asks_for(
     html = _page(client, service.id, service.slug)
     needs = html.split("data-you-need")[1].split("</section>")[0]
     assert "Online-Ausweisfunktion Ihres Personalausweises" in needs  # the form's level counts
-    assert "<li>Nachweis (wenn vorhanden)</li>" in needs
+    assert "<li><span>Nachweis</span> (wenn vorhanden)</li>" in needs
     assert "je nach Ihren Angaben" in needs
     assert "nach dem Absenden online bezahlen" in needs
     assert "1 Schritte, je nach Ihren Angaben bis zu 2" not in needs  # no 'Zeit' here: see start
@@ -80,7 +80,7 @@ def test_the_portals_own_form_says_what_it_asks_for(
     assert response.status_code == 200, response.headers
     start = response.get_data(as_text=True)
     start_needs = start.split("data-you-need")[1].split("</section>")[0]
-    assert "<li>Nachweis (wenn vorhanden)</li>" in start_needs
+    assert "<li><span>Nachweis</span> (wenn vorhanden)</li>" in start_needs
     assert "1 Schritt, je nach Ihren Angaben bis zu 2" in start_needs  # agrees with the counter
     assert "(nur wenn es für Sie zutrifft)" in start
     assert 'href="/antraege"' not in start  # not logged in: no crumb to a page behind a login

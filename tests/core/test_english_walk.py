@@ -1,0 +1,107 @@
+"""Every citizen page in English: a logged-in citizen with a draft, a submission, a paid fee
+and a Postfach thread walks every GET route of the citizen side (taken from the URL map, so a
+new route cannot be forgotten). Whatever is still German on an English page must be content
+marked ``lang="de"`` (the Redaktion's texts, the form's questions, the office's messages);
+German interface text fails the test."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from flask import Flask, url_for
+from flask.testing import FlaskClient
+from sqlalchemy import select
+from sqlalchemy.orm import Session, scoped_session
+
+from portal.applications import services as applications
+from portal.applications.demo import DEFINITIONS
+from portal.catalog.models import Leistung, Office
+from portal.extensions import db
+from portal.postfach import services as postfach
+from tests.factories import PDF, make_application, make_office, make_payment, make_person
+from tests.support.auth import login_as
+from tests.support.html import unmarked_german
+from tests.support.offices import ensure_office
+
+# Not the citizen's interface: machines, files, the test provider, the staff side.
+NOT_PAGES = (
+    "/verwaltung", "/api", "/static", "/test-idp", "/metrics", "/healthz", "/sitemap.xml",
+    "/digitalisierung/", "/sprache", "/anmelden", "/zahlung/test", "/testdienst", "/konto/export",
+)  # fmt: skip
+# Walked with an imported catalogue in tests/catalog/test_pages.py.
+CATALOGUE = ("catalog.leistung", "catalog.themenfeld", "catalog.lebenslage")
+FILES = ("applications.download", "applications.receipt_pdf", "postfach.attachment")
+
+
+def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
+    """The records the pages show, as URL values per endpoint."""
+    with app.test_request_context("/"):
+        office_id = ensure_office(app, "steueramt")
+        person = make_person()
+        row, _new = applications.store_definition(
+            json.loads((DEFINITIONS / "hund-anmelden.json").read_text("utf-8"))
+        )
+        draft = applications.start_draft(row, person, None)
+        submitted = make_application(row, person, fee_cents=3060)
+        make_payment(submitted)
+        thread = postfach.thread_for_application(submitted)
+        postfach.post(
+            thread,
+            "Bitte bringen Sie den Impfpass mit.",
+            from_office=True,
+            attachments=[("hinweis.pdf", "application/pdf", PDF)],
+        )
+        office = db.session.get(Office, office_id) or make_office()
+        service = db.session.scalars(select(Leistung).limit(1)).first()
+        login_as(client, person)
+        step = applications.definition_of(row).steps[0].key
+        values = {
+            "applications.step": {"public_id": draft.public_id, "step_key": step},
+            "applications.summary": {"public_id": draft.public_id},
+            "applications.confirmation": {"public_id": submitted.public_id},
+            "applications.start": {"form_key": row.key},
+            "postfach.thread": {"public_id": thread.public_id},
+            "payments.result": {"public_id": submitted.public_id},
+            "catalog.stelle": {"office_id": office.id, "slug": office.slug},
+            "catalog.a_z": {"letter": "h"},
+        }
+        if service is not None:
+            values["catalog.leistung"] = {"service_id": service.id, "slug": service.slug}
+        db.session.commit()
+        return values
+
+
+def test_every_citizen_page_in_english_marks_what_stays_german(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    values = _world(app, client)
+    client.get("/sprache/en?next=/")
+    urls: set[str] = set()
+    missing = []
+    with app.test_request_context("/"):
+        for rule in app.url_map.iter_rules():
+            if "GET" not in (rule.methods or ()) or rule.rule.startswith(NOT_PAGES):
+                continue
+            if rule.endpoint in FILES:
+                continue
+            arguments = rule.arguments - set(rule.defaults or {})
+            if arguments and rule.endpoint not in values:
+                if rule.endpoint not in (
+                    "catalog.leistung",
+                    "catalog.themenfeld",
+                    "catalog.lebenslage",
+                ):
+                    missing.append(rule.endpoint)
+                continue
+            urls.add(url_for(rule.endpoint, **values.get(rule.endpoint, {})))
+    assert missing == [], "citizen routes without values for this walk"
+    found = {}
+    for url in sorted(urls):
+        answer = client.get(url, follow_redirects=True)
+        if not answer.content_type.startswith("text/html"):
+            continue
+        german = unmarked_german(answer.get_data(as_text=True))
+        if german:
+            found[url] = german[:4]
+    assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
