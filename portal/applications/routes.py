@@ -21,7 +21,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import get_locale
+from flask_babel import force_locale, get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -342,16 +342,18 @@ def send_confirmation(application_id: int, login: str = "") -> None:
     person = db.session.get(Person, application.person_id)
     if person is None or not person.email:
         return
-    send_notice(
-        person.email,
-        f"Ihr Antrag {application.reference} ist eingegangen",
-        (
-            f"Ihr Antrag „{application.title}“ ist eingegangen.\n"
-            f"Aktenzeichen: {application.reference}\n\n"
-            "Die Quittung und den Stand finden Sie nach der Anmeldung unter „Meine Anträge“."
-        ),
-        login or None,
-    )
+    with force_locale(person.locale or "de"):
+        send_notice(
+            person.email,
+            _("Ihr Antrag %(reference)s ist eingegangen", reference=application.reference),
+            _(
+                "Ihr Antrag „%(title)s“ ist eingegangen.\nAktenzeichen: %(reference)s\n\n"
+                "Die Quittung und den Stand finden Sie nach der Anmeldung unter „Meine Anträge“.",
+                title=application.title,
+                reference=application.reference,
+            ),
+            login or None,
+        )
 
 
 @bp.post("/antraege/<public_id>/absenden")

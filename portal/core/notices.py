@@ -8,6 +8,7 @@ log in. A municipality that tells its citizens never to follow links in e-mails 
 from __future__ import annotations
 
 from flask import current_app, has_request_context, url_for
+from flask_babel import gettext as _
 
 from portal.core.mail import send_mail
 
@@ -39,17 +40,20 @@ def notice_text(body: str, login: str | None = None) -> str:
     queued; without it the address is looked up now.
     """
     name = portal_name()
-    lines = ["Guten Tag,", "", body.strip(), ""]
+    lines = [_("Guten Tag,"), "", body.strip(), ""]
     if not current_app.config["PORTAL"].mail_links:
         lines.append(
-            f"Bitte melden Sie sich wie gewohnt im {name} an. Diese E-Mail enthält bewusst "
-            "keinen Link."
+            _(
+                "Bitte melden Sie sich wie gewohnt im %(name)s an. Diese E-Mail enthält bewusst "
+                "keinen Link.",
+                name=name,
+            )
         )
     elif login := login or login_address():
-        lines.append(f"Anmelden im {name}: {login}")
+        lines.append(_("Anmelden im %(name)s: %(login)s", name=name, login=login))
     else:
-        lines.append(f"Bitte melden Sie sich wie gewohnt im {name} an.")
-    lines += ["", f"Ihr {name}", "Diese Nachricht wurde automatisch versandt."]
+        lines.append(_("Bitte melden Sie sich wie gewohnt im %(name)s an.", name=name))
+    lines += ["", _("Ihr %(name)s", name=name), _("Diese Nachricht wurde automatisch versandt.")]
     return "\n".join(lines) + "\n"
 
 

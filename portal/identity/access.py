@@ -7,6 +7,8 @@ from collections.abc import Callable
 from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, abort, flash, g, redirect, request, url_for
+from flask import Response as FlaskResponse
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy import ColumnElement, true
@@ -207,6 +209,15 @@ def init_access(app: Flask) -> None:
             "is_staff_page": is_staff_page,
         }
     )
+
+    @app.after_request
+    def remember_language(response: FlaskResponse) -> FlaskResponse:
+        """A citizen's language, kept for the e-mails the portal sends them later."""
+        if response.status_code < 400 and not is_staff_page() and current_user.is_authenticated:
+            locale = str(get_locale() or "de")
+            if current_user.person.locale != locale:
+                current_user.person.locale = locale
+        return response
 
     manager = LoginManager()
     manager.request_loader(_load_from_cookie)

@@ -94,6 +94,8 @@ class Person(db.Model):  # type: ignore[name-defined,misc]
     # attribute → {"claim": …, "issuer": …, "at": ISO time}
     sources: Mapped[dict[str, Any]] = mapped_column(JSONType, default=dict)
     last_login_at: Mapped[dt.datetime | None]
+    # The language the person last used the portal in: e-mails to them are written in it.
+    locale: Mapped[str] = mapped_column(String(5), default="de", server_default="de")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="person", cascade="all, delete-orphan"

@@ -311,27 +311,31 @@ def mark_retrieved(item: MessageAttachment) -> None:
 
 
 def notify_account(thread_id: int, login: str = "") -> None:
-    """Job: an e-mail that says something new is waiting, never what."""
+    """Job: an e-mail that says something new is waiting, never what (in each reader's
+    language)."""
     thread = db.session.get(Thread, thread_id)
     if thread is None:
         return
-    recipients: list[str] = []
+    readers: list[Person] = []
     if thread.organisation_id is not None:
         organisation = db.session.get(Organisation, thread.organisation_id)
-        recipients = (
-            [m.person.email for m in organisation.members if m.person.email] if organisation else []
-        )
+        readers = [m.person for m in organisation.members] if organisation else []
     elif thread.person_id is not None:
         person = db.session.get(Person, thread.person_id)
-        recipients = [person.email] if person and person.email else []
-    for address in recipients:
-        send_notice(
-            address,
-            "Neue Nachricht in Ihrem Postfach",
-            "in Ihrem Postfach liegt eine neue Nachricht für Sie. Den Inhalt lesen Sie nur nach "
-            "der Anmeldung.",
-            login or None,
-        )
+        readers = [person] if person else []
+    for reader in readers:
+        if not reader.email:
+            continue
+        with force_locale(reader.locale or "de"):
+            send_notice(
+                reader.email,
+                _("Neue Nachricht in Ihrem Postfach"),
+                _(
+                    "in Ihrem Postfach liegt eine neue Nachricht für Sie. Den Inhalt lesen Sie "
+                    "nur nach der Anmeldung."
+                ),
+                login or None,
+            )
 
 
 def mark_read(thread: Thread, *, by_office: bool) -> None:

@@ -6,11 +6,18 @@ from collections.abc import Callable
 from pathlib import Path
 
 from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, scoped_session
 
 from portal.core.mail import FolderMailer
 from portal.core.notices import notice_text
+from portal.extensions import db
+from portal.identity.models import Person
+from portal.postfach import services as postfach
 from tests.applications.test_cases import _submitted_dog
+from tests.factories import make_application, make_form, make_office, make_person
 from tests.identity.conftest import Portal
+from tests.support.auth import login_as
 from tests.support.jobs import run_rq_jobs
 
 
@@ -66,3 +73,37 @@ def test_every_mail_carries_a_date_and_its_own_message_id(
     ids = [str(m["Message-ID"]) for m in sent[-2:]]
     assert ids[0] != ids[1]
     assert all(i.endswith("@musterstadt.example>") for i in ids)
+
+
+def test_a_citizen_who_uses_the_portal_in_english_gets_english_mail(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    """The language of the last visit is kept; notices queued later (by the office, by a job)
+    are written in it. Someone who never chose English gets German."""
+    with app.test_request_context("/"):
+        english, german = make_person(email="en@example.org"), make_person(email="de@example.org")
+        office = make_office()
+        threads = []
+        for person in (english, german):
+            application = make_application(make_form(office), person)
+            threads.append(postfach.thread_for_application(application).id)
+        login_as(client, english)
+        db.session.commit()
+        english_id = english.id
+    client.get("/sprache/en?next=/antraege")
+    assert client.get("/antraege").status_code == 200
+    db.session.expire_all()
+    assert db.session.get(Person, english_id).locale == "en"
+    with app.test_request_context("/"):
+        for thread_id in threads:
+            postfach.notify_account(thread_id, "https://portal.example/anmelden")
+        folder = Path(app.config["PORTAL"].instance_path) / "mail"
+        sent = {str(m["To"]): m for m in FolderMailer(folder).sent()}
+    to_english, to_german = sent["en@example.org"], sent["de@example.org"]
+    assert "New message in your mailbox" in str(to_english["Subject"])
+    assert "Log in to the Serviceportal Musterstadt: https://portal.example/anmelden" in (
+        to_english.get_content()
+    )
+    assert "Guten Tag" not in to_english.get_content()
+    assert "Neue Nachricht in Ihrem Postfach" in str(to_german["Subject"])
+    assert "Guten Tag" in to_german.get_content()
