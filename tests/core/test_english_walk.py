@@ -6,18 +6,22 @@ German interface text fails the test."""
 
 from __future__ import annotations
 
+import io
 import json
 from typing import Any
 
 from flask import Flask, url_for
 from flask.testing import FlaskClient
+from pypdf import PdfReader
 from sqlalchemy import select
 from sqlalchemy.orm import Session, scoped_session
 
 from portal.applications import services as applications
 from portal.applications.demo import DEFINITIONS
+from portal.applications.models import CaseStatus
 from portal.catalog.models import Leistung, Office
 from portal.extensions import db
+from portal.postfach import casework
 from portal.postfach import services as postfach
 from tests.factories import PDF, make_application, make_office, make_payment, make_person
 from tests.support.auth import login_as
@@ -43,8 +47,11 @@ def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
             json.loads((DEFINITIONS / "hund-anmelden.json").read_text("utf-8"))
         )
         draft = applications.start_draft(row, person, None)
-        submitted = make_application(row, person, fee_cents=3060)
+        submitted = make_application(
+            row, person, fee_cents=3060, case_status=CaseStatus.IN_PROGRESS
+        )
         make_payment(submitted)
+        casework.deliver_decision(submitted, "Ihr Bescheid liegt bei.", PDF)
         thread = postfach.thread_for_application(submitted)
         postfach.post(
             thread,
@@ -105,3 +112,25 @@ def test_every_citizen_page_in_english_marks_what_stays_german(
         if german:
             found[url] = german[:4]
     assert found == {}, json.dumps(found, ensure_ascii=False, indent=1)
+
+
+def test_in_english_the_receipt_is_english_and_the_bescheid_says_it_stays_german(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    values = _world(app, client)
+    client.get("/sprache/en?next=/")
+    submitted = values["applications.confirmation"]["public_id"]
+    receipt = client.get(f"/antraege/{submitted}/quittung.pdf")
+    assert receipt.status_code == 200
+    text = " ".join(page.extract_text() for page in PdfReader(io.BytesIO(receipt.data)).pages)
+    assert "Receipt" in text or "receipt" in text
+    assert "Eingangsbestätigung" not in text
+    thread = client.get(f"/postfach/{values['postfach.thread']['public_id']}").get_data(
+        as_text=True
+    )
+    assert "data-decision-german" in thread
+    assert "German is the official language" in thread
+    missing = client.get("/gibt-es-nicht")
+    assert missing.status_code == 404
+    assert unmarked_german(missing.get_data(as_text=True)) == []
+    assert "Page not found" in missing.get_data(as_text=True)
