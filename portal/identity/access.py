@@ -8,13 +8,13 @@ from typing import Any, ParamSpec, TypeVar
 
 from flask import Flask, abort, flash, g, redirect, request, url_for
 from flask import Response as FlaskResponse
-from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import LoginManager, UserMixin, current_user
 from sqlalchemy import ColumnElement, true
 from sqlalchemy.orm import InstrumentedAttribute
 from werkzeug.wrappers import Response
 
+from portal.core.i18n import select_locale
 from portal.identity import sessions
 from portal.identity.models import (
     LoginSession,
@@ -214,7 +214,7 @@ def init_access(app: Flask) -> None:
     def remember_language(response: FlaskResponse) -> FlaskResponse:
         """A citizen's language, kept for the e-mails the portal sends them later."""
         if response.status_code < 400 and not is_staff_page() and current_user.is_authenticated:
-            locale = str(get_locale() or "de")
+            locale = select_locale()  # as chosen (Flask-Babel's get_locale caches in g)
             if current_user.person.locale != locale:
                 current_user.person.locale = locale
         return response
