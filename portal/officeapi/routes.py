@@ -19,6 +19,7 @@ from portal.applications.models import (
     Application,
     ApplicationStatus,
     CaseChange,
+    CaseEvent,
     CaseStatus,
 )
 from portal.core.db import utcnow
@@ -265,6 +266,15 @@ def acknowledge(public_id: str) -> Answer:
             client_id=client.id, application_id=application.id, acknowledged_at=utcnow()
         )
         db.session.add(found)
+        # the clerks see in the case's history that the Fachverfahren has it
+        db.session.add(
+            CaseEvent(
+                application_id=application.id,
+                kind="fachverfahren",
+                text=client.name,
+                visible_to_applicant=False,
+            )
+        )
         db.session.flush()
     return {"acknowledgedAt": found.acknowledged_at.isoformat()}, 200
 

@@ -15,9 +15,11 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, scoped_session
 
 from portal.applications.models import Application, AuditEntry
+from portal.catalog.models import Office
 from portal.extensions import db
+from portal.identity.models import StaffRole
 from portal.postfach.models import Thread
-from tests.factories import PDF
+from tests.factories import PDF, make_staff
 from tests.handoff.receiver import Receiver
 from tests.officeapi.support import (
     World,
@@ -28,7 +30,7 @@ from tests.officeapi.support import (
     person,
     token,
 )
-from tests.support.auth import login_as
+from tests.support.auth import login_as, staff_login_as
 from tests.support.jobs import run_rq_jobs
 
 SECRET = "office-api-webhook-secret"
@@ -169,3 +171,24 @@ def _every_call_audited(app: Flask, application_id: int) -> None:
         )
     assert {"api.get_case", "api.acknowledge", "api.set_status", "api.ask"} <= actions
     assert {"api.issue_decision", "api.get_decision", "api.get_file"} <= actions
+
+
+def test_the_clerks_see_that_the_fachverfahren_took_the_case(
+    app: Flask, db_session: scoped_session[Session]
+) -> None:
+    world = build_world(app)
+    api, browser = app.test_client(), app.test_client()
+    bearer = token(api, world, world.full_a)
+    case_page = f"/verwaltung/vorgaenge/{world.case_a}"
+    with app.test_request_context("/"):
+        clerk = make_staff((StaffRole.SACHBEARBEITUNG, db.session.get(Office, world.office_a)))
+        staff_login_as(browser, clerk)
+        db.session.commit()
+    assert "data-taken-over" not in browser.get(case_page).get_data(as_text=True)
+    call(api, "POST", f"/cases/{world.case_a}/acknowledgement", bearer)
+    call(api, "POST", f"/cases/{world.case_a}/acknowledgement", bearer)  # once is enough
+    page = browser.get(case_page).get_data(as_text=True)
+    assert page.count("data-taken-over") == 1
+    assert "Vom Fachverfahren „Fachverfahren" in page
+    citizen_view = conforms(call(api, "GET", f"/cases/{world.case_a}", bearer).get_json(), "Case")
+    assert all(item["kind"] != "fachverfahren" for item in citizen_view["history"])
