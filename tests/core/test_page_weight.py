@@ -35,7 +35,12 @@ def test_start_service_and_form_step_stay_within_the_budget(
     citizen = app.test_client()
     login_as(citizen, person)
     db.session.commit()
-    pages = ("/", f"/leistungen/{service.id}/{service.slug}")
+    pages = (
+        "/",
+        f"/leistungen/{service.id}/{service.slug}",
+        "/leichte-sprache",
+        "/gebaerdensprache",
+    )
     step_path = f"/antraege/{draft.public_id}/angaben"
 
     anonymous = [measure(app.test_client(), path) for path in pages]
