@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from flask import current_app, request
+from flask import request
 from sqlalchemy import select
 
 from portal.applications.models import Application, CaseChange, CaseStatus
@@ -13,7 +13,7 @@ from portal.extensions import db
 from portal.identity.clients import ApiClient
 from portal.officeapi.models import Acknowledgement
 from portal.postfach import services as postfach
-from portal.postfach.decisions import issued_decision
+from portal.postfach.decisions import deemed_delivered_on, issued_decision
 from portal.postfach.models import Message, Thread
 
 
@@ -92,14 +92,13 @@ def decision(application: Application) -> dict[str, Any] | None:
     if issued is None:
         return None
     _thread, item = issued
-    days = current_app.config["PORTAL"].decision_delivery_days
     return {
         "messageId": item.message.public_id,
         "attachmentId": item.public_id,
         "filename": item.filename,
         "issuedAt": time(item.message.created_at),
         "retrievedAt": time(item.retrieved_at),
-        "deemedDeliveredOn": (item.retrieved_at + dt.timedelta(days=days)).date().isoformat()
+        "deemedDeliveredOn": deemed_delivered_on(item.retrieved_at).isoformat()
         if item.retrieved_at
         else None,
     }

@@ -6,7 +6,7 @@ import datetime as dt
 from dataclasses import dataclass
 from typing import Any
 
-from flask import render_template
+from flask import current_app, render_template
 from flask_babel import force_locale
 from sqlalchemy import select
 
@@ -15,6 +15,7 @@ from portal.catalog.models import Office
 from portal.extensions import db
 from portal.identity.models import StaffAccount
 from portal.postfach.models import Message, MessageAttachment, Thread
+from portal.postfach.services import BERLIN
 
 
 @dataclass(frozen=True)
@@ -78,3 +79,11 @@ def issued_decision(application: Application) -> tuple[Thread, MessageAttachment
         .order_by(Message.id.desc())
     ).first()
     return (found[0], found[1]) if found is not None else None
+
+
+def deemed_delivered_on(retrieved: dt.datetime) -> dt.date:
+    """The day a retrieved Bescheid counts as delivered: ``PORTAL_DECISION_DELIVERY_DAYS`` after
+    its retrieval, as a day in German time."""
+    days = current_app.config["PORTAL"].decision_delivery_days
+    day: dt.date = (retrieved + dt.timedelta(days=days)).astimezone(BERLIN).date()
+    return day

@@ -9,7 +9,6 @@ from flask import (
     Blueprint,
     Response,
     abort,
-    current_app,
     flash,
     redirect,
     render_template,
@@ -29,7 +28,6 @@ from wtforms.validators import DataRequired, Length, Optional
 
 from portal.applications import uploads
 from portal.applications.models import AuditEntry
-from portal.applications.routes import BERLIN
 from portal.catalog.models import Office
 from portal.core.downloads import attachment as attach_file
 from portal.core.formtools import add_errors
@@ -46,10 +44,10 @@ from portal.identity.access import (
 )
 from portal.identity.models import StaffAccount
 from portal.postfach import services
+from portal.postfach.decisions import deemed_delivered_on
 from portal.postfach.models import MessageAttachment, Thread
 
 bp = Blueprint("postfach", __name__, template_folder="templates")
-ACCEPT = ("application/pdf", "image/jpeg", "image/png")
 
 
 class MessageForm(FlaskForm):  # type: ignore[misc]
@@ -106,7 +104,7 @@ def _attachment(form: MessageForm) -> list[tuple[str, str, bytes]] | None:
     if upload is None or not upload.filename:
         return []
     try:
-        checked = uploads.check_upload(upload.stream, ACCEPT)
+        checked = uploads.check_upload(upload.stream, services.ATTACHMENT_TYPES)
     except uploads.UploadRefusedError as error:
         add_errors(form, form.attachment, [str(error)])
         return None
@@ -366,5 +364,4 @@ def deemed_delivered(retrieved: dt.datetime | None) -> str:
     """The day a retrieved Bescheid counts as delivered (the day after retrieval, configurable)."""
     if retrieved is None:
         return ""
-    days = current_app.config["PORTAL"].decision_delivery_days
-    return (retrieved + dt.timedelta(days=days)).astimezone(BERLIN).strftime("%d.%m.%Y")
+    return deemed_delivered_on(retrieved).strftime("%d.%m.%Y")

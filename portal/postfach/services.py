@@ -27,6 +27,8 @@ from portal.identity.models import Organisation, Person
 from portal.postfach.models import Message, MessageAttachment, SearchToken, Thread
 
 BERLIN = ZoneInfo("Europe/Berlin")
+# What a message may carry, from the applicant's browser or the office's Fachverfahren.
+ATTACHMENT_TYPES = ("application/pdf", "image/jpeg", "image/png")
 
 
 UNREACHABLE = _l(
