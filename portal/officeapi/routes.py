@@ -6,6 +6,8 @@ from __future__ import annotations
 import datetime as dt
 import hashlib
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 from flask import Blueprint, abort, current_app, g, jsonify, request
@@ -47,9 +49,6 @@ def never_stored(response: Response) -> Response:
     """Cases and tokens are personal data: no cache along the way keeps them."""
     response.headers["Cache-Control"] = "no-store"
     return response
-
-
-ACCEPT = ("application/pdf", "image/jpeg", "image/png")
 
 
 def _caller() -> str:
@@ -279,14 +278,20 @@ def acknowledge(public_id: str) -> Answer:
     return {"acknowledgedAt": found.acknowledged_at.isoformat()}, 200
 
 
-def _refused(refused: casework.CaseworkRefusedError) -> ProblemError:
-    status = 409 if refused.field == "status" else 422
-    return ProblemError(
-        status,
-        "Nicht möglich" if status == 409 else "Ungültige Angaben",
-        refused.reason,
-        errors=[{"field": refused.field, "detail": refused.reason}],
-    )
+@contextmanager
+def casework_problems() -> Iterator[None]:
+    """A refusal of the case's rules becomes problem details: the workflow (a wrong step, an
+    applicant who cannot be reached) a 409, anything about the input a 422."""
+    try:
+        yield
+    except casework.CaseworkRefusedError as refused:
+        status = 409 if refused.field == "status" else 422
+        raise ProblemError(
+            status,
+            "Nicht möglich" if status == 409 else "Ungültige Angaben",
+            refused.reason,
+            errors=[{"field": refused.field, "detail": refused.reason}],
+        ) from None
 
 
 @bp.post("/cases/<public_id>/status")
@@ -295,10 +300,8 @@ def _refused(refused: casework.CaseworkRefusedError) -> ProblemError:
 def set_status(public_id: str) -> Answer:
     application = _live_case(public_id)
     body = checked_body("StatusChange")
-    try:
+    with casework_problems():
         casework.set_status(application, CaseStatus(body["status"]), body.get("note", ""))
-    except casework.CaseworkRefusedError as refused:
-        raise _refused(refused) from None
     return _summary_of(application), 200
 
 
@@ -313,10 +316,8 @@ def ask(public_id: str) -> Answer:
     """Rückfrage: the case waits for the applicant, who answers in the Postfach with files."""
     application = _live_case(public_id)
     body = checked_body("Query")
-    try:
+    with casework_problems():
         casework.set_status(application, CaseStatus.QUERY, body["text"])
-    except casework.CaseworkRefusedError as refused:
-        raise _refused(refused) from None
     thread = postfach.thread_for_application(application)
     return _thread_message(application, thread.messages[-1]), 201
 
@@ -329,12 +330,10 @@ def send_message(public_id: str) -> Answer:
     body = checked_body("NewMessage")
     files = []
     for number, item in enumerate(body.get("attachments", [])):
-        checked = decoded_file(item, f"attachments.{number}", ACCEPT)
+        checked = decoded_file(item, f"attachments.{number}", postfach.ATTACHMENT_TYPES)
         files.append((item["filename"], checked.content_type, checked.data))
-    try:
+    with casework_problems():
         message = casework.write(application, body["text"], files)
-    except casework.CaseworkRefusedError as refused:
-        raise _refused(refused) from None
     return _thread_message(application, message), 201
 
 
@@ -355,13 +354,11 @@ def issue_decision(public_id: str) -> Answer:
     """The Bescheid as the office signed it (PDF), delivered to the applicant's Postfach."""
     application = _live_case(public_id)
     body = checked_body("Decision")
-    refusal = casework.decision_refused(application)
-    if refusal:
-        raise _refused(casework.CaseworkRefusedError("status", refusal))
+    with casework_problems():  # refused before the PDF is decoded and scanned
+        if refusal := casework.decision_refused(application):
+            raise casework.CaseworkRefusedError("status", refusal)
     checked = decoded_file(body["document"], "document", ("application/pdf",))
-    try:
+    with casework_problems():
         casework.deliver_decision(application, body["text"], checked.data)
-    except casework.CaseworkRefusedError as refused:
-        raise _refused(refused) from None
     state = shapes.decision(application)
     return state or {}, 201
