@@ -9,6 +9,7 @@ from flask import Flask
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from portal.applications import init_applications
+from portal.appointments import init_appointments
 from portal.config import Settings
 from portal.core.assets import init_assets
 from portal.core.cli import register_commands
@@ -66,6 +67,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_handoff(app)
     init_postfach(app)
     init_retention(app)
+    init_appointments(app)
     init_dashboard(app)
     init_officeapi(app)
     return app
@@ -106,6 +108,7 @@ def init_db(app: Flask) -> None:
 
 def register_blueprints(app: Flask) -> None:
     # Imported here: routes import models, which need the extensions defined first.
+    from portal.backoffice.appointments import bp as backoffice_appointments  # noqa: PLC0415
     from portal.backoffice.clients import bp as apiclients  # noqa: PLC0415
     from portal.backoffice.decisions import bp as decisions  # noqa: PLC0415
     from portal.backoffice.redaktion import bp as redaktion  # noqa: PLC0415
@@ -127,5 +130,6 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(statistics)
     app.register_blueprint(redaktion)
     app.register_blueprint(apiclients)
+    app.register_blueprint(backoffice_appointments)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(staff_cli)

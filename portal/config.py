@@ -119,6 +119,15 @@ class Settings:
     # go after the first period, the rest of the case but its register entry after the second.
     retention_file_days: int = 90
     retention_case_days: int = 730
+    # Appointments: kept this many days after their day, then deleted.
+    retention_appointment_days: int = 30
+    # Appointments: the Land whose public holidays close every calendar (e.g. "BY", "NW");
+    # empty: only the nationwide holidays.
+    appointment_holidays: str = ""
+    # Appointments of an office booked elsewhere: "office=kind:where" pairs separated by ";"
+    # (kinds in appointments.providers.PROVIDER_KINDS, e.g. "buergerbuero=link:https://tevis…");
+    # every other office uses the portal's own calendars.
+    appointment_providers: str = ""
     # Where new payments go: a name of payments.providers.PAYMENT_PROVIDERS ("stripe", "test");
     # empty: stripe when a Stripe key is set, else the test provider (never in production).
     payment_provider: str = ""

@@ -59,6 +59,7 @@ def leistung(service_id: int, slug: str) -> str | Response:
         modules=services.modules(item, language),
         offices=offices,
         online_url=link,
+        booking_places=services.booking_places(item),
         lebenslagen=services.lebenslagen_of(item),
         you_need=services.you_need(item, link),
         structured_data=services.structured_data(item, url, link, offices),

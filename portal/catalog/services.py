@@ -275,6 +275,13 @@ def online_url(leistung: Leistung) -> str | None:
     return str(value) if value else None
 
 
+def booking_places(leistung: Leistung) -> list[Any]:
+    """Where an appointment for the service can be booked (``office_name``, ``url``,
+    ``external``); the appointments domain registers ``appointment_places(leistung_id)``."""
+    finder = current_app.extensions.get("appointment_places")
+    return list(finder(leistung.id)) if finder is not None else []
+
+
 def services_of(office: Office) -> list[Leistung]:
     return list(
         db.session.scalars(

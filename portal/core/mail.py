@@ -10,6 +10,7 @@ from __future__ import annotations
 import smtplib
 import ssl
 import uuid
+from collections.abc import Sequence
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
@@ -96,8 +97,11 @@ def get_mailer() -> Mailer:
     return mailer
 
 
-def send_mail(to: str, subject: str, body: str) -> None:
-    """Send a plain-text message from ``PORTAL_MAIL_FROM``. Raises on delivery failure."""
+def send_mail(
+    to: str, subject: str, body: str, attachments: Sequence[tuple[bytes, str, str]] = ()
+) -> None:
+    """Send a plain-text message from ``PORTAL_MAIL_FROM`` with ``attachments`` given as
+    (content, MIME type, file name). Raises on delivery failure."""
     message = EmailMessage()
     message["From"] = current_app.config["PORTAL"].mail_from
     message["To"] = to
@@ -106,4 +110,7 @@ def send_mail(to: str, subject: str, body: str) -> None:
     sender_domain = parseaddr(message["From"])[1].rpartition("@")[2] or None
     message["Message-ID"] = make_msgid(domain=sender_domain)
     message.set_content(body)
+    for content, mime_type, filename in attachments:
+        maintype, _, subtype = mime_type.partition("/")
+        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
     get_mailer().send(message)

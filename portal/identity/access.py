@@ -35,6 +35,10 @@ CASE_WORK = (StaffRole.SACHBEARBEITUNG, StaffRole.AMTSLEITUNG)
 REFUND = (StaffRole.AMTSLEITUNG,)
 EXPORT = (StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
 RESEND = (StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
+# Appointments: the day lists are read like cases; the office's lead and IT set calendars up.
+APPOINTMENT_READ = CASE_READ
+APPOINTMENT_WORK = CASE_WORK
+APPOINTMENT_SETUP = (StaffRole.AMTSLEITUNG, StaffRole.ADMINISTRATION)
 
 OfficeScope = frozenset[int] | None
 

@@ -10,6 +10,9 @@ The office must keep what it decided on; the portal keeps no more than that and 
 - A case whose package has not reached the office yet is never touched: nothing is lost.
 - Deleting an account removes its drafts and general enquiries. Submitted applications stay
   with the office, with the applicant's data as submitted, until their periods end.
+- Appointments go ``PORTAL_RETENTION_APPOINTMENT_DAYS`` after their day. Deleting an account
+  removes its past appointments; those to come stay as booked by name and e-mail (the e-mailed
+  link still cancels them), no longer tied to the account.
 
 Stored bytes are deleted by jobs after the commit, so a rollback never leaves rows without files.
 """
@@ -24,6 +27,7 @@ from sqlalchemy import delete, exists, select
 
 from portal.applications.models import Application, ApplicationStatus, CaseEvent, CaseStatus
 from portal.applications.services import delete_stored_file, remove_file
+from portal.appointments import services as appointments
 from portal.core.db import utcnow
 from portal.core.jobs import enqueue
 from portal.extensions import db
@@ -40,12 +44,14 @@ class Report:
     attachments: int = 0
     cases: int = 0
     held_back: int = 0  # closed and due, but a package has not been delivered yet
+    appointments: int = 0
 
     def __str__(self) -> str:
         return (
             f"{self.files} Antragsdateien, {self.attachments} Postfach-Anlagen gelöscht; "
             f"{self.cases} Vorgänge bis auf den Registereintrag gelöscht; "
-            f"{self.held_back} zurückgehalten (Übermittlung steht aus)"
+            f"{self.held_back} zurückgehalten (Übermittlung steht aus); "
+            f"{self.appointments} vergangene Termine gelöscht"
         )
 
 
@@ -123,6 +129,7 @@ def run(now: dt.datetime | None = None) -> Report:
         if erase:
             _erase(application, moment)
             report.cases += 1
+    report.appointments = appointments.expire(moment)
     db.session.flush()
     return report
 
@@ -162,4 +169,5 @@ def forget_account(person: Person) -> None:
     )
     for thread in list(enquiries):
         _delete_thread(thread)
+    appointments.forget_account(person.id)
     db.session.flush()

@@ -53,7 +53,7 @@ LAYERS = [
     {"catalog"},
     {"identity", "pages"},
     {"applications"},
-    {"payments", "postfach", "handoff", "retention"},
+    {"payments", "postfach", "handoff", "retention", "appointments"},
     {"backoffice", "dashboard", "officeapi"},
 ]
 SCREENS = {"backoffice", "dashboard", "officeapi"}  # screens and interfaces: nothing imports them

@@ -1,0 +1,188 @@
+"""Inputs about appointments: booking by citizens, calendars and day lists by staff."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+
+from flask_babel import lazy_gettext as _l
+from flask_wtf import FlaskForm
+from wtforms import (
+    DateField,
+    EmailField,
+    IntegerField,
+    RadioField,
+    SelectField,
+    StringField,
+    TextAreaField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+WEEKDAYS = {"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5, "so": 6}
+WEEKDAY_NAMES = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
+WINDOW_LINE = re.compile(
+    r"^(?P<day>[A-Za-z]{2})\w*\.?\s+(?P<h1>\d{1,2})[:.](?P<m1>\d{2})\s*[-–]\s*"
+    r"(?P<h2>\d{1,2})[:.](?P<m2>\d{2})$"
+)
+
+
+class BookingForm(FlaskForm):  # type: ignore[misc]
+    time = RadioField(
+        _l("Uhrzeit"),
+        validators=[InputRequired(_l("Bitte wählen Sie eine Uhrzeit."))],
+        validate_choice=False,  # see validate_time: a time taken meanwhile gets our message
+    )
+    name = StringField(
+        _l("Ihr Name"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihren Namen ein.")),
+            Length(max=200, message=_l("Ihr Name darf höchstens 200 Zeichen lang sein.")),
+        ],
+    )
+    email = EmailField(
+        _l("E-Mail-Adresse"),
+        description=_l("Dorthin schicken wir die Bestätigung und die Erinnerung."),
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihre E-Mail-Adresse ein.")),
+            Email(_l("Bitte geben Sie eine E-Mail-Adresse im Format name@beispiel.de ein.")),
+            Length(max=320, message=_l("Die E-Mail-Adresse ist zu lang.")),
+        ],
+    )
+
+    def validate_time(self, field: RadioField) -> None:
+        if field.data not in {value for value, _label in field.choices or []}:
+            raise ValidationError(
+                _l("Diese Uhrzeit ist nicht mehr frei. Bitte wählen Sie eine andere Uhrzeit.")
+            )
+
+
+class ConfirmForm(FlaskForm):  # type: ignore[misc]
+    """A button and its CSRF token (cancel a booking, mark a no-show)."""
+
+
+def parse_windows(text: str) -> list[tuple[int, dt.time, dt.time]]:
+    """ "Mo 08:00-12:00" per line into (weekday, start, end); raises ValueError naming the line."""
+    windows = []
+    for number, raw in enumerate(text.splitlines(), start=1):
+        line = raw.strip()
+        if not line:
+            continue
+        match = WINDOW_LINE.match(line)
+        weekday = WEEKDAYS.get(match.group("day").lower()) if match else None
+        if match is None or weekday is None:
+            raise ValueError(str(number))
+        try:
+            starts = dt.time(int(match.group("h1")), int(match.group("m1")))
+            ends = dt.time(int(match.group("h2")), int(match.group("m2")))
+        except ValueError:
+            raise ValueError(str(number)) from None
+        if ends <= starts:
+            raise ValueError(str(number))
+        windows.append((weekday, starts, ends))
+    return windows
+
+
+def format_windows(windows: list[tuple[int, dt.time, dt.time]]) -> str:
+    return "\n".join(
+        f"{WEEKDAY_NAMES[day]} {start:%H:%M}-{end:%H:%M}" for day, start, end in windows
+    )
+
+
+class CalendarForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        _l("Name des Kalenders"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie den Namen des Kalenders ein.")),
+            Length(max=200, message=_l("Der Name darf höchstens 200 Zeichen lang sein.")),
+        ],
+    )
+    counters = IntegerField(
+        _l("Schalter"),
+        description=_l("Wie viele Termine gleichzeitig stattfinden können."),
+        validators=[
+            InputRequired(_l("Bitte geben Sie die Zahl der Schalter ein.")),
+            NumberRange(1, 50, _l("Die Zahl der Schalter muss zwischen 1 und 50 liegen.")),
+        ],
+    )
+    slot_minutes = SelectField(
+        _l("Zeitraster"),
+        choices=[("5", "5 Minuten"), ("10", "10 Minuten"), ("15", "15 Minuten"),
+                 ("20", "20 Minuten"), ("30", "30 Minuten")],
+        validators=[DataRequired(_l("Bitte wählen Sie ein Zeitraster."))],
+    )  # fmt: skip
+    lead_hours = IntegerField(
+        _l("Vorlauf in Stunden"),
+        description=_l("So viele Stunden vorher lässt sich ein Termin frühestens buchen."),
+        validators=[
+            InputRequired(_l("Bitte geben Sie den Vorlauf in Stunden ein.")),
+            NumberRange(0, 720, _l("Der Vorlauf muss zwischen 0 und 720 Stunden liegen.")),
+        ],
+    )
+    horizon_days = IntegerField(
+        _l("Buchbar für Tage im Voraus"),
+        validators=[
+            InputRequired(_l("Bitte geben Sie an, wie viele Tage im Voraus gebucht werden kann.")),
+            NumberRange(1, 365, _l("Buchbar im Voraus: zwischen 1 und 365 Tagen.")),
+        ],
+    )
+    windows = TextAreaField(
+        _l("Sprechzeiten für Termine"),
+        description=_l("Eine Zeile je Zeitraum, zum Beispiel „Di 08:00-12:00“."),
+        validators=[DataRequired(_l("Bitte geben Sie mindestens eine Sprechzeit an."))],
+    )
+
+    def validate_windows(self, field: TextAreaField) -> None:
+        try:
+            found = parse_windows(field.data or "")
+        except ValueError as error:
+            raise ValidationError(
+                _l(
+                    "Sprechzeiten: Zeile %(line)s hat nicht die Form „Di 08:00-12:00“.",
+                    line=str(error),
+                )
+            ) from None
+        if len(found) > 40:
+            raise ValidationError(_l("Bitte geben Sie höchstens 40 Sprechzeiten an."))
+
+
+class NewCalendarForm(CalendarForm):
+    office = SelectField(
+        _l("Amt"),
+        validators=[DataRequired(_l("Bitte wählen Sie das Amt, dem der Kalender gehört."))],
+    )
+    field_order = ("office",)
+
+
+class OfferForm(FlaskForm):  # type: ignore[misc]
+    leistung = SelectField(
+        _l("Leistung"), validators=[DataRequired(_l("Bitte wählen Sie eine Leistung."))]
+    )
+    duration = IntegerField(
+        _l("Dauer in Minuten"),
+        validators=[
+            InputRequired(_l("Bitte geben Sie die Dauer in Minuten ein.")),
+            NumberRange(5, 240, _l("Die Dauer muss zwischen 5 und 240 Minuten liegen.")),
+        ],
+    )
+
+
+class ClosureForm(FlaskForm):  # type: ignore[misc]
+    day = DateField(
+        _l("Geschlossen am"),
+        validators=[InputRequired(_l("Bitte geben Sie den Tag als Datum ein."))],
+    )
+    reason = StringField(
+        _l("Grund"),
+        validators=[
+            Optional(),
+            Length(max=200, message=_l("Der Grund darf höchstens 200 Zeichen lang sein.")),
+        ],
+    )
+
+
+class DayForm(FlaskForm):  # type: ignore[misc]
+    class Meta:
+        csrf = False  # a GET filter
+
+    datum = DateField(_l("Tag"), validators=[Optional()])

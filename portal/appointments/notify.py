@@ -1,0 +1,154 @@
+"""The e-mails about an appointment, each with an iCalendar file, and the reminder run."""
+
+from __future__ import annotations
+
+import datetime as dt
+from urllib.parse import urlsplit
+
+from flask import current_app
+from flask_babel import force_locale
+from flask_babel import gettext as _
+from icalendar import Calendar as ICalendar
+from icalendar import Event
+from sqlalchemy import select
+
+from portal.appointments.display import when as local_time
+from portal.appointments.models import Booking, BookingState
+from portal.appointments.slots import BERLIN, day_bounds
+from portal.catalog.models import Office
+from portal.core.db import utcnow
+from portal.core.mail import send_mail
+from portal.core.notices import portal_name
+from portal.extensions import db
+
+
+def _address(office: Office | None) -> str:
+    if office is None:
+        return ""
+    place = " ".join(part for part in (office.postal_code, office.city) if part)
+    return ", ".join(part for part in (office.name, office.street, place) if part)
+
+
+def ics(booking: Booking, manage_url: str) -> bytes:
+    """The appointment as an iCalendar file; a cancelled one as its cancellation (same UID)."""
+    office = db.session.get(Office, booking.office_id)
+    cancelled = booking.state == BookingState.CANCELLED
+    host = urlsplit(manage_url).hostname or "serviceportal.invalid"
+    calendar = ICalendar()
+    calendar.add("prodid", "-//Serviceportal//Termine//DE")
+    calendar.add("version", "2.0")
+    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    event = Event()
+    event.add("uid", f"{booking.reference}@{host}")
+    event.add("dtstamp", utcnow())
+    event.add("dtstart", booking.starts_at)
+    event.add("dtend", booking.ends_at)
+    event.add("sequence", 1 if cancelled else 0)
+    event.add("status", "CANCELLED" if cancelled else "CONFIRMED")
+    event.add("summary", f"{booking.service_name} ({booking.reference})")
+    event.add("location", _address(office))
+    event.add("description", manage_url)
+    calendar.add_component(event)
+    return bytes(calendar.to_ical())
+
+
+def _body(booking: Booking, lead: str, manage_url: str) -> str:
+    office = db.session.get(Office, booking.office_id)
+    name = portal_name()
+    lines = [
+        _("Guten Tag %(name)s,", name=booking.name),
+        "",
+        lead,
+        "",
+        _("Leistung: %(service)s", service=booking.service_name),
+        _("Wann: %(when)s", when=local_time(booking.starts_at)),
+        _("Wo: %(where)s", where=_address(office)),
+        _("Terminnummer: %(reference)s", reference=booking.reference),
+        "",
+    ]
+    if booking.state == BookingState.BOOKED:
+        lines.append(
+            _("Absagen oder verschieben, ohne Anmeldung: %(url)s", url=manage_url),
+        )
+        lines.append("")
+    lines += [_("Ihr %(name)s", name=name), _("Diese Nachricht wurde automatisch versandt.")]
+    return "\n".join(lines) + "\n"
+
+
+def _send(booking: Booking, subject: str, lead: str, manage_url: str) -> None:
+    send_mail(
+        booking.email,
+        f"{portal_name()}: {subject}",
+        _body(booking, lead, manage_url),
+        [(ics(booking, manage_url), "text/calendar", "termin.ics")],
+    )
+
+
+def send_confirmation(booking_id: int, manage_url: str) -> None:
+    """Job: the confirmation, in the language the citizen booked in."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.state != BookingState.BOOKED:
+        return
+    with force_locale(booking.locale):
+        _send(
+            booking,
+            _("Ihr Termin am %(when)s", when=local_time(booking.starts_at)),
+            _("Ihr Termin ist gebucht."),
+            manage_url,
+        )
+
+
+def send_cancellation(booking_id: int, manage_url: str) -> None:
+    """Job: the cancellation, with the .ics that takes the event out of the citizen's calendar."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.state != BookingState.CANCELLED:
+        return
+    with force_locale(booking.locale):
+        _send(
+            booking,
+            _("Ihr Termin am %(when)s ist abgesagt", when=local_time(booking.starts_at)),
+            _("Ihr Termin ist abgesagt. Die Zeit ist wieder frei für andere."),
+            manage_url,
+        )
+
+
+def send_reminders(now: dt.datetime | None = None) -> int:
+    """The reminder for every appointment of the next day (Berlin time) not yet reminded.
+
+    Run daily (``flask appointments remind``); a second run the same day sends nothing twice.
+    Each reminder is committed as soon as it is sent, so a failure half-way repeats none."""
+    from portal.appointments.services import manage_token  # noqa: PLC0415
+
+    moment = now or utcnow()
+    tomorrow = moment.astimezone(BERLIN).date() + dt.timedelta(days=1)
+    start, end = day_bounds(tomorrow)
+    due = list(
+        db.session.scalars(
+            select(Booking.id).where(
+                Booking.state == BookingState.BOOKED,
+                Booking.reminded_at.is_(None),
+                Booking.starts_at >= start,
+                Booking.starts_at < end,
+            )
+        )
+    )
+    base: str = current_app.config["PORTAL"].base_url or "http://localhost"
+    sent = 0
+    for booking_id in due:
+        booking = db.session.get(Booking, booking_id)
+        if booking is None:
+            continue
+        with current_app.test_request_context(base_url=base), force_locale(booking.locale):
+            from flask import url_for  # noqa: PLC0415
+
+            url = base + url_for("appointments.manage", token=manage_token(booking))
+            _send(
+                booking,
+                _("Erinnerung: Ihr Termin morgen, %(when)s", when=local_time(booking.starts_at)),
+                _("wir erinnern Sie an Ihren Termin morgen."),
+                url,
+            )
+        booking.reminded_at = moment
+        db.session.commit()
+        sent += 1
+    return sent

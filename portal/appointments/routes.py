@@ -1,0 +1,190 @@
+"""Citizens book, cancel and move appointments; no account needed, no JavaScript needed.
+
+Booking: choose a day, then a time, name and e-mail (prefilled after a login). The
+confirmation page and e-mail carry a signed link to this one booking: it shows, cancels and
+moves it, and nothing else. Moving books the new time and cancels the old one in one commit.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import get_locale
+from flask_babel import gettext as _
+from flask_login import current_user
+from werkzeug.wrappers import Response
+
+from portal.appointments import services
+from portal.appointments.display import clock, day, when
+from portal.appointments.forms import BookingForm, ConfirmForm
+from portal.appointments.models import Booking, Offer
+from portal.appointments.notify import ics, send_cancellation, send_confirmation
+from portal.appointments.slots import BERLIN
+from portal.catalog.models import Leistung, Office
+from portal.core.db import utcnow
+from portal.core.downloads import attachment
+from portal.core.jobs import enqueue
+from portal.core.urls import absolute_url
+from portal.extensions import db
+
+bp = Blueprint("appointments", __name__, url_prefix="/termine", template_folder="templates")
+DAYS_PER_PAGE = 10
+
+
+def _offer(offer_id: int) -> tuple[Offer, Leistung, Office]:
+    offer = services.bookable_offer(offer_id)
+    if offer is None:
+        abort(404)
+    leistung = db.session.get(Leistung, offer.leistung_id)
+    office = db.session.get(Office, offer.calendar.office_id)
+    if leistung is None or office is None or not leistung.published:
+        abort(404)
+    return offer, leistung, office
+
+
+def _moving() -> Booking | None:
+    """The booking being moved (``?verschieben=<manage token>``), if the link is valid."""
+    token = request.args.get("verschieben", "")
+    booking = services.booking_for_token(token) if token else None
+    return booking if booking is not None and services.is_upcoming(booking) else None
+
+
+def _private(response: Response) -> Response:
+    response.headers["Cache-Control"] = "private, no-store"
+    return response
+
+
+@bp.get("/<int:offer_id>")
+def days(offer_id: int) -> str:
+    offer, leistung, office = _offer(offer_id)
+    today = utcnow().astimezone(BERLIN).date()
+    try:
+        first = (
+            dt.date.fromisoformat(request.args.get("ab", "")) if request.args.get("ab") else today
+        )
+    except ValueError:
+        first = today
+    found = services.days_with_slots(offer, max(first, today), DAYS_PER_PAGE + 1)
+    later = found[DAYS_PER_PAGE][0] if len(found) > DAYS_PER_PAGE else None
+    moving = _moving()
+    return render_template(
+        "appointments/days.html",
+        offer=offer,
+        leistung=leistung,
+        office=office,
+        days=found[:DAYS_PER_PAGE],
+        later=later,
+        earlier=first > today,
+        moving=moving,
+        moving_token=request.args.get("verschieben", "") if moving else "",
+        day_label=day,
+        when=when,
+    )
+
+
+@bp.route("/<int:offer_id>/<day_text>", methods=["GET", "POST"])
+def book(offer_id: int, day_text: str) -> str | Response:
+    offer, leistung, office = _offer(offer_id)
+    try:
+        chosen = dt.date.fromisoformat(day_text)
+    except ValueError:
+        abort(404)
+    moving = _moving()
+    slots = services.slots_on(offer, chosen)
+    form = BookingForm()
+    form.time.choices = [(slot.key, slot.key) for slot in slots]
+    if request.method == "GET":
+        if moving is not None:
+            form.name.data, form.email.data = moving.name, moving.email
+        elif current_user.is_authenticated:
+            person = current_user.person
+            form.name.data = person.display_name if person.display_name != "—" else ""
+            form.email.data = person.email
+    if form.validate_on_submit():
+        by_key = {slot.key: slot for slot in slots}
+        slot = by_key[form.time.data]
+        try:
+            booking = services.book(
+                offer,
+                slot.starts_at,
+                name=form.name.data.strip(),
+                email=form.email.data.strip(),
+                locale=str(get_locale() or "de"),
+                person_id=current_user.person.id if current_user.is_authenticated else None,
+                replacing=moving,
+            )
+        except services.SlotTakenError:
+            flash(
+                _("Diese Uhrzeit wurde gerade vergeben. Bitte wählen Sie eine andere."), "warning"
+            )
+            return redirect(request.full_path.rstrip("?"), 303)
+        token = services.manage_token(booking)
+        enqueue(send_confirmation, booking.id, absolute_url(".manage", token=token))
+        if moving is not None:
+            old = absolute_url(".manage", token=services.manage_token(moving))
+            enqueue(send_cancellation, moving.id, old)
+        flash(_("Ihr Termin ist gebucht. Eine Bestätigung ist unterwegs an %(email)s.",
+                email=booking.email), "success")  # fmt: skip
+        return redirect(url_for(".manage", token=token), 303)
+    return render_template(
+        "appointments/book.html",
+        offer=offer,
+        leistung=leistung,
+        office=office,
+        form=form,
+        chosen=chosen,
+        slots=slots,
+        moving=moving,
+        day_label=day,
+        when=when,
+        clock=clock,
+    )
+
+
+def _booking(token: str) -> Booking:
+    booking = services.booking_for_token(token)
+    if booking is None:
+        abort(404)
+    return booking
+
+
+@bp.get("/buchung/<token>")
+def manage(token: str) -> Response:
+    booking = _booking(token)
+    office = db.session.get(Office, booking.office_id)
+    offer = db.session.scalar(
+        db.select(Offer).where(
+            Offer.calendar_id == booking.calendar_id, Offer.leistung_id == booking.leistung_id
+        )
+    )
+    page = render_template(
+        "appointments/manage.html",
+        booking=booking,
+        office=office,
+        token=token,
+        upcoming=services.is_upcoming(booking),
+        offer=offer if offer is not None and services.bookable_offer(offer.id) else None,
+        form=ConfirmForm(),
+        when=when,
+    )
+    return _private(Response(page, mimetype="text/html"))
+
+
+@bp.get("/buchung/<token>/termin.ics")
+def calendar_file(token: str) -> Response:
+    booking = _booking(token)
+    return attachment(ics(booking, absolute_url(".manage", token=token)), "termin.ics",
+                      "text/calendar")  # fmt: skip
+
+
+@bp.post("/buchung/<token>/absagen")
+def cancel(token: str) -> Response:
+    booking = _booking(token)
+    if not ConfirmForm().validate_on_submit():
+        abort(400)
+    if services.is_upcoming(booking):
+        services.cancel(booking)
+        enqueue(send_cancellation, booking.id, absolute_url(".manage", token=token))
+        flash(_("Ihr Termin ist abgesagt. Eine Bestätigung ist unterwegs."), "success")
+    return redirect(url_for(".manage", token=token), 303)
