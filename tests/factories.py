@@ -20,6 +20,15 @@ from portal.applications.models import (
     FormVersion,
 )
 from portal.applications.services import applicant_snapshot, store_definition
+from portal.appointments.models import (
+    Booking,
+    BookingState,
+    Calendar,
+    Offer,
+    OpeningWindow,
+    SlotClaim,
+)
+from portal.appointments.slots import BERLIN, cells
 from portal.catalog.models import Leistung, Office, Zustaendigkeit
 from portal.core.db import utcnow
 from portal.core.storage import file_store, new_key
@@ -305,3 +314,65 @@ def make_delivery(
 def make_api_client(*offices: Office, scopes: tuple[str, ...] = tuple(SCOPES)) -> NewClient:
     """A machine client of the office API for ``offices`` (its secret is in the result)."""
     return create_client(f"Fachverfahren {_token(3)}", [o.id for o in offices], list(scopes))
+
+
+def make_calendar(
+    office: Office,
+    *services: Leistung,
+    duration: int = 30,
+    windows: tuple[tuple[int, dt.time, dt.time], ...] = tuple(
+        (day, dt.time(8), dt.time(12)) for day in range(7)
+    ),
+    **values: Any,
+) -> Calendar:
+    """A calendar of ``office`` open 08:00–12:00 every day (tests do not depend on the weekday)
+    with no lead time, offering each of ``services`` for ``duration`` minutes."""
+    calendar = Calendar(
+        office_id=office.id,
+        name=values.pop("name", f"Termine {office.name}"),
+        counters=values.pop("counters", 1),
+        slot_minutes=values.pop("slot_minutes", 15),
+        lead_hours=values.pop("lead_hours", 0),
+        horizon_days=values.pop("horizon_days", 60),
+        **values,
+    )
+    calendar.windows = [OpeningWindow(weekday=d, starts=a, ends=b) for d, a, b in windows]
+    calendar.offers = [Offer(leistung_id=s.id, duration_minutes=duration) for s in services]
+    db.session.add(calendar)
+    db.session.flush()
+    return calendar
+
+
+def berlin(day: dt.date, hour: int, minute: int = 0) -> dt.datetime:
+    """A Berlin wall-clock time as the UTC instant the portal stores."""
+    return dt.datetime.combine(day, dt.time(hour, minute), BERLIN).astimezone(dt.UTC)
+
+
+def make_booking(offer: Offer, starts_at: dt.datetime, counter: int = 1, **values: Any) -> Booking:
+    """A booking written directly (with its claims), e.g. in the past for the day list."""
+    calendar = offer.calendar
+    booking = Booking(
+        reference=values.pop("reference", f"T-{_token(2).upper()}-{_token(2).upper()}"),
+        calendar_id=calendar.id,
+        office_id=calendar.office_id,
+        leistung_id=offer.leistung_id,
+        service_name=values.pop("service_name", "Personalausweis beantragen"),
+        starts_at=starts_at,
+        ends_at=starts_at + dt.timedelta(minutes=offer.duration_minutes),
+        counter=counter,
+        state=values.pop("state", BookingState.BOOKED),
+        name=values.pop("name", "Erika Mustermann"),
+        email=values.pop("email", f"erika-{_token(3)}@example.org"),
+        token_nonce=_token(8),
+        **values,
+    )
+    db.session.add(booking)
+    db.session.flush()
+    if booking.state == BookingState.BOOKED:
+        db.session.add_all(
+            SlotClaim(calendar_id=calendar.id, counter=counter, starts_at=cell,
+                      booking_id=booking.id)
+            for cell in cells(starts_at, offer.duration_minutes, calendar.slot_minutes)
+        )  # fmt: skip
+        db.session.flush()
+    return booking

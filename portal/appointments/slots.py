@@ -10,7 +10,7 @@ from functools import cache
 from zoneinfo import ZoneInfo
 
 import holidays
-from holidays.countries import Germany
+from holidays.countries.germany import Germany
 
 from portal.appointments.models import Calendar
 from portal.config import ConfigError

@@ -27,7 +27,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
 from portal.applications.models import Application, CaseEvent, CaseStatus
+from portal.appointments.models import Booking, Calendar, Closure, Offer
 from portal.catalog.models import LocalOverride, Office, Zustaendigkeit
+from portal.core.db import utcnow
 from portal.extensions import db
 from portal.handoff.models import Delivery
 from portal.identity.clients import ApiClient
@@ -37,6 +39,8 @@ from portal.postfach.models import Message, MessageAttachment, Thread
 from tests.factories import (
     make_api_client,
     make_application,
+    make_booking,
+    make_calendar,
     make_delivery,
     make_form,
     make_office,
@@ -58,12 +62,15 @@ LISTS = (
     "payments.export",
     "statistics.overview",
     "apiclients.overview",
+    "backoffice_appointments.overview",
 )
 POST_DATA = {
     "status": "in_bearbeitung", "note": "x", "clerk": "", "text": "x", "tenor": "Genehmigt",
     "remedy": "x", "amount": "1,00", "reason": "x", "request_id": "abcdefghijklmnopqrstuv",
     "phone": "0123", "email": "a@b.example", "url": "https://evil.example",
     "opening_hours": "Mo", "online_url": "https://evil.example", "assignment": "1",
+    "name": "Umbenannt", "counters": "3", "slot_minutes": "15", "lead_hours": "1",
+    "horizon_days": "5", "windows": "Mo 08:00-12:00", "day": "2031-01-06", "duration": "15",
 }  # fmt: skip
 
 
@@ -85,6 +92,10 @@ class Scene:
     responsibility_c: int
     someone: int
     api_client_b: int
+    calendar_b: int
+    offer_b: int
+    closure_b: int
+    booking_b: int
 
 
 def _scene() -> Scene:
@@ -109,19 +120,25 @@ def _scene() -> Scene:
     db.session.add(local)
     someone = make_staff((StaffRole.SACHBEARBEITUNG, office_c))
     api_client = make_api_client(office_b).client
+    calendar = make_calendar(office_b, make_service(office_b), name="Kalender-B-intern")
+    calendar.closures.append(Closure(day=dt.date(2031, 1, 2), reason="Betriebsausflug"))
+    booking = make_booking(
+        calendar.offers[0], utcnow() - dt.timedelta(hours=1), name="Bruno Terminkunde"
+    )
     db.session.commit()  # a savepoint of the test's transaction: requests end their session
     attachment = thread.messages[-1].attachments[0]
     return Scene(
         office_a.id, office_b.id, case.public_id, case.reference or "", case.files[0].public_id,
         thread.public_id, attachment.public_id, enquiry.public_id, payment.public_id,
         payment.kassenzeichen, delivery.id, office_c.id, service.id, local.id, someone.id,
-        api_client.id,
+        api_client.id, calendar.id, calendar.offers[0].id, calendar.closures[0].id, booking.id,
     )  # fmt: skip
 
 
 def _record_routes(scene: Scene) -> dict[str, list[dict[str, Any]]]:
     case = {"public_id": scene.case_b}
     redaktion = {"office_id": scene.office_c}
+    calendar = {"calendar_id": scene.calendar_b}
     return {
         "backoffice.case": [case],
         "backoffice.case_file": [{**case, "file_id": scene.file_b}],
@@ -146,7 +163,15 @@ def _record_routes(scene: Scene) -> dict[str, list[dict[str, Any]]]:
         "redaktion.remove_responsibility": [
             {**redaktion, "responsibility_id": scene.responsibility_c}
         ],
-    }
+        **{f"backoffice_appointments.{name}": [calendar] for name in (
+            "settings", "add_offer", "add_closure", "day_list", "day_list_pdf")},
+        "backoffice_appointments.remove_offer": [{**calendar, "offer_id": scene.offer_b}],
+        "backoffice_appointments.remove_closure": [{**calendar, "closure_id": scene.closure_b}],
+        "backoffice_appointments.mark": [
+            {"booking_id": scene.booking_b, "state": "nicht_erschienen"},
+            {"booking_id": scene.booking_b, "state": "erschienen"},
+        ],
+    }  # fmt: skip
 
 
 def _staff_urls(app: Flask, scene: Scene) -> tuple[list[tuple[str, str, str]], list[str]]:
@@ -204,6 +229,12 @@ def _state() -> dict[str, Any]:
             (c.id, str(c.revoked_at)) for c in db.session.scalars(select(ApiClient))
         ),
         "api_client_count": count(ApiClient),
+        "calendars": sorted(
+            (c.id, c.name, c.counters, c.lead_hours, len(c.windows), len(c.closures))
+            for c in db.session.scalars(select(Calendar))
+        ),
+        "offers": count(Offer),
+        "bookings": sorted((b.id, b.state) for b in db.session.scalars(select(Booking))),
     }
 
 
@@ -231,7 +262,10 @@ def _export(url: str) -> str:
 
 
 def _markers(scene: Scene) -> tuple[str, ...]:
-    return (scene.reference_b, scene.kassenzeichen_b, scene.case_b, scene.thread_b, "Frage an B")
+    return (
+        scene.reference_b, scene.kassenzeichen_b, scene.case_b, scene.thread_b, "Frage an B",
+        "Kalender-B-intern", "Bruno Terminkunde",
+    )  # fmt: skip
 
 
 PERSONAS = ("Sachbearbeitung A + Redaktion B", "Amtsleitung A", "Redaktion A")
@@ -289,7 +323,7 @@ def test_the_administrator_reads_but_never_decides_or_refunds(
     work = {
         ("backoffice.case_status", "POST"), ("backoffice.case_assign", "POST"),
         ("decisions.issue", "POST"), ("postfach.office_thread", "POST"),
-        ("payments.refund", "POST"),
+        ("payments.refund", "POST"), ("backoffice_appointments.mark", "POST"),
     }  # fmt: skip
     tried, _lists = _staff_urls(app, scene)
     failures = []
@@ -320,3 +354,6 @@ def test_a_clerk_of_office_b_reaches_all_of_it(app: Flask, app_context: None) ->
     assert scene.kassenzeichen_b in client.get("/verwaltung/zahlungen").get_data(as_text=True)
     assert scene.reference_b in client.get("/verwaltung/uebermittlungen").get_data(as_text=True)
     assert "Frage an B" in client.get("/verwaltung/postfach").get_data(as_text=True)
+    assert "Kalender-B-intern" in client.get("/verwaltung/termine/").get_data(as_text=True)
+    day = client.get(f"/verwaltung/termine/{scene.calendar_b}").get_data(as_text=True)
+    assert "Bruno Terminkunde" in day

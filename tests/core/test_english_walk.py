@@ -6,6 +6,7 @@ German interface text fails the test."""
 
 from __future__ import annotations
 
+import datetime as dt
 import io
 import json
 from typing import Any
@@ -19,11 +20,24 @@ from sqlalchemy.orm import Session, scoped_session
 from portal.applications import services as applications
 from portal.applications.demo import DEFINITIONS
 from portal.applications.models import CaseStatus
+from portal.appointments import services as appointments
+from portal.appointments.slots import BERLIN
 from portal.catalog.models import Leistung, Office
+from portal.core.db import utcnow
 from portal.extensions import db
 from portal.postfach import casework
 from portal.postfach import services as postfach
-from tests.factories import PDF, make_application, make_office, make_payment, make_person
+from tests.factories import (
+    PDF,
+    berlin,
+    make_application,
+    make_booking,
+    make_calendar,
+    make_office,
+    make_payment,
+    make_person,
+    make_service,
+)
 from tests.support.auth import login_as
 from tests.support.html import unmarked_german
 from tests.support.offices import ensure_office
@@ -35,7 +49,10 @@ NOT_PAGES = (
 )  # fmt: skip
 # Walked with an imported catalogue in tests/catalog/test_pages.py.
 CATALOGUE = ("catalog.leistung", "catalog.themenfeld", "catalog.lebenslage")
-FILES = ("applications.download", "applications.receipt_pdf", "postfach.attachment")
+FILES = (
+    "applications.download", "applications.receipt_pdf", "postfach.attachment",
+    "appointments.calendar_file",
+)  # fmt: skip
 
 
 def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
@@ -61,6 +78,10 @@ def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
         )
         office = db.session.get(Office, office_id) or make_office()
         service = db.session.scalars(select(Leistung).limit(1)).first()
+        calendar = make_calendar(office, make_service(office))
+        offer = calendar.offers[0]
+        tomorrow = utcnow().astimezone(BERLIN).date() + dt.timedelta(days=1)
+        booking = make_booking(offer, berlin(tomorrow, 9))
         login_as(client, person)
         step = applications.definition_of(row).steps[0].key
         values = {
@@ -72,6 +93,9 @@ def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
             "payments.result": {"public_id": submitted.public_id},
             "catalog.stelle": {"office_id": office.id, "slug": office.slug},
             "catalog.a_z": {"letter": "h"},
+            "appointments.days": {"offer_id": offer.id},
+            "appointments.book": {"offer_id": offer.id, "day_text": tomorrow.isoformat()},
+            "appointments.manage": {"token": appointments.manage_token(booking)},
         }
         if service is not None:
             values["catalog.leistung"] = {"service_id": service.id, "slug": service.slug}

@@ -42,6 +42,14 @@ NOT_PRIVATE = {
     # the office API: bearer tokens, no cookies; its own matrix is tests/officeapi/test_access.py
     "officeapi.get_case", "officeapi.get_file", "officeapi.get_decision", "officeapi.acknowledge",
     "officeapi.set_status", "officeapi.ask", "officeapi.send_message", "officeapi.issue_decision",
+    "appointments.days", "appointments.book",  # public: anyone may book
+    # the signed link is the key, for whoever holds it: tests/appointments/test_booking.py
+    "appointments.manage", "appointments.calendar_file", "appointments.cancel",
+    # scoped per office like the cases: tests/backoffice/test_office_scope.py
+    "backoffice_appointments.settings", "backoffice_appointments.add_offer",
+    "backoffice_appointments.remove_offer", "backoffice_appointments.add_closure",
+    "backoffice_appointments.remove_closure", "backoffice_appointments.day_list",
+    "backoffice_appointments.day_list_pdf", "backoffice_appointments.mark",
 }  # fmt: skip
 
 
