@@ -1,0 +1,78 @@
+"""A calendar to book in, from the first free day on (tests do not depend on today's date)."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from flask import Flask
+from flask.testing import FlaskClient
+
+from portal.appointments import services
+from portal.appointments.models import Offer
+from portal.appointments.slots import BERLIN
+from portal.core.db import utcnow
+from portal.extensions import db
+from tests.factories import make_calendar, make_office, make_service
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class World:
+    offer_id: int
+    service_id: int
+    service_slug: str
+    office_id: int
+    day: str  # the first day with free times, ISO
+    times: tuple[str, ...]  # its free times
+
+
+def build(app: Flask, **calendar: object) -> World:
+    """An office with a service, bookable for 30 minutes, committed (a savepoint in tests)."""
+    with app.test_request_context("/"):
+        office = make_office(street="Rathausplatz 1", postal_code="12345", city="Musterstadt")
+        service = make_service(office, name="Personalausweis beantragen")
+        offer = make_calendar(office, service, **calendar).offers[0]  # type: ignore[arg-type]
+        first = services.days_with_slots(offer, _today(), 1)[0][0]
+        times = tuple(slot.key for slot in services.slots_on(offer, first))
+        world = World(offer.id, service.id, service.slug, office.id, first.isoformat(), times)
+        db.session.commit()
+    return world
+
+
+def _today() -> dt.date:
+    return utcnow().astimezone(BERLIN).date()
+
+
+def csrf(client: FlaskClient, path: str) -> str:
+    found = CSRF.search(client.get(path).get_data(as_text=True))
+    assert found, path
+    return found.group(1)
+
+
+def book(
+    client: FlaskClient,
+    world: World,
+    time: str,
+    *,
+    name: str = "Erika Mustermann",
+    email: str = "erika@example.org",
+    query: str = "",
+) -> tuple[int, str, str]:
+    """POST a booking; (status, Location, page)."""
+    path = f"/termine/{world.offer_id}/{world.day}{query}"
+    data = {"csrf_token": csrf(client, path), "time": time, "name": name, "email": email}
+    response = client.post(path, data=data)
+    return (
+        response.status_code,
+        response.headers.get("Location", ""),
+        response.get_data(as_text=True),
+    )
+
+
+def offer(world: World) -> Offer:
+    found = db.session.get(Offer, world.offer_id)
+    assert found is not None
+    return found
