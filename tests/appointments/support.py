@@ -15,6 +15,7 @@ from portal.appointments.slots import BERLIN
 from portal.core.db import utcnow
 from portal.extensions import db
 from tests.factories import make_calendar, make_office, make_service
+from tests.support.jobs import run_rq_jobs
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
 
@@ -65,6 +66,7 @@ def book(
     path = f"/termine/{world.offer_id}/{world.day}{query}"
     data = {"csrf_token": csrf(client, path), "time": time, "name": name, "email": email}
     response = client.post(path, data=data)
+    run_rq_jobs(client.application)  # as a worker would, before anything else happens
     return (
         response.status_code,
         response.headers.get("Location", ""),

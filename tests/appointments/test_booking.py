@@ -21,12 +21,14 @@ from portal.extensions import db
 from tests.appointments.support import World, book, build, csrf
 from tests.factories import make_person
 from tests.support.auth import login_as
+from tests.support.jobs import run_rq_jobs
 
 pytestmark = pytest.mark.usefixtures("db_session")
 LINK = re.compile(r"https?://\S+/termine/buchung/\S+")
 
 
-def _mails(folder: Path, address: str) -> list[object]:
+def _mails(app: Flask, folder: Path, address: str) -> list[object]:
+    run_rq_jobs(app)
     return [m for m in FolderMailer(folder).sent() if m["To"] == address]
 
 
@@ -63,7 +65,7 @@ def test_a_citizen_finds_books_and_gets_a_confirmation_with_a_calendar_file(
     assert 'data-booking="gebucht"' in page
     assert f"{world.times[1]} Uhr" in page
 
-    [mail] = _mails(mail_folder, "bucht@example.org")
+    [mail] = _mails(app, mail_folder, "bucht@example.org")
     body = mail.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
     assert "Personalausweis beantragen" in body
     assert "Rathausplatz 1, 12345 Musterstadt" in body
@@ -118,10 +120,10 @@ def test_a_taken_time_is_refused_and_bookable_again_once_cancelled(
     token = csrf(client, location)
     assert client.post(location + "/absagen", data={"csrf_token": token}).status_code == 303
     assert 'data-booking="abgesagt"' in client.get(location).get_data(as_text=True)
-    cancelled = _mails(mail_folder, "erste@example.org")[-1]
+    cancelled = _mails(app, mail_folder, "erste@example.org")[-1]
     assert "abgesagt" in str(cancelled["Subject"])  # type: ignore[index]
     client.post(location + "/absagen", data={"csrf_token": token})  # twice: nothing more
-    assert len(_mails(mail_folder, "erste@example.org")) == 2
+    assert len(_mails(app, mail_folder, "erste@example.org")) == 2
 
     status, _location, _page = book(client, world, world.times[0], email="zweite@example.org")
     assert status == 303
@@ -184,7 +186,7 @@ def test_moving_books_the_new_time_and_cancels_the_old_one_in_one_step(
     assert before.rebooked_as_id == after.id
     assert after.state == BookingState.BOOKED
     assert 'data-booking="abgesagt"' in client.get(old).get_data(as_text=True)
-    subjects = [str(m["Subject"]) for m in _mails(mail_folder, "umzug@example.org")]  # type: ignore[index]
+    subjects = [str(m["Subject"]) for m in _mails(app, mail_folder, "umzug@example.org")]  # type: ignore[index]
     assert len(subjects) == 3  # booked, booked again, the old one cancelled
     assert "abgesagt" in subjects[-1]
     # The old link cannot move anything any more.

@@ -28,6 +28,7 @@ from sqlalchemy import func, select
 
 from portal.applications.models import Application, CaseEvent, CaseStatus
 from portal.appointments.models import Booking, Calendar, Closure, Offer
+from portal.appointments.slots import BERLIN
 from portal.catalog.models import LocalOverride, Office, Zustaendigkeit
 from portal.core.db import utcnow
 from portal.extensions import db
@@ -96,6 +97,7 @@ class Scene:
     offer_b: int
     closure_b: int
     booking_b: int
+    booking_day_b: str
 
 
 def _scene() -> Scene:
@@ -132,6 +134,7 @@ def _scene() -> Scene:
         thread.public_id, attachment.public_id, enquiry.public_id, payment.public_id,
         payment.kassenzeichen, delivery.id, office_c.id, service.id, local.id, someone.id,
         api_client.id, calendar.id, calendar.offers[0].id, calendar.closures[0].id, booking.id,
+        booking.starts_at.astimezone(BERLIN).date().isoformat(),
     )  # fmt: skip
 
 
@@ -355,5 +358,6 @@ def test_a_clerk_of_office_b_reaches_all_of_it(app: Flask, app_context: None) ->
     assert scene.reference_b in client.get("/verwaltung/uebermittlungen").get_data(as_text=True)
     assert "Frage an B" in client.get("/verwaltung/postfach").get_data(as_text=True)
     assert "Kalender-B-intern" in client.get("/verwaltung/termine/").get_data(as_text=True)
-    day = client.get(f"/verwaltung/termine/{scene.calendar_b}").get_data(as_text=True)
+    day = client.get(f"/verwaltung/termine/{scene.calendar_b}?datum={scene.booking_day_b}")
+    day = day.get_data(as_text=True)
     assert "Bruno Terminkunde" in day
