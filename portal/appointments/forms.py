@@ -8,7 +8,6 @@ import re
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
 from wtforms import (
-    DateField,
     EmailField,
     IntegerField,
     RadioField,
@@ -17,7 +16,10 @@ from wtforms import (
     TextAreaField,
     ValidationError,
 )
+from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+
+from portal.core.formtools import DayField
 
 WEEKDAYS = {"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5, "so": 6}
 WEEKDAY_NAMES = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
@@ -51,7 +53,7 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
     )
 
     def validate_time(self, field: RadioField) -> None:
-        if field.data not in {value for value, _label in field.choices or []}:
+        if field.data not in {choice.value for choice in field.choices or []}:
             raise ValidationError(
                 _l("Diese Uhrzeit ist nicht mehr frei. Bitte wählen Sie eine andere Uhrzeit.")
             )
@@ -107,8 +109,7 @@ class CalendarForm(FlaskForm):  # type: ignore[misc]
     )
     slot_minutes = SelectField(
         _l("Zeitraster"),
-        choices=[("5", "5 Minuten"), ("10", "10 Minuten"), ("15", "15 Minuten"),
-                 ("20", "20 Minuten"), ("30", "30 Minuten")],
+        choices=[SelectChoice(str(m), _l("%(num)s Minuten", num=m)) for m in (5, 10, 15, 20, 30)],
         validators=[DataRequired(_l("Bitte wählen Sie ein Zeitraster."))],
     )  # fmt: skip
     lead_hours = IntegerField(
@@ -168,8 +169,9 @@ class OfferForm(FlaskForm):  # type: ignore[misc]
 
 
 class ClosureForm(FlaskForm):  # type: ignore[misc]
-    day = DateField(
+    day = DayField(
         _l("Geschlossen am"),
+        invalid=_l("Bitte geben Sie den Tag als Datum ein, zum Beispiel 24.12.2026."),
         validators=[InputRequired(_l("Bitte geben Sie den Tag als Datum ein."))],
     )
     reason = StringField(
@@ -185,4 +187,8 @@ class DayForm(FlaskForm):  # type: ignore[misc]
     class Meta:
         csrf = False  # a GET filter
 
-    datum = DateField(_l("Tag"), validators=[Optional()])
+    datum = DayField(
+        _l("Tag"),
+        invalid=_l("Bitte geben Sie den Tag als Datum ein, zum Beispiel 24.12.2026."),
+        validators=[Optional()],
+    )

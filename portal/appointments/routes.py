@@ -14,6 +14,7 @@ from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from portal.appointments import services
 from portal.appointments.display import clock, day, when
@@ -93,7 +94,7 @@ def book(offer_id: int, day_text: str) -> str | Response:
     moving = _moving()
     slots = services.slots_on(offer, chosen)
     form = BookingForm()
-    form.time.choices = [(slot.key, slot.key) for slot in slots]
+    form.time.choices = [SelectChoice(slot.key, slot.key) for slot in slots]
     if request.method == "GET":
         if moving is not None:
             form.name.data, form.email.data = moving.name, moving.email

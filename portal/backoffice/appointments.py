@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import select
 from werkzeug.wrappers import Response
+from wtforms.fields.choices import SelectChoice
 
 from portal.appointments import services as appointments
 from portal.appointments.display import clock, day, when
@@ -144,7 +145,10 @@ def _apply(calendar: Calendar, form: CalendarForm) -> None:
 def create() -> str | Response:
     offices = _setup_offices()
     form = NewCalendarForm()
-    form.office.choices = [("", _("Bitte wählen")), *((str(o.id), o.name) for o in offices)]
+    form.office.choices = [
+        SelectChoice("", _("Bitte wählen")),
+        *(SelectChoice(str(o.id), o.name) for o in offices),
+    ]
     if request.method == "GET":
         form.counters.data, form.slot_minutes.data = 1, "15"
         form.lead_hours.data, form.horizon_days.data = 2, 42
@@ -164,9 +168,9 @@ def _offer_form(calendar: Calendar) -> OfferForm:
     form = OfferForm(prefix="angebot")
     office = db.session.get(Office, calendar.office_id)
     offered = {o.leistung_id for o in calendar.offers}
-    choices = [(str(item.id), item.name) for item in (services_of(office) if office else [])
-               if item.id not in offered]  # fmt: skip
-    form.leistung.choices = [("", _("Bitte wählen")), *choices]
+    available = services_of(office) if office else []
+    choices = [SelectChoice(str(s.id), s.name) for s in available if s.id not in offered]
+    form.leistung.choices = [SelectChoice("", _("Bitte wählen")), *choices]
     return form
 
 
