@@ -279,10 +279,14 @@ def _day_context(calendar: Calendar) -> dict[str, object]:
 def day_list(calendar_id: int) -> str:
     calendar = _calendar(calendar_id, (*APPOINTMENT_READ, *APPOINTMENT_SETUP))
     staff = logged_in_staff()
+    context = _day_context(calendar)
+    form = DayForm(request.args)
+    if not (request.args.get("datum") and not form.validate()):
+        form.datum.data = context["chosen"]  # an unreadable day keeps its error, today is shown
     return render_template(
         "backoffice/appointments/day.html",
-        **_day_context(calendar),
-        form=DayForm(request.args),
+        **context,
+        form=form,
         mark_form=ConfirmForm(),
         may_mark=may(staff, calendar.office_id, *APPOINTMENT_WORK),
         may_setup=may(staff, calendar.office_id, *APPOINTMENT_SETUP),

@@ -137,3 +137,17 @@ def test_a_clerk_sees_the_day_per_counter_marks_who_did_not_come_and_prints_the_
     assert "Schalter 2" in text
 
     assert clerk.get(f"/verwaltung/termine/{calendar_id}/einstellungen").status_code == 403
+
+
+def test_an_unreadable_day_is_named_and_today_is_shown(app: Flask) -> None:
+    with app.test_request_context("/"):
+        office = make_office()
+        calendar_id, office_id = make_calendar(office).id, office.id
+        db.session.commit()
+    clerk, _token = _staff_client(app, StaffRole.SACHBEARBEITUNG, office_id)
+    answer = clerk.get(f"/verwaltung/termine/{calendar_id}?datum=kaputt")
+    assert answer.status_code == 200
+    assert "Bitte geben Sie den Tag als Datum ein, zum Beispiel" in answer.get_data(as_text=True)
+    today = utcnow().astimezone(BERLIN).date().isoformat()
+    plain = clerk.get(f"/verwaltung/termine/{calendar_id}").get_data(as_text=True)
+    assert f'value="{today}"' in plain
