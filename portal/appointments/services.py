@@ -163,6 +163,7 @@ def book(
         raise SlotTakenError(starts_at.isoformat())
     needed = cells(starts_at, offer.duration_minutes, calendar.slot_minutes)
     leistung = db.session.get(Leistung, offer.leistung_id)
+    attempt = db.session.begin_nested()  # a failed move leaves the old booking as it was
     if replacing is not None:
         cancel(replacing, moment)
     for counter in range(1, calendar.counters + 1):
@@ -199,7 +200,9 @@ def book(
             continue  # this counter is taken for at least one cell
         if replacing is not None:
             replacing.rebooked_as_id = booking.id
+        attempt.commit()
         return booking
+    attempt.rollback()
     raise SlotTakenError(starts_at.isoformat())
 
 

@@ -229,3 +229,31 @@ def test_unknown_or_switched_off_calendars_and_bad_days_are_not_found(
     assert client.get(f"/termine/{world.offer_id}").status_code == 404
     service = client.get(f"/leistungen/{world.service_id}/{world.service_slug}")
     assert f"/termine/{world.offer_id}" not in service.get_data(as_text=True)
+
+
+def test_a_move_that_loses_the_race_leaves_the_old_booking_as_it_was(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The new time was free when read and taken before the claim (as on PostgreSQL under a
+    race): the old appointment must still be booked, with its time held."""
+    world = build(app)
+    assert book(client, world, world.times[0], email="bleibt@example.org")[0] == 303
+    assert book(client, world, world.times[2], email="schneller@example.org")[0] == 303
+    with app.test_request_context("/"):
+        offer = db.session.get(Offer, world.offer_id)
+        assert offer is not None
+        mine = next(b for b in _bookings(world) if b.email == "bleibt@example.org")
+        taken = next(b for b in _bookings(world) if b.email == "schneller@example.org")
+        stale = services.slots_on(offer, dt.date.fromisoformat(world.day))
+        stale.append(services.Slot(taken.starts_at, taken.ends_at, 1))
+        monkeypatch.setattr(services, "slots_on", lambda *_args, **_kw: stale)
+        with pytest.raises(services.SlotTakenError):
+            services.book(offer, taken.starts_at, name="X", email="bleibt@example.org",
+                          replacing=mine)  # fmt: skip
+        db.session.commit()
+        db.session.expire_all()
+        assert mine.state == BookingState.BOOKED
+        assert mine.rebooked_as_id is None
+        assert len(_bookings(world)) == 2
+    monkeypatch.undo()
+    assert book(client, world, world.times[0])[0] == 200  # the old time is still held
