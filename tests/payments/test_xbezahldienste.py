@@ -99,7 +99,7 @@ def mails(xbd_app: Flask) -> Callable[[], list[str]]:
         for path in folder.glob("*.eml"):
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
             assert isinstance(message, EmailMessage)
-            texts.append(f"{message['To']}\n{message['Subject']}\n{message.get_content()}")
+            texts.append(f"{message['To']}\n{message['Subject']}\n{message.get_body(("plain",)).get_content()}")
         return texts
 
     return read
