@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import os
 from collections.abc import Callable
+from email.message import EmailMessage
 from pathlib import Path
 
 import pytest
@@ -118,7 +119,7 @@ def test_feedback_is_stored_and_forwarded(
     db_session.refresh(stored)
     assert stored.email == "erika@example.org"
     assert stored.forwarded_at is not None
-    mails = [m for m in FolderMailer(mail_folder).sent() if message in m.get_body(("plain",)).get_content()]
+    mails = [m for m in FolderMailer(mail_folder).sent() if message in _text(m)]
     assert len(mails) == 1
     assert mails[0]["To"] == app.config["PORTAL"].accessibility_contact
     assert mails[0]["Subject"] == f"Rückmeldung zur Barrierefreiheit Nr. {stored.id}"
@@ -172,5 +173,11 @@ def test_forwarding_is_idempotent(
         assert forward_feedback(feedback.id) is True
         assert forward_feedback(feedback.id) is False
         assert forward_feedback(999_999_999) is False
-    sent = [m for m in FolderMailer(mail_folder).sent() if message in m.get_body(("plain",)).get_content()]
+    sent = [m for m in FolderMailer(mail_folder).sent() if message in _text(m)]
     assert len(sent) == 1
+
+
+def _text(mail: EmailMessage) -> str:
+    """The plain text of an e-mail, whether it has attachments (an appointment's .ics) or not."""
+    body = mail.get_body(("plain",))
+    return str(body.get_content()) if body is not None else ""

@@ -99,7 +99,9 @@ def mails(xbd_app: Flask) -> Callable[[], list[str]]:
         for path in folder.glob("*.eml"):
             message = message_from_bytes(path.read_bytes(), policy=policy.default)
             assert isinstance(message, EmailMessage)
-            texts.append(f"{message['To']}\n{message['Subject']}\n{message.get_body(("plain",)).get_content()}")
+            body = message.get_body(("plain",))
+            assert body is not None
+            texts.append(f"{message['To']}\n{message['Subject']}\n{body.get_content()}")
         return texts
 
     return read
