@@ -12,8 +12,18 @@ from collections.abc import Callable
 import pytest
 from flask import Flask
 
+from portal.appointments import services
+from portal.appointments.slots import BERLIN
+from portal.core.db import utcnow
 from portal.extensions import db
-from tests.factories import make_application, make_form, make_office, make_person, make_service
+from tests.factories import (
+    make_application,
+    make_calendar,
+    make_form,
+    make_office,
+    make_person,
+    make_service,
+)
 from tests.support.auth import login_as
 from tests.support.weight import measure
 
@@ -23,7 +33,7 @@ REPEAT_VISIT = 15 * 1024
 
 @pytest.mark.parametrize("theme", ["default", "example-stadt"])
 @pytest.mark.usefixtures("app_context")
-def test_start_service_and_form_step_stay_within_the_budget(
+def test_start_service_form_step_and_booking_stay_within_the_budget(
     make_app: Callable[..., Flask], theme: str
 ) -> None:
     app = make_app(theme=theme, page_cache_size=100)
@@ -32,6 +42,9 @@ def test_start_service_and_form_step_stay_within_the_budget(
     form = make_form(office)
     person = make_person()
     draft = make_application(form, person, case_status=None)
+    offer = make_calendar(office, service).offers[0]
+    day = services.days_with_slots(offer, utcnow().astimezone(BERLIN).date(), 1)[0][0]
+    booking_paths = (f"/termine/{offer.id}", f"/termine/{offer.id}/{day.isoformat()}")
     citizen = app.test_client()
     login_as(citizen, person)
     db.session.commit()
@@ -45,8 +58,9 @@ def test_start_service_and_form_step_stay_within_the_budget(
 
     anonymous = [measure(app.test_client(), path) for path in pages]
     step = measure(citizen, step_path)
+    booking = [measure(app.test_client(), path) for path in booking_paths]
 
-    for weight in [*anonymous, step]:
+    for weight in [*anonymous, step, *booking]:
         assert weight.first_visit <= FIRST_VISIT, (weight.path, weight.first_visit, weight.files)
         assert weight.repeat <= REPEAT_VISIT, (weight.path, weight.repeat)
         fonts = [url for url in weight.files if url.endswith(".woff2")]
