@@ -5,12 +5,13 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Flask, url_for
+from flask import Flask, render_template, url_for
+from markupsafe import Markup
 
 
 def init_appointments(app: Flask) -> None:
     from portal.appointments import demo as _demo  # noqa: F401, PLC0415 - registers loader
-    from portal.appointments import services  # noqa: PLC0415
+    from portal.appointments import display, services  # noqa: PLC0415
     from portal.appointments.cli import appointments_cli  # noqa: PLC0415
     from portal.appointments.providers import systems_from  # noqa: PLC0415
     from portal.appointments.routes import bp  # noqa: PLC0415
@@ -26,6 +27,20 @@ def init_appointments(app: Flask) -> None:
             leistung_id, lambda offer_id: url_for("appointments.days", offer_id=offer_id)
         )
 
+    def account_section(person: Any) -> Markup | str:
+        bookings = services.bookings_of_person(person.id)
+        if not bookings:
+            return ""
+        return Markup(  # noqa: S704 - a rendered, autoescaped template
+            render_template(
+                "appointments/_account.html",
+                bookings=bookings,
+                token=services.manage_token,
+                when=display.when,
+            )
+        )
+
     app.extensions["appointment_places"] = places
+    app.extensions.setdefault("account_sections", []).append(account_section)
     app.register_blueprint(bp)
     app.cli.add_command(appointments_cli)

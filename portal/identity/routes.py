@@ -367,6 +367,9 @@ def account_page(form: DeleteAccountForm, acting: ActingForm | None = None) -> s
         delete_form=form,
         acting_form=acting or acting_form(),
         role_labels=ROLE_NAMES,
+        # Other domains add what belongs to the account (appointments): each a function of
+        # the person returning a rendered section.
+        sections=[render(person) for render in current_app.extensions.get("account_sections", [])],
     )
 
 

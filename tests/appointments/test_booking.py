@@ -209,6 +209,13 @@ def test_a_logged_in_citizen_is_prefilled_and_the_booking_is_theirs(
     assert book(client, world, world.times[0], name="Lea Lang", email="lea@example.org")[0] == 303
     [booking] = _bookings(world)
     assert booking.person_id == person_id
+    with app.test_request_context("/"):
+        manage = f"/termine/buchung/{services.manage_token(booking)}"
+    account = client.get("/konto").get_data(as_text=True)
+    assert "data-account-appointments" in account
+    assert manage in account
+    client.post(f"{manage}/absagen", data={"csrf_token": csrf(client, manage)})
+    assert "data-account-appointments" not in client.get("/konto").get_data(as_text=True)
 
 
 def test_unknown_or_switched_off_calendars_and_bad_days_are_not_found(

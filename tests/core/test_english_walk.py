@@ -81,7 +81,7 @@ def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
         calendar = make_calendar(office, make_service(office))
         offer = calendar.offers[0]
         tomorrow = utcnow().astimezone(BERLIN).date() + dt.timedelta(days=1)
-        booking = make_booking(offer, berlin(tomorrow, 9))
+        booking = make_booking(offer, berlin(tomorrow, 9), person_id=person.id)
         login_as(client, person)
         step = applications.definition_of(row).steps[0].key
         values = {
