@@ -16,15 +16,23 @@ CITIZEN_HOURS = [
 
 
 def _office(
-    source_id: str, name: str, street: str, *, phone: str, email: str, hours: list[dict[str, str]]
+    source_id: str,
+    name: str,
+    street: str,
+    *,
+    phone: str,
+    email: str,
+    hours: list[dict[str, str]],
+    place: tuple[str, str, str] = ("Stadtverwaltung Musterstadt", "12345", "Musterstadt"),
 ) -> OfficeRecord:
+    organization, postal_code, city = place
     return OfficeRecord(
         source_id=source_id,
         name=name,
-        organization="Stadtverwaltung Musterstadt",
+        organization=organization,
         street=street,
-        postal_code="12345",
-        city="Musterstadt",
+        postal_code=postal_code,
+        city=city,
         phone=phone,
         email=email,
         opening_hours=hours,
@@ -117,5 +125,24 @@ OFFICES = [
             {"text": "Dienstag bis Freitag: 10:00–18:00 Uhr"},
             {"text": "Samstag: 10:00–13:00 Uhr"},
         ],
+    ),
+    # The other Gemeinden of the demo's Kreis (see catalog.demo: the region).
+    _office(
+        "buergerbuero-neudorf",
+        "Bürgerbüro Neudorf",
+        "Dorfplatz 1",
+        phone="0123 5550-10",
+        email="buergerbuero@neudorf.example",
+        hours=CITIZEN_HOURS,
+        place=("Gemeindeverwaltung Neudorf", "12350", "Neudorf"),
+    ),
+    _office(
+        "buergerbuero-beispielhausen",
+        "Bürgerbüro Beispielhausen",
+        "Am Rathaus 3",
+        phone="0123 6660-20",
+        email="buergerbuero@beispielhausen.example",
+        hours=CITIZEN_HOURS,
+        place=("Gemeindeverwaltung Beispielhausen", "12351", "Beispielhausen"),
     ),
 ]

@@ -17,6 +17,12 @@ REIFEGRAD = {
 }  # fmt: skip
 
 
+# What the Bürgerbüro does, every Gemeinde of the demo's Kreis does in its own Bürgerbüro.
+GEMEINDE_OFFICES = {
+    "buergerbuero": ("buergerbuero", "buergerbuero-neudorf", "buergerbuero-beispielhausen"),
+}
+
+
 def _list(items: tuple[str, ...]) -> str:
     return "<ul>" + "".join(f"<li>{item}</li>" for item in items) + "</ul>"
 
@@ -65,7 +71,7 @@ def svc(
         keywords=keywords,
         trust_level=trust,
         reifegrad=REIFEGRAD.get(source_id, 1),
-        responsibilities=[Responsibility(office)],
+        responsibilities=[Responsibility(key) for key in GEMEINDE_OFFICES.get(office, (office,))],
     )
 
 

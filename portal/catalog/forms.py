@@ -2,8 +2,17 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 from flask_wtf import FlaskForm
-from wtforms import BooleanField, HiddenField, IntegerField, RadioField, SearchField, SelectChoice
-from wtforms.validators import Length, NumberRange, Optional
+from wtforms import (
+    BooleanField,
+    HiddenField,
+    IntegerField,
+    RadioField,
+    SearchField,
+    SelectChoice,
+    StringField,
+    ValidationError,
+)
+from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
 
 class SearchForm(FlaskForm):  # type: ignore[misc]
@@ -39,3 +48,36 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
             NumberRange(min=1, max=10_000, message=_l("Diese Ergebnisseite gibt es nicht.")),
         ],
     )
+
+
+class PlaceForm(FlaskForm):  # type: ignore[misc]
+    """Where do you live: a postal code or the name of the place."""
+
+    q = StringField(
+        _l("Postleitzahl oder Ort"),
+        description=_l("Zum Beispiel 12345 oder Musterstadt"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie Ihre Postleitzahl oder Ihren Ort ein.")),
+            Length(max=100, message=_l("Postleitzahl oder Ort: höchstens 100 Zeichen.")),
+        ],
+    )
+    next = HiddenField()
+
+
+class PickPlaceForm(FlaskForm):  # type: ignore[misc]
+    """The region's places to choose from (or those a postal code shares)."""
+
+    place = RadioField(
+        _l("Ihr Wohnort"),
+        validators=[InputRequired(_l("Bitte wählen Sie Ihren Wohnort."))],
+        validate_choice=False,  # see validate_place: our message, not WTForms'
+    )
+    next = HiddenField()
+
+    def validate_place(self, field: RadioField) -> None:
+        if field.data not in {choice.value for choice in field.choices or []}:
+            raise ValidationError(_l("Bitte wählen Sie Ihren Wohnort aus der Liste."))
+
+
+class ForgetPlaceForm(FlaskForm):  # type: ignore[misc]
+    next = HiddenField()

@@ -9,9 +9,21 @@ no import touches.
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from typing import Any
 
-from sqlalchemy import Boolean, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+    select,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import JSONType, created_at, intpk, utcnow
@@ -130,6 +142,57 @@ class LeistungKey(db.Model):  # type: ignore[name-defined,misc]
     leistung: Mapped[Leistung] = relationship(back_populates="keys")
 
 
+class AuthorityKind(enum.StrEnum):
+    GEMEINDE = "gemeinde"
+    KREIS = "kreis"
+    KREISFREIE_STADT = "kreisfreie_stadt"
+    LAND = "land"
+
+
+class Authority(db.Model):  # type: ignore[name-defined,misc]
+    """A Gebietskörperschaft: a Gemeinde, a Kreis, a kreisfreie Stadt or a Land.
+
+    Every office belongs to one. A region is a tree (Gemeinden under their Kreis); the ARS
+    (Amtlicher Regionalschlüssel, 12 digits for a Gemeinde, 5 for a Kreis, 2 for a Land) is
+    hierarchical, so "the Kreis is responsible for this Gemeinde" is a prefix of its ARS.
+    """
+
+    __tablename__ = "catalog_authority"
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    name: Mapped[str] = mapped_column(String(200))
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    ars: Mapped[str | None] = mapped_column(String(12), unique=True)
+    kind: Mapped[AuthorityKind] = mapped_column(
+        Enum(
+            AuthorityKind,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        ),
+        default=AuthorityKind.GEMEINDE,
+    )
+    parent_id: Mapped[int | None] = mapped_column(
+        ForeignKey("catalog_authority.id", ondelete="RESTRICT"), index=True
+    )
+    # Where its people live: the postal codes of a Gemeinde or kreisfreie Stadt.
+    postal_codes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    coat_of_arms: Mapped[str] = mapped_column(String(300), default="")  # a static file's path
+    imprint: Mapped[str] = mapped_column(Text, default="")  # Impressum: who is responsible
+    privacy_contact: Mapped[str] = mapped_column(Text, default="")  # Datenschutzbeauftragte
+
+    @property
+    def is_place(self) -> bool:
+        """Somewhere people live (not a Kreis or Land, which consist of places)."""
+        return self.kind in (AuthorityKind.GEMEINDE, AuthorityKind.KREISFREIE_STADT)
+
+
+# An office imported or made without an authority belongs to the first one: in a
+# single-municipality installation, the municipality itself (the migration makes it).
+FIRST_AUTHORITY = select(func.min(Authority.id)).scalar_subquery()
+
+
 class Office(db.Model):  # type: ignore[name-defined,misc]
     """An Organisationseinheit: the office a citizen goes to, writes to or calls."""
 
@@ -141,6 +204,11 @@ class Office(db.Model):  # type: ignore[name-defined,misc]
     source_id: Mapped[str] = mapped_column(String(200))
     name: Mapped[str] = mapped_column(String(500))
     slug: Mapped[str] = mapped_column(String(200))
+    authority_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_authority.id", ondelete="RESTRICT"),
+        index=True,
+        default=FIRST_AUTHORITY,
+    )
     organization: Mapped[str] = mapped_column(String(500), default="")
     street: Mapped[str] = mapped_column(String(300), default="")
     postal_code: Mapped[str] = mapped_column(String(10), default="")
@@ -161,10 +229,12 @@ class Office(db.Model):  # type: ignore[name-defined,misc]
     zustaendigkeiten: Mapped[list[Zustaendigkeit]] = relationship(
         back_populates="office", cascade="all, delete-orphan"
     )
+    authority: Mapped[Authority] = relationship(lazy="joined")
 
 
 class Zustaendigkeit(db.Model):  # type: ignore[name-defined,misc]
-    """Office X handles Leistung Y for area Z (ARS; empty = the whole municipality)."""
+    """Office X handles Leistung Y for area Z: an ARS or its prefix (a Kreis's 5 digits cover
+    its Gemeinden); empty: the area of the office's own authority."""
 
     __tablename__ = "catalog_zustaendigkeit"
     __table_args__ = (UniqueConstraint("leistung_id", "office_id", "area"),)

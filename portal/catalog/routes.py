@@ -4,17 +4,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
+from flask_babel import gettext as _
 from werkzeug.wrappers import Response
+from wtforms import SelectChoice
 
-from portal.catalog import search, services
-from portal.catalog.forms import SearchForm
+from portal.catalog import places, search, services
+from portal.catalog.forms import ForgetPlaceForm, PickPlaceForm, PlaceForm, SearchForm
+from portal.catalog.models import Authority
+from portal.core.formtools import add_errors
 from portal.core.pagecache import shared_page
+from portal.core.security import is_safe_local_path
 from portal.core.urls import absolute_url
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 SEARCH_PAGE_SIZE = 20
+PLACE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
 bp.add_app_template_filter(services.citizen_label, "label")
@@ -51,6 +57,8 @@ def leistung(service_id: int, slug: str) -> str | Response:
         return redirect(url_for(".leistung", service_id=item.id, slug=item.slug), code=301)
     language = str(get_locale() or "de")
     offices = services.responsible_offices(item)
+    region = places.is_region()
+    place = places.current_place() if region else None
     link = services.online_url(item)
     url = absolute_url(".leistung", service_id=item.id, slug=item.slug)
     return render_template(
@@ -60,6 +68,12 @@ def leistung(service_id: int, slug: str) -> str | Response:
         offices=offices,
         online_url=link,
         booking_places=services.booking_places(item),
+        region=region,
+        place=place,
+        here=[services.office_view(o) for o in places.responsible_here(item, place)]
+        if place is not None
+        else [],
+        finder=places.NATIONAL_FINDER,
         lebenslagen=services.lebenslagen_of(item),
         you_need=services.you_need(item, link),
         structured_data=services.structured_data(item, url, link, offices),
@@ -152,3 +166,87 @@ def sitemap() -> Response:
     urls = [absolute_url(endpoint, **values) for endpoint, values in pages]
     body = render_template("catalog/sitemap.xml", urls=urls)
     return Response(body, mimetype="application/xml")
+
+
+def _next_path(value: str | None) -> str:
+    return value if value and is_safe_local_path(value) else url_for("pages.start")
+
+
+def _remember(place: Authority, target: str) -> Response:
+    response = redirect(target, 303)
+    settings = current_app.config["PORTAL"]
+    response.set_cookie(
+        places.PLACE_COOKIE, place.slug, max_age=PLACE_COOKIE_SECONDS, httponly=True,
+        samesite="Lax", secure=settings.is_production,
+    )  # fmt: skip
+    flash(_("Ihr Wohnort: %(place)s. Die Seiten nennen jetzt die Stellen, die dort zuständig "
+            "sind.", place=place.name), "success")  # fmt: skip
+    return response
+
+
+def _place_page(
+    form: PlaceForm,
+    pick: PickPlaceForm,
+    *,
+    outside: str = "",
+    several: str = "",
+    status: int = 200,
+) -> tuple[str, int]:
+    if not pick.place.choices:
+        pick.place.choices = [SelectChoice(p.slug, p.name) for p in places.places()]
+    page = render_template(
+        "catalog/ort.html",
+        form=form,
+        pick=pick,
+        forget=ForgetPlaceForm(next=form.next.data),
+        current=places.current_place(),
+        outside=outside,
+        several=several,
+        finder=places.NATIONAL_FINDER,
+    )
+    return page, status
+
+
+@bp.get("/ort")
+def place() -> tuple[str, int]:
+    target = request.args.get("next", "")
+    return _place_page(PlaceForm(next=target), PickPlaceForm(next=target))
+
+
+@bp.post("/ort")
+def find_place() -> Response | tuple[str, int]:
+    form = PlaceForm()
+    pick = PickPlaceForm(formdata=None, next=form.next.data)
+    if not form.validate_on_submit():
+        return _place_page(form, pick, status=422)
+    found = places.find(form.q.data)
+    if len(found) == 1:
+        return _remember(found[0], _next_path(form.next.data))
+    if not found:
+        add_errors(form, form.q, [_("„%(text)s“ liegt nicht in unserer Region.",
+                                    text=form.q.data.strip())])  # fmt: skip
+        return _place_page(form, pick, outside=form.q.data.strip(), status=422)
+    pick.place.choices = [SelectChoice(p.slug, p.name) for p in found]
+    return _place_page(form, pick, several=form.q.data.strip())
+
+
+@bp.post("/ort/waehlen")
+def pick_place() -> Response | tuple[str, int]:
+    pick = PickPlaceForm()
+    pick.place.choices = [SelectChoice(p.slug, p.name) for p in places.places()]
+    if not pick.validate_on_submit():
+        return _place_page(PlaceForm(formdata=None, next=pick.next.data), pick, status=422)
+    chosen = places.by_slug(pick.place.data)
+    if chosen is None:
+        abort(404)
+    return _remember(chosen, _next_path(pick.next.data))
+
+
+@bp.post("/ort/vergessen")
+def forget_place() -> Response:
+    form = ForgetPlaceForm()
+    if not form.validate_on_submit():
+        abort(400)
+    response = redirect(_next_path(form.next.data), 303)
+    response.delete_cookie(places.PLACE_COOKIE)
+    return response

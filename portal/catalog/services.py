@@ -11,6 +11,7 @@ from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, or_, select
 
+from portal.catalog import places
 from portal.catalog.models import (
     Lebenslage,
     LeikaKey,
@@ -249,15 +250,15 @@ def office_view(office: Office, areas: tuple[str, ...] = ()) -> OfficeView:
 
 
 def responsible_offices(leistung: Leistung) -> list[OfficeView]:
+    """Every office responsible for the service, each with the names of the places it covers."""
     areas: dict[int, list[str]] = {}
     offices: dict[int, Office] = {}
     for row in leistung.zustaendigkeiten:
         if row.office.published:
             offices[row.office_id] = row.office
-            if row.area:
-                areas.setdefault(row.office_id, []).append(row.area)
+            areas.setdefault(row.office_id, []).append(places.area_of(row))
     return [
-        office_view(office, tuple(sorted(areas.get(office_id, []))))
+        office_view(office, places.area_names(areas.get(office_id, [])))
         for office_id, office in sorted(offices.items(), key=lambda item: item[1].name)
     ]
 

@@ -151,6 +151,8 @@ def shared_page(view: View) -> View:
             request.path,
             request.query_string.decode("latin-1"),
             str(get_locale()),
+            # Preferences a page depends on (the chosen place): part of the key, one page each.
+            *(request.cookies.get(name, "") for name in current_app.config["PAGE_CACHE_VARY"]),
         )
         revision = cache.revision()
         hit = cache.get(key, revision)
@@ -183,6 +185,7 @@ def _private() -> bool:
 def init_page_cache(app: Flask) -> None:
     app.extensions["page_cache"] = PageCache(app.config["PORTAL"].page_cache_size)
     app.config.setdefault("PAGE_CACHE_SKIP_COOKIES", [])
+    app.config.setdefault("PAGE_CACHE_VARY", [])
 
     @app.after_request
     def cache_policy(response: Response) -> Response:

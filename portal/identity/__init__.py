@@ -31,3 +31,14 @@ def init_identity(app: Flask) -> None:
     )
     # A logged-in page is never shared from the page cache.
     app.config.setdefault("PAGE_CACHE_SKIP_COOKIES", []).extend([CITIZEN_COOKIE, STAFF_COOKIE])
+    # Where a logged-in citizen lives, for the pages that name the office responsible there.
+    app.extensions["place_from_account"] = _address
+
+
+def _address() -> tuple[str, str] | None:
+    from flask_login import current_user  # noqa: PLC0415
+
+    if not current_user.is_authenticated:
+        return None
+    person = current_user.person
+    return person.postal_code or "", person.locality or ""
