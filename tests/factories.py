@@ -29,7 +29,7 @@ from portal.appointments.models import (
     SlotClaim,
 )
 from portal.appointments.slots import BERLIN, cells
-from portal.catalog.models import Leistung, Office, Zustaendigkeit
+from portal.catalog.models import Authority, AuthorityKind, Leistung, Office, Zustaendigkeit
 from portal.core.db import utcnow
 from portal.core.storage import file_store, new_key
 from portal.extensions import db
@@ -54,6 +54,23 @@ PDF = b"%PDF-1.4\n1 0 obj <<>> endobj\ntrailer <<>>\n%%EOF\n"
 
 def _token(size: int = 6) -> str:
     return secrets.token_hex(size)
+
+
+def make_authority(
+    name: str = "", *, kind: AuthorityKind = AuthorityKind.GEMEINDE, **values: Any
+) -> Authority:
+    """A Gebietskörperschaft; a Gemeinde unless ``kind`` says otherwise."""
+    key = _token(3)
+    authority = Authority(
+        name=name or f"Gemeinde {key}",
+        slug=values.pop("slug", f"ort-{key}"),
+        kind=kind,
+        postal_codes=values.pop("postal_codes", []),
+        **values,
+    )
+    db.session.add(authority)
+    db.session.flush()
+    return authority
 
 
 def make_office(**values: Any) -> Office:

@@ -1,0 +1,217 @@
+"""Responsibility by place in a region (a Kreis and its Gemeinden), and the place chooser."""
+
+from __future__ import annotations
+
+import re
+import secrets
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session, scoped_session
+
+from portal.catalog import places
+from portal.catalog.models import Authority, AuthorityKind, Leistung, Zustaendigkeit
+from portal.extensions import db
+from tests.factories import make_authority, make_office, make_person, make_service
+from tests.support.auth import login_as
+
+CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
+
+
+@dataclass(frozen=True)
+class Region:
+    kreis: int
+    nord: str  # slugs
+    sued: str
+    shared_code: str
+    passport: int  # a Gemeinde service: each Gemeinde's own Bürgerbüro
+    passport_slug: str
+    car: int  # a Kreis service: the Kreis's office for every Gemeinde
+    car_slug: str
+    dog: int  # only Nord has an office for it
+    names: dict[str, str]
+
+
+def build_region() -> Region:
+    """Kreis K with Gemeinden Nord and Süd (ARS under the Kreis's), sharing one postal code."""
+    land = secrets.choice("0123456789") + secrets.choice("0123456789")
+    kreis_ars = f"{land}{secrets.randbelow(1000):03d}"
+    kreis = make_authority("Kreis Testland", kind=AuthorityKind.KREIS, ars=kreis_ars)
+    base = secrets.randbelow(90000) + 10000
+    shared = str(base)
+    nord = make_authority("Nordhausen-Süd", ars=kreis_ars + "0001001", parent_id=kreis.id,
+                          postal_codes=[shared, str(base + 1)])  # fmt: skip
+    sued = make_authority("Südweiler", ars=kreis_ars + "0002002", parent_id=kreis.id,
+                          postal_codes=[shared, str(base + 2)])  # fmt: skip
+    office_nord = make_office(name="Bürgerbüro Nordhausen", authority_id=nord.id)
+    office_sued = make_office(name="Bürgerbüro Südweiler", authority_id=sued.id)
+    office_kreis = make_office(name="Zulassungsstelle des Kreises", authority_id=kreis.id)
+    passport = make_service(office_nord, office_sued, name="Reisepass beantragen")
+    car = make_service(office_kreis, name="Fahrzeug zulassen")
+    dog = make_service(office_nord, name="Hund anmelden")
+    return Region(
+        kreis.id, nord.slug, sued.slug, shared, passport.id, passport.slug, car.id, car.slug,
+        dog.id, {"nord": office_nord.name, "sued": office_sued.name, "kreis": office_kreis.name},
+    )  # fmt: skip
+
+
+def _here(service_id: int, slug: str) -> list[str]:
+    leistung = db.session.get(Leistung, service_id)
+    place = places.by_slug(slug)
+    assert leistung is not None
+    assert place is not None
+    return [office.name for office in places.responsible_here(leistung, place)]
+
+
+@pytest.mark.usefixtures("app_context")
+def test_the_gemeinde_serves_its_own_the_kreis_serves_all_and_a_gap_stays_a_gap() -> None:
+    region = build_region()
+    assert _here(region.passport, region.nord) == [region.names["nord"]]
+    assert _here(region.passport, region.sued) == [region.names["sued"]]
+    assert _here(region.car, region.nord) == [region.names["kreis"]]
+    assert _here(region.car, region.sued) == [region.names["kreis"]]
+    assert _here(region.dog, region.sued) == []  # Südweiler has no office for it
+
+
+@pytest.mark.usefixtures("app_context")
+def test_an_explicit_area_wins_over_the_office_authority() -> None:
+    """A Gemeinde's office that serves the whole Kreis for one service (a shared Standesamt)."""
+    region = build_region()
+    leistung = db.session.get(Leistung, region.car)
+    assert leistung is not None
+    nord = places.by_slug(region.nord)
+    assert nord is not None
+    office = make_office(name="Standesamt Nordhausen", authority_id=nord.id)
+    db.session.add(Zustaendigkeit(leistung_id=leistung.id, office_id=office.id,
+                                  area=(nord.ars or "")[:5], origin="local"))  # fmt: skip
+    db.session.flush()
+    db.session.refresh(leistung)
+    assert sorted(_here(region.car, region.sued)) == sorted(
+        [region.names["kreis"], "Standesamt Nordhausen"]
+    )
+
+
+@pytest.mark.usefixtures("app_context")
+def test_places_are_found_by_postal_code_name_start_and_spelling() -> None:
+    region = build_region()
+    assert {p.slug for p in places.find(region.shared_code)} == {region.nord, region.sued}
+    assert [p.slug for p in places.find("nordhausen-sued")] == [region.nord]
+    assert [p.slug for p in places.find("  NORDHAUSEN süd ")] == [region.nord]
+    assert [p.slug for p in places.find("Südw")] == [region.sued]
+    assert places.find("00000") == []
+    assert places.find("Atlantis") == []
+    assert places.find("  ") == []
+    assert places.by_slug(f"{region.nord}x") is None
+    kreis = db.session.get(Authority, region.kreis)
+    assert kreis is not None
+    assert places.by_slug(kreis.slug) is None  # a Kreis is not a place one lives in
+
+
+def _page(client: FlaskClient, region: Region, service: str) -> str:
+    service_id, slug = {"passport": (region.passport, region.passport_slug),
+                        "car": (region.car, region.car_slug)}[service]  # fmt: skip
+    return client.get(f"/leistungen/{service_id}/{slug}").get_data(as_text=True)
+
+
+def _built(app: Flask) -> Region:
+    with app.test_request_context("/"):
+        region = build_region()
+        db.session.commit()
+    return region
+
+
+def test_the_service_page_names_the_office_of_the_chosen_place(
+    app: Flask, client: FlaskClient
+) -> None:
+    region = _built(app)
+    anonymous = _page(client, region, "passport")
+    assert "data-choose-place" in anonymous
+    assert 'data-place=""' in anonymous
+    client.set_cookie(places.PLACE_COOKIE, region.sued)
+    chosen = _page(client, region, "passport")
+    here = chosen.split("data-here", 1)[1].split("zustaendige-stelle", 1)[0]
+    assert region.names["sued"] in here
+    assert region.names["nord"] not in here
+    car = _page(client, region, "car").split("data-here", 1)[1].split("zustaendige-stelle", 1)[0]
+    assert region.names["kreis"] in car
+    client.set_cookie(places.PLACE_COOKIE, "gibt-es-nicht")
+    assert "data-choose-place" in _page(client, region, "passport")
+
+
+def test_the_page_cache_keeps_one_page_per_place(
+    make_app: Callable[..., Flask], db_session: scoped_session[Session]
+) -> None:
+    app = make_app(page_cache_size=50)
+    region = _built(app)
+    nord, sued = app.test_client(), app.test_client()
+    nord.set_cookie(places.PLACE_COOKIE, region.nord)
+    sued.set_cookie(places.PLACE_COOKIE, region.sued)
+    for _ in range(2):  # the second round comes from the cache
+        assert f'data-place="{region.nord}"' in _page(nord, region, "passport")
+        assert f'data-place="{region.sued}"' in _page(sued, region, "passport")
+
+
+def test_a_logged_in_citizens_address_decides_until_a_place_is_chosen(
+    app: Flask, client: FlaskClient
+) -> None:
+    region = _built(app)
+    with app.test_request_context("/"):
+        sued = places.by_slug(region.sued)
+        assert sued is not None
+        person = make_person(postal_code=sued.postal_codes[1], locality="Südweiler")
+        login_as(client, person)
+        db.session.commit()
+    assert f'data-place="{region.sued}"' in _page(client, region, "passport")
+    client.set_cookie(places.PLACE_COOKIE, region.nord)
+    assert f'data-place="{region.nord}"' in _page(client, region, "passport")
+
+
+def _csrf(client: FlaskClient) -> str:
+    found = CSRF.search(client.get("/ort").get_data(as_text=True))
+    assert found
+    return found.group(1)
+
+
+def test_the_chooser_takes_a_postal_code_or_a_name_and_refuses_bad_input_in_german(
+    app: Flask, client: FlaskClient
+) -> None:
+    region = _built(app)
+    token = _csrf(client)
+    cases = {
+        "": "Bitte geben Sie Ihre Postleitzahl oder Ihren Ort ein.",
+        "x" * 200: "Postleitzahl oder Ort: höchstens 100 Zeichen.",
+        "00000": "„00000“ liegt nicht in unserer Region.",
+        "Atlantis": "„Atlantis“ liegt nicht in unserer Region.",
+    }
+    for text, message in cases.items():
+        answer = client.post("/ort", data={"csrf_token": token, "q": text, "next": "/"})
+        page = answer.get_data(as_text=True)
+        assert answer.status_code == 422, text
+        assert message in page
+        assert places.PLACE_COOKIE not in answer.headers.get("Set-Cookie", "")
+    assert "verwaltung.bund.de" in client.post(
+        "/ort", data={"csrf_token": token, "q": "00000"}).get_data(as_text=True)  # fmt: skip
+    several = client.post("/ort", data={"csrf_token": token, "q": region.shared_code})
+    assert "data-several" in several.get_data(as_text=True)
+    one = client.post("/ort", data={"csrf_token": token, "q": "südweiler",
+                                    "next": f"/leistungen/{region.passport}"})  # fmt: skip
+    assert one.status_code == 303
+    assert one.headers["Location"] == f"/leistungen/{region.passport}"
+    cookie = one.headers["Set-Cookie"]
+    assert f"{places.PLACE_COOKIE}={region.sued}" in cookie
+    assert "HttpOnly" in cookie
+    assert "SameSite=Lax" in cookie
+    offsite = client.post("/ort", data={"csrf_token": token, "q": "südweiler",
+                                        "next": "https://evil.example/"})  # fmt: skip
+    assert offsite.headers["Location"] == "/"
+    picked = client.post("/ort/waehlen", data={"csrf_token": token, "place": region.nord})
+    assert f"{places.PLACE_COOKIE}={region.nord}" in picked.headers["Set-Cookie"]
+    bad_pick = client.post("/ort/waehlen", data={"csrf_token": token, "place": "atlantis"})
+    assert bad_pick.status_code == 422
+    assert "Bitte wählen Sie Ihren Wohnort aus der Liste." in bad_pick.get_data(as_text=True)
+    forgotten = client.post("/ort/vergessen", data={"csrf_token": token})
+    assert f"{places.PLACE_COOKIE}=;" in forgotten.headers["Set-Cookie"]
+    assert client.post("/ort", data={"q": "südweiler"}).status_code == 400  # no CSRF token
