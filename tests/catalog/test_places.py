@@ -32,6 +32,7 @@ class Region:
     car: int  # a Kreis service: the Kreis's office for every Gemeinde
     car_slug: str
     dog: int  # only Nord has an office for it
+    licence: int  # the Kreis for all, but Nord (a große Kreisstadt) does it itself
     names: dict[str, str]
 
 
@@ -52,9 +53,10 @@ def build_region() -> Region:
     passport = make_service(office_nord, office_sued, name="Reisepass beantragen")
     car = make_service(office_kreis, name="Fahrzeug zulassen")
     dog = make_service(office_nord, name="Hund anmelden")
+    licence = make_service(office_kreis, office_nord, name="Führerschein umtauschen")
     return Region(
         kreis.id, nord.slug, sued.slug, shared, passport.id, passport.slug, car.id, car.slug,
-        dog.id, {"nord": office_nord.name, "sued": office_sued.name, "kreis": office_kreis.name},
+        dog.id, licence.id, {"nord": office_nord.name, "sued": office_sued.name, "kreis": office_kreis.name},
     )  # fmt: skip
 
 
@@ -74,6 +76,8 @@ def test_the_gemeinde_serves_its_own_the_kreis_serves_all_and_a_gap_stays_a_gap(
     assert _here(region.car, region.nord) == [region.names["kreis"]]
     assert _here(region.car, region.sued) == [region.names["kreis"]]
     assert _here(region.dog, region.sued) == []  # Südweiler has no office for it
+    assert _here(region.licence, region.nord) == [region.names["nord"]]  # the closer one
+    assert _here(region.licence, region.sued) == [region.names["kreis"]]
 
 
 @pytest.mark.usefixtures("app_context")
