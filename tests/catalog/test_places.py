@@ -56,7 +56,8 @@ def build_region() -> Region:
     licence = make_service(office_kreis, office_nord, name="Führerschein umtauschen")
     return Region(
         kreis.id, nord.slug, sued.slug, shared, passport.id, passport.slug, car.id, car.slug,
-        dog.id, licence.id, {"nord": office_nord.name, "sued": office_sued.name, "kreis": office_kreis.name},
+        dog.id, licence.id,
+        {"nord": office_nord.name, "sued": office_sued.name, "kreis": office_kreis.name},
     )  # fmt: skip
 
 
