@@ -15,8 +15,8 @@ from sqlalchemy import func, select
 from werkzeug.exceptions import BadRequest, HTTPException, NotFound
 from werkzeug.wrappers import Response
 
-from portal.catalog import search, services
-from portal.catalog.models import Leistung, Office
+from portal.catalog import places, search, services
+from portal.catalog.models import Authority, Leistung, Office
 from portal.catalog.openapi import openapi_document
 from portal.core.urls import absolute_url
 from portal.extensions import db
@@ -143,15 +143,66 @@ def service(service_id: int) -> Response:
                 for lage in services.lebenslagen_of(leistung)
             ],
             "offices": [
-                {
-                    "id": view.office.id,
-                    "name": view.office.name,
-                    "areas": list(view.areas),
-                    "api_url": absolute_url(".office", office_id=view.office.id),
-                }
+                _office_ref(view.office, list(view.area_codes))
                 for view in services.responsible_offices(leistung)
             ],
+            **_responsible_here(leistung),
         }
+    )
+
+
+def _office_ref(office: Office, areas: list[str]) -> dict[str, Any]:
+    return {
+        "id": office.id,
+        "name": office.name,
+        "areas": areas,
+        "authority_id": office.authority_id,
+        "api_url": absolute_url(".office", office_id=office.id),
+    }
+
+
+def _responsible_here(leistung: Leistung) -> dict[str, Any]:
+    """With ``?place=`` (a place's slug, postal code, name or ARS): the offices responsible
+    there. A place outside the region, or a postal code shared by several, is a 400."""
+    wanted = request.args.get("place", "").strip()[:100]
+    if not wanted:
+        return {}
+    place = places.by_slug(wanted) or places.by_ars(wanted)
+    if place is None:
+        found = places.find(wanted)
+        if len(found) != 1:
+            reason = "liegt nicht in der Region" if not found else "passt zu mehreren Orten"
+            raise BadRequest(f"'place': „{wanted}“ {reason}; /api/v1/authorities nennt die Orte.")
+        place = found[0]
+    return {
+        "place": _authority(place),
+        "responsible_here": [
+            _office_ref(office, []) for office in places.responsible_here(leistung, place)
+        ],
+    }
+
+
+def _authority(found: Authority) -> dict[str, Any]:
+    return {
+        "id": found.id,
+        "name": found.name,
+        "slug": found.slug,
+        "ars": found.ars,
+        "kind": found.kind.value,
+        "parent_id": found.parent_id,
+        "postal_codes": list(found.postal_codes or []),
+    }
+
+
+@bp.get("/v1/authorities")
+def authorities() -> Response:
+    """The region's Gebietskörperschaften: Kreis, Gemeinden, kreisfreie Städte, Land."""
+    rows = db.session.scalars(select(Authority).order_by(Authority.name))
+    return cached(
+        [
+            {**_authority(row), "imprint": row.imprint, "privacy_contact": row.privacy_contact}
+            for row in rows
+        ]
     )
 
 
@@ -183,6 +234,7 @@ def office(office_id: int) -> Response:
         {
             "id": found.id,
             "name": found.name,
+            "authority_id": found.authority_id,
             "organization": found.organization,
             "address": {
                 "street": found.street,

@@ -36,9 +36,10 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "Serviceportal – Leistungskatalog",
-            "version": "1.0.0",
+            "version": "1.1.0",
             "description": (
-                "Lesender Zugriff auf die veröffentlichten Leistungen, Themenfelder und Stellen. "
+                "Lesender Zugriff auf die veröffentlichten Leistungen, Themenfelder, Stellen und "
+                "die Gebietskörperschaften der Region. "
                 "Ids bleiben über Importe hinweg gleich."
             ),
         },
@@ -88,11 +89,22 @@ def openapi_document() -> dict[str, Any]:
                     "summary": "Eine Leistung mit allen Textmodulen",
                     "operationId": "getService",
                     "parameters": [
-                        {"name": "id", "in": "path", "required": True, "schema": INTEGER}
+                        {"name": "id", "in": "path", "required": True, "schema": INTEGER},
+                        {
+                            "name": "place",
+                            "in": "query",
+                            "schema": {"type": "string", "maxLength": 100},
+                            "description": (
+                                "Wohnort: Slug, Postleitzahl, Name oder ARS eines Orts der "
+                                "Region (siehe /api/v1/authorities). Dann nennt die Antwort "
+                                "in responsible_here die dort zuständigen Stellen."
+                            ),
+                        },
                     ],
                     "responses": {
                         "200": _json(_ref("Service"), "Die Leistung"),
                         "304": NOT_MODIFIED,
+                        "400": ERROR,
                         "404": ERROR,
                     },
                 }
@@ -104,6 +116,19 @@ def openapi_document() -> dict[str, Any]:
                     "responses": {
                         "200": _json(
                             {"type": "array", "items": _ref("Themenfeld")}, "Alle Themenfelder"
+                        ),
+                        "304": NOT_MODIFIED,
+                    },
+                }
+            },
+            "/api/v1/authorities": {
+                "get": {
+                    "summary": "Die Gebietskörperschaften der Region",
+                    "operationId": "listAuthorities",
+                    "responses": {
+                        "200": _json(
+                            {"type": "array", "items": _ref("Authority")},
+                            "Kreis, Gemeinden, kreisfreie Städte und Land, nach Namen",
                         ),
                         "304": NOT_MODIFIED,
                     },
@@ -196,7 +221,9 @@ def _schemas() -> dict[str, Any]:
                         "source": STRING,
                         "changed_at": {"type": ["string", "null"], "format": "date-time"},
                         "lebenslagen": {"type": "array", "items": {"type": "object"}},
-                        "offices": {"type": "array", "items": {"type": "object"}},
+                        "offices": {"type": "array", "items": _ref("OfficeRef")},
+                        "place": _ref("Authority"),
+                        "responsible_here": {"type": "array", "items": _ref("OfficeRef")},
                     },
                 },
             ]
@@ -221,12 +248,47 @@ def _schemas() -> dict[str, Any]:
                 },
             },
         },
-        "Office": {
+        "Authority": {
             "type": "object",
-            "required": ["id", "name", "address", "services"],
+            "required": ["id", "name", "slug", "ars", "kind", "parent_id", "postal_codes"],
             "properties": {
                 "id": INTEGER,
                 "name": STRING,
+                "slug": STRING,
+                "ars": {"type": ["string", "null"], "pattern": "^[0-9]{2,12}$"},
+                "kind": {"enum": ["gemeinde", "kreis", "kreisfreie_stadt", "land"]},
+                "parent_id": {"type": ["integer", "null"]},
+                "postal_codes": {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": "^[0-9]{5}$"},
+                },
+                "imprint": STRING,
+                "privacy_contact": STRING,
+            },
+        },
+        "OfficeRef": {
+            "type": "object",
+            "required": ["id", "name", "areas", "authority_id", "api_url"],
+            "properties": {
+                "id": INTEGER,
+                "name": STRING,
+                "areas": {
+                    "type": "array",
+                    "items": STRING,
+                    "description": "Eigene Gebiete der Zuständigkeit (ARS); leer: das Gebiet "
+                    "der Gebietskörperschaft der Stelle",
+                },
+                "authority_id": INTEGER,
+                "api_url": {"type": "string", "format": "uri"},
+            },
+        },
+        "Office": {
+            "type": "object",
+            "required": ["id", "name", "authority_id", "address", "services"],
+            "properties": {
+                "id": INTEGER,
+                "name": STRING,
+                "authority_id": INTEGER,
                 "organization": STRING,
                 "address": {
                     "type": "object",

@@ -75,6 +75,13 @@ def by_slug(slug: str) -> Authority | None:
     return found if found is not None and found.is_place else None
 
 
+def by_ars(ars: str) -> Authority | None:
+    if not ars.isdigit() or len(ars) != 12:
+        return None
+    found = db.session.scalar(select(Authority).where(Authority.ars == ars))
+    return found if found is not None and found.is_place else None
+
+
 def current_place() -> Authority | None:
     """The place chosen in this browser, else the logged-in citizen's, else none."""
     chosen = by_slug(request.cookies.get(PLACE_COOKIE, ""))

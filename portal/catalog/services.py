@@ -234,10 +234,13 @@ class OfficeView:
     email: str
     url: str
     opening_hours: list[dict[str, str]]
-    areas: tuple[str, ...] = ()
+    areas: tuple[str, ...] = ()  # the names of the places covered, where they are known
+    area_codes: tuple[str, ...] = ()  # the responsibilities' own ARS, as imported
 
 
-def office_view(office: Office, areas: tuple[str, ...] = ()) -> OfficeView:
+def office_view(
+    office: Office, areas: tuple[str, ...] = (), area_codes: tuple[str, ...] = ()
+) -> OfficeView:
     local = overrides("office", office.source, office.source_id)
     return OfficeView(
         office=office,
@@ -246,19 +249,27 @@ def office_view(office: Office, areas: tuple[str, ...] = ()) -> OfficeView:
         url=local.get("url", office.url),
         opening_hours=local.get("opening_hours", office.opening_hours),
         areas=areas,
+        area_codes=area_codes,
     )
 
 
 def responsible_offices(leistung: Leistung) -> list[OfficeView]:
     """Every office responsible for the service, each with the names of the places it covers."""
     areas: dict[int, list[str]] = {}
+    codes: dict[int, list[str]] = {}
     offices: dict[int, Office] = {}
     for row in leistung.zustaendigkeiten:
         if row.office.published:
             offices[row.office_id] = row.office
             areas.setdefault(row.office_id, []).append(places.area_of(row))
+            if row.area:
+                codes.setdefault(row.office_id, []).append(row.area)
     return [
-        office_view(office, places.area_names(areas.get(office_id, [])))
+        office_view(
+            office,
+            places.area_names(areas.get(office_id, [])),
+            tuple(sorted(codes.get(office_id, []))),
+        )
         for office_id, office in sorted(offices.items(), key=lambda item: item[1].name)
     ]
 

@@ -12,9 +12,12 @@ from openapi_spec_validator import validate
 from sqlalchemy import select
 from sqlalchemy.orm import Session, scoped_session
 
+from portal.catalog import places
 from portal.catalog.importers.taxonomy import COMPACT_FILE
 from portal.catalog.models import Leistung
+from portal.extensions import db
 from tests.catalog.test_import import LOCATIONS, SERVICES, run_import
+from tests.catalog.test_places import build_region
 
 
 @pytest.fixture
@@ -44,6 +47,7 @@ def test_the_openapi_document_is_valid(document: dict[str, Any]) -> None:
         "/api/v1/services/{id}",
         "/api/v1/themenfelder",
         "/api/v1/offices/{id}",
+        "/api/v1/authorities",
     }
 
 
@@ -146,3 +150,47 @@ def test_an_unknown_parameter_is_a_json_400(catalog: Flask, client: FlaskClient,
     assert response.status_code == 400
     assert response.mimetype in ("application/json", "application/problem+json")
     assert name in response.get_data(as_text=True)
+
+
+def test_the_region_and_the_offices_responsible_for_a_place(
+    app: Flask, client: FlaskClient, document: dict[str, Any]
+) -> None:
+    with app.test_request_context("/"):
+        region = build_region()
+        nord = places.by_slug(region.nord)
+        assert nord is not None
+        nord_ars, nord_code = nord.ars, nord.postal_codes[1]
+        db.session.commit()
+    listing = client.get("/api/v1/authorities").json
+    assert listing is not None
+    for item in listing:
+        conforms(document, "Authority", item)
+    kinds = {item["slug"]: item["kind"] for item in listing}
+    assert kinds[region.nord] == "gemeinde"
+    assert "kreis" in kinds.values()
+
+    base = f"/api/v1/services/{region.licence}"
+    plain = client.get(base).json
+    assert plain is not None
+    conforms(document, "Service", plain)
+    assert "responsible_here" not in plain
+    for place in (region.nord, nord_code, nord_ars, "Nordhausen-Süd"):
+        answer = client.get(f"{base}?place={place}").json
+        assert answer is not None
+        conforms(document, "Service", answer)
+        assert answer["place"]["slug"] == region.nord
+        assert [o["name"] for o in answer["responsible_here"]] == [region.names["nord"]]
+    sued = client.get(f"{base}?place={region.sued}").json
+    assert sued is not None
+    assert [o["name"] for o in sued["responsible_here"]] == [region.names["kreis"]]
+    for bad, reason in (
+        (region.shared_code, "mehreren Orten"),
+        ("Atlantis", "nicht in der Region"),
+    ):
+        refused = client.get(f"{base}?place={bad}")
+        assert refused.status_code == 400
+        assert reason in refused.json["error"]["message"]  # type: ignore[index]
+    office_id = sued["responsible_here"][0]["id"]
+    office = client.get(f"/api/v1/offices/{office_id}").json
+    conforms(document, "Office", office)
+    assert office["authority_id"] == region.kreis  # type: ignore[index]
