@@ -18,6 +18,7 @@ PAGES = {
     "datenschutz": "/datenschutz",
     "leichte-sprache": "/leichte-sprache",
     "gebaerdensprache": "/gebaerdensprache",
+    "ort": "/ort",
     "404": "/diese-seite-gibt-es-nicht",
 }
 

@@ -7,8 +7,9 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, scoped_session
 
+from portal.catalog import places
 from portal.catalog.demo import DEMO_SOURCE
-from portal.catalog.models import Leistung, Office
+from portal.catalog.models import Authority, AuthorityKind, Leistung, Office
 from portal.catalog.services import lebenslagen_of
 
 
@@ -24,7 +25,7 @@ def test_demo_loads_a_believable_municipality_once(
     first = load_demo(app)
     assert "Themenfelder: 14 neu" in first
     assert "Leistungen: 40 neu" in first
-    assert "Stellen: 10 neu" in first
+    assert "Stellen: 12 neu" in first
     second = load_demo(app)
     assert "Leistungen: 0 neu, 0 geändert, 40 unverändert" in second
     assert "Themenfelder: 0 neu, 0 geändert, 14 unverändert" in second
@@ -35,7 +36,39 @@ def test_demo_loads_a_believable_municipality_once(
     offices = db_session.scalar(
         select(func.count()).select_from(Office).filter_by(source=DEMO_SOURCE)
     )
-    assert offices == 10
+    assert offices == 12
+
+
+def test_the_demo_region_answers_differently_by_place(
+    app: Flask, db_session: scoped_session[Session]
+) -> None:
+    """A Kreis with three Gemeinden, offices in each, and services whose responsibility differs:
+    the Gemeinde's own Bürgerbüro for a Personalausweis, the Kreis for a car."""
+    load_demo(app)
+    with app.test_request_context("/"):
+        kreis = db_session.scalar(select(Authority).filter_by(kind=AuthorityKind.KREIS))
+        assert kreis is not None
+        gemeinden = list(db_session.scalars(select(Authority).filter_by(parent_id=kreis.id)))
+        assert len(gemeinden) >= 3
+        for gemeinde in gemeinden:
+            assert db_session.scalar(select(func.count()).select_from(Office).filter_by(
+                authority_id=gemeinde.id)), gemeinde.name  # fmt: skip
+
+        def here(service: str, place: str) -> list[str]:
+            leistung = db_session.scalar(select(Leistung).filter_by(source_id=service))
+            found = places.by_slug(place)
+            assert leistung is not None
+            assert found is not None
+            return [office.name for office in places.responsible_here(leistung, found)]
+
+        assert here("personalausweis", "neudorf") == ["Bürgerbüro Neudorf"]
+        assert here("personalausweis", "musterstadt") == ["Bürgerbüro"]
+        assert (
+            here("kfz-zulassung", "neudorf")
+            == here("kfz-zulassung", "beispielhausen")
+            == ["Kfz-Zulassungsstelle"]
+        )
+        assert here("hund-anmelden", "neudorf") == []
 
 
 def test_every_demo_service_has_a_place_text_and_office(
