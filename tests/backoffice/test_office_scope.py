@@ -29,7 +29,7 @@ from sqlalchemy import func, select
 from portal.applications.models import Application, CaseEvent, CaseStatus
 from portal.appointments.models import Booking, Calendar, Closure, Offer
 from portal.appointments.slots import BERLIN
-from portal.catalog.models import LocalOverride, Office, Zustaendigkeit
+from portal.catalog.models import AuthorityKind, LocalOverride, Office, Zustaendigkeit
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.handoff.models import Delivery
@@ -40,6 +40,7 @@ from portal.postfach.models import Message, MessageAttachment, Thread
 from tests.factories import (
     make_api_client,
     make_application,
+    make_authority,
     make_booking,
     make_calendar,
     make_delivery,
@@ -100,10 +101,18 @@ class Scene:
     booking_day_b: str
 
 
-def _scene() -> Scene:
+def _scene(b_belongs_to: str = "gemeinde") -> Scene:
     """Office B with a case (file, fee paid, Postfach thread with a file, a delivery given up)
-    and a general enquiry; office C with a service assigned locally (for the Redaktion)."""
-    office_a, office_b, office_c = make_office(), make_office(), make_office()
+    and a general enquiry; office C with a service assigned locally (for the Redaktion).
+
+    Office A belongs to Gemeinde A; office B to Gemeinde B, or to the Kreis both Gemeinden
+    belong to (``b_belongs_to``): neither is reached from Gemeinde A."""
+    kreis = make_authority("Kreis", kind=AuthorityKind.KREIS)
+    gemeinde_a = make_authority("Gemeinde A", parent_id=kreis.id)
+    owner_b = kreis if b_belongs_to == "kreis" else make_authority("Gemeinde B", parent_id=kreis.id)
+    office_a = make_office(authority_id=gemeinde_a.id)
+    office_b = make_office(authority_id=owner_b.id)
+    office_c = make_office()
     anna = make_person()
     case = make_application(
         make_form(office_b), anna, case_status=CaseStatus.IN_PROGRESS, fee_cents=3060,
@@ -274,11 +283,12 @@ def _markers(scene: Scene) -> tuple[str, ...]:
 PERSONAS = ("Sachbearbeitung A + Redaktion B", "Amtsleitung A", "Redaktion A")
 
 
+@pytest.mark.parametrize("b_belongs_to", ["gemeinde", "kreis"])
 @pytest.mark.parametrize("persona", PERSONAS)
 def test_staff_of_other_offices_reach_nothing_of_office_b(
-    app: Flask, app_context: None, persona: str
+    app: Flask, app_context: None, persona: str, b_belongs_to: str
 ) -> None:
-    scene = _scene()
+    scene = _scene(b_belongs_to)
     office_a, office_b = (
         db.session.get(Office, scene.office_a),
         db.session.get(Office, scene.office_b),
