@@ -116,7 +116,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.backoffice.statistics import bp as statistics  # noqa: PLC0415
     from portal.catalog import demo as _catalog_demo  # noqa: F401, PLC0415 - registers loader
     from portal.catalog.api import bp as catalog_api  # noqa: PLC0415
-    from portal.catalog.cli import catalog_cli  # noqa: PLC0415
+    from portal.catalog.cli import authorities_cli, catalog_cli  # noqa: PLC0415
     from portal.catalog.places import PLACE_COOKIE  # noqa: PLC0415
     from portal.catalog.routes import bp as catalog  # noqa: PLC0415
     from portal.identity import demo as _identity_demo  # noqa: F401, PLC0415 - registers loader
@@ -134,4 +134,5 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(apiclients)
     app.register_blueprint(backoffice_appointments)
     app.cli.add_command(catalog_cli)
+    app.cli.add_command(authorities_cli)
     app.cli.add_command(staff_cli)

@@ -91,12 +91,16 @@ def read_files(paths: list[Path]) -> ParsedFiles:
     return parsed
 
 
-def import_files(parsed: ParsedFiles, progress: Progress = no_progress) -> ImportSummary:
-    """Write parsed files into the current transaction (taxonomy first). Does not commit."""
+def import_files(
+    parsed: ParsedFiles, progress: Progress = no_progress, authority_id: int | None = None
+) -> ImportSummary:
+    """Write parsed files into the current transaction (taxonomy first). Does not commit.
+    New offices belong to ``authority_id`` (an existing office keeps its authority)."""
     summary = ImportSummary()
     if parsed.taxonomy is not None:
         _merge(summary, taxonomy.apply_taxonomy(parsed.taxonomy))
     for batch in parsed.batches.values():
+        batch.authority_id = authority_id
         _merge(summary, apply_batch(batch, progress))
     if summary.writes:
         bump_revision()  # pages served from the page cache are stale now

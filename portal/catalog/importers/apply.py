@@ -104,6 +104,8 @@ def _apply_offices(
         fingerprint = record.fingerprint()
         if office is None:
             office = Office(source=batch.source, source_id=record.source_id)
+            if batch.authority_id is not None:
+                office.authority_id = batch.authority_id
             _write_office(office, record, fingerprint)
             db.session.add(office)
             existing[record.source_id] = office

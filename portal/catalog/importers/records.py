@@ -100,6 +100,8 @@ class ImportBatch:
     # Explicit withdrawals (XZuFi "loesche"): source ids.
     withdrawn_services: list[str] = field(default_factory=list)
     withdrawn_offices: list[str] = field(default_factory=list)
+    # The authority new offices belong to (``catalog import --authority``); None: the first.
+    authority_id: int | None = None
 
     def merge(self, other: ImportBatch) -> None:
         self.services.extend(other.services)
