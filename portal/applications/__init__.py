@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from flask import Flask, url_for
 
@@ -15,6 +15,13 @@ def _online_form_url(keys: list[str]) -> str | None:
 
     row = form_for_service(keys)
     return url_for("applications.start", form_key=row.key) if row is not None else None
+
+
+def _online_form_office(keys: list[str]) -> int | None:
+    from portal.applications.services import form_for_service  # noqa: PLC0415
+
+    row = form_for_service(keys)
+    return row.office_id if row is not None else None
 
 
 def _online_form_needs(keys: list[str]) -> YouNeed | None:
@@ -31,8 +38,25 @@ def init_applications(app: Flask) -> None:
     app.register_blueprint(bp)
     app.cli.add_command(forms_cli)
     app.extensions["online_form_url"] = _online_form_url
+    app.extensions["online_form_office"] = _online_form_office
     app.extensions["online_form_needs"] = _online_form_needs
     app.extensions.setdefault("key_rotations", []).append(("Antragsdateien", _rotate_files))
+    app.extensions.setdefault("account_sections", []).append(_next_steps)
+
+
+def _next_steps(person: Any) -> str:
+    """The account's list of suggested next services (empty: nothing to show)."""
+    from flask import render_template  # noqa: PLC0415
+    from markupsafe import Markup  # noqa: PLC0415
+
+    from portal.applications.suggestions import open_for  # noqa: PLC0415
+
+    found = open_for(person.id)
+    if not found:
+        return ""
+    return Markup(  # noqa: S704 - a rendered, autoescaped template
+        render_template("applications/_account_next_steps.html", suggestions=found)
+    )
 
 
 def _rotate_files() -> int:

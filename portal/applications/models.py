@@ -224,3 +224,28 @@ class CaseChange(db.Model):  # type: ignore[name-defined,misc]
             ChangeKind, native_enum=False, length=20, values_callable=lambda e: [m.value for m in e]
         )
     )
+
+
+class SuggestionState(enum.StrEnum):
+    DONE = "erledigt"
+    DISMISSED = "ausgeblendet"
+
+
+class SuggestionChoice(db.Model):  # type: ignore[name-defined,misc]
+    """What a citizen did with a suggested next service: ticked off or dismissed."""
+
+    __tablename__ = "suggestion_choice"
+    __table_args__ = (UniqueConstraint("person_id", "leistung_id"),)
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    person_id: Mapped[int] = mapped_column(ForeignKey("person.id", ondelete="CASCADE"), index=True)
+    leistung_id: Mapped[int] = mapped_column(ForeignKey("catalog_leistung.id", ondelete="CASCADE"))
+    state: Mapped[SuggestionState] = mapped_column(
+        Enum(
+            SuggestionState,
+            native_enum=False,
+            length=20,
+            values_callable=lambda e: [m.value for m in e],
+        )
+    )

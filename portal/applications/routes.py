@@ -26,12 +26,15 @@ from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
+from wtforms import StringField
+from wtforms.validators import AnyOf
 
-from portal.applications import receipt, services, uploads
+from portal.applications import receipt, services, suggestions, uploads
 from portal.applications.definition import FormDefinition, Step
 from portal.applications.fields import field_type
 from portal.applications.forms import AUTOCOMPLETE, INPUT_MODES, INPUT_TYPES, step_form
-from portal.applications.models import Application, CaseStatus
+from portal.applications.models import Application, CaseStatus, SuggestionState
+from portal.catalog.models import Leistung
 from portal.core.db import utcnow
 from portal.core.downloads import attachment
 from portal.core.formtools import add_errors
@@ -52,6 +55,19 @@ BERLIN = ZoneInfo("Europe/Berlin")
 
 class ActionForm(FlaskForm):  # type: ignore[misc]
     """Buttons that only need the CSRF token (begin, submit, delete)."""
+
+
+class SuggestionForm(FlaskForm):  # type: ignore[misc]
+    """A suggested service: the button pressed says done or dismissed."""
+
+    state = StringField(
+        validators=[
+            AnyOf(
+                [state.value for state in SuggestionState],
+                message="Bitte wählen Sie „erledigt“ oder „ausblenden“.",
+            )
+        ]
+    )
 
 
 def _account() -> tuple[Person, Any]:
@@ -391,7 +407,21 @@ def confirmation(public_id: str) -> BaseResponse | str:
         definition=definition,
         form=ActionForm(),
         pay_by=submitted + PAY_WITHIN,
+        suggestions=suggestions.after(application),
     )
+
+
+@bp.post("/konto/vorschlaege/<int:leistung_id>")
+@login_required  # type: ignore[untyped-decorator]
+def choose_suggestion(leistung_id: int) -> BaseResponse:
+    """Tick off or dismiss a suggested service (it leaves the account's list either way)."""
+    form = SuggestionForm()
+    if not form.validate_on_submit() or db.session.get(Leistung, leistung_id) is None:
+        abort(400)
+    state = SuggestionState(form.state.data)
+    suggestions.choose(current_user.person.id, leistung_id, state)
+    flash(_("Abgehakt.") if state == SuggestionState.DONE else _("Ausgeblendet."), "success")
+    return redirect(url_for("identity.account") + "#naechste-schritte", 303)
 
 
 @bp.get("/antraege/<public_id>/quittung.pdf")

@@ -10,7 +10,7 @@ from portal.catalog.importers import import_files, read_files
 from portal.catalog.importers.apply import apply_batch
 from portal.catalog.importers.records import ImportBatch
 from portal.catalog.importers.taxonomy import COMPACT_FILE
-from portal.catalog.models import Authority, AuthorityKind, Office
+from portal.catalog.models import Authority, AuthorityKind, Journey, JourneyStep, Leistung, Office
 from portal.core.demo import register_demo
 from portal.extensions import db
 
@@ -81,3 +81,57 @@ def _authority(
     authority.imprint = authority.imprint or DEMO_IMPRINT.format(name=name)
     db.session.flush()
     return authority
+
+
+# Lebenslagen that guide: (slug, name, intro, [(demo service, note)]) in order.
+JOURNEYS = [
+    ("umzug", "Umzug", "Sie ziehen in den Kreis Musterland oder innerhalb des Kreises um. "
+     "Diese Schritte stehen an, der Reihe nach.", [
+         ("wohnsitz-anmelden", "innerhalb von zwei Wochen nach dem Einzug"),
+         ("hund-anmelden", "wenn Sie einen Hund halten: Hundesteuer in der neuen Gemeinde"),
+         ("bewohnerparkausweis", "wenn Sie in einer Parkzone wohnen"),
+         ("kfz-zulassung", "neue Anschrift in den Fahrzeugpapieren"),
+     ]),
+    ("geburt", "Geburt eines Kindes", "Herzlichen Glückwunsch! Das ist jetzt zu erledigen.", [
+        ("geburtsurkunde", "die Klinik meldet die Geburt; die Urkunde holen Sie beim Standesamt"),
+        ("vaterschaft", "wenn die Eltern nicht verheiratet sind"),
+        ("kinderreisepass", "für Reisen mit dem Kind"),
+        ("kita", "am besten früh anmelden"),
+    ]),
+    ("heirat", "Heirat", "Vor und nach der Eheschließung.", [
+        ("eheschliessung", "beim Standesamt anmelden"),
+        ("personalausweis", "bei einem neuen Namen"),
+        ("reisepass", "bei einem neuen Namen"),
+    ]),
+    ("gewerbe-gruenden", "Gewerbe gründen", "Vom Gewerbeschein bis zum Stand vor dem Laden.", [
+        ("gewerbe-anmelden", "vor Beginn der Tätigkeit"),
+        ("gaststaette", "wenn Sie Speisen oder Getränke anbieten"),
+        ("sondernutzung", "für Tische, Aufsteller oder Werbung auf dem Gehweg"),
+    ]),
+    ("todesfall", "Todesfall", "Was nach dem Tod eines Angehörigen zu tun ist.", [
+        ("sterbeurkunde", "innerhalb von drei Werktagen beim Standesamt"),
+        ("kfz-abmelden", "wenn ein Fahrzeug auf die verstorbene Person zugelassen war"),
+    ]),
+]  # fmt: skip
+
+
+@register_demo("Lebenslagen Schritt für Schritt")
+def load_journeys_demo() -> str:
+    services = {
+        row.source_id: row.id
+        for row in db.session.scalars(select(Leistung).where(Leistung.source == DEMO_SOURCE))
+    }
+    made = 0
+    for position, (slug, name, intro, steps) in enumerate(JOURNEYS):
+        if db.session.scalar(select(Journey.id).where(Journey.slug == slug)) is not None:
+            continue  # the Redaktion may have changed it since
+        journey = Journey(slug=slug, name=name, intro=intro, position=position)
+        journey.steps = [
+            JourneyStep(leistung_id=services[key], position=index, note=note)
+            for index, (key, note) in enumerate(steps)
+            if key in services
+        ]
+        db.session.add(journey)
+        made += 1
+    db.session.flush()
+    return f"{made} neue Lebenslagen"

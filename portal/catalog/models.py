@@ -275,3 +275,41 @@ class LocalOverride(db.Model):  # type: ignore[name-defined,misc]
     value: Mapped[Any] = mapped_column(JSONType)
     created_at: Mapped[created_at]
     updated_at: Mapped[dt.datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Journey(db.Model):  # type: ignore[name-defined,misc]
+    """A Lebenslage that guides ("Umzug", "Geburt"): the services a person in that situation
+    needs, in order, across authorities. Kept by the Redaktion; the OZG Lebenslagen above are
+    the taxonomy, this is advice."""
+
+    __tablename__ = "catalog_journey"
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    name: Mapped[str] = mapped_column(String(200))
+    intro: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+
+    steps: Mapped[list[JourneyStep]] = relationship(
+        cascade="all, delete-orphan", order_by="JourneyStep.position"
+    )
+
+
+class JourneyStep(db.Model):  # type: ignore[name-defined,misc]
+    """One service of a journey, with a note ("innerhalb von zwei Wochen")."""
+
+    __tablename__ = "catalog_journey_step"
+    __table_args__ = (UniqueConstraint("journey_id", "leistung_id"),)
+
+    id: Mapped[intpk]
+    journey_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_journey.id", ondelete="CASCADE"), index=True
+    )
+    leistung_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_leistung.id", ondelete="CASCADE"), index=True
+    )
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    note: Mapped[str] = mapped_column(String(300), default="")
+
+    leistung: Mapped[Leistung] = relationship(lazy="joined")

@@ -10,7 +10,7 @@ from flask_babel import gettext as _
 from werkzeug.wrappers import Response
 from wtforms import SelectChoice
 
-from portal.catalog import places, search, services
+from portal.catalog import journeys, places, search, services
 from portal.catalog.forms import ForgetPlaceForm, PickPlaceForm, PlaceForm, SearchForm
 from portal.catalog.models import Authority
 from portal.core.formtools import add_errors
@@ -59,7 +59,7 @@ def leistung(service_id: int, slug: str) -> str | Response:
     offices = services.responsible_offices(item)
     region = places.is_region()
     place = places.current_place() if region else None
-    link = services.online_url(item)
+    link = services.online_url(item, place)
     url = absolute_url(".leistung", service_id=item.id, slug=item.slug)
     return render_template(
         "catalog/leistung.html",
@@ -250,3 +250,18 @@ def forget_place() -> Response:
     response = redirect(_next_path(form.next.data), 303)
     response.delete_cookie(places.PLACE_COOKIE)
     return response
+
+
+@bp.get("/lebenslagen/<slug>")
+@shared_page
+def journey(slug: str) -> str:
+    found = journeys.by_slug(slug) or abort(404)
+    region = places.is_region()
+    place = places.current_place() if region else None
+    return render_template(
+        "catalog/journey.html",
+        journey=found,
+        steps=journeys.steps(found, place),
+        region=region,
+        place=place,
+    )

@@ -13,6 +13,7 @@ from sqlalchemy import func, or_, select
 
 from portal.catalog import places
 from portal.catalog.models import (
+    Authority,
     Lebenslage,
     LeikaKey,
     Leistung,
@@ -274,12 +275,23 @@ def responsible_offices(leistung: Leistung) -> list[OfficeView]:
     ]
 
 
-def online_url(leistung: Leistung) -> str | None:
+def online_url(leistung: Leistung, place: Authority | None = None) -> str | None:
     """The portal's own online form for the service, if there is one, else the source's link
-    (or a local override). Other domains register ``online_form_url(keys)`` to offer forms."""
+    (or a local override). Other domains register ``online_form_url(keys)`` to offer forms and
+    ``online_form_office(keys)`` to say which office receives them.
+
+    With a ``place``, the portal's own form counts only if it goes to an office responsible
+    there: a Neudorf dog is not registered with the Musterstadt tax office."""
     finder = current_app.extensions.get("online_form_url")
+    keys = [item.key for item in leistung.keys]
     if finder is not None:
-        own = finder([item.key for item in leistung.keys])
+        own = finder(keys)
+        if own and place is not None:
+            office_of = current_app.extensions.get("online_form_office")
+            receiving = office_of(keys) if office_of is not None else None
+            here = {office.id for office in places.responsible_here(leistung, place)}
+            if receiving is not None and receiving not in here:
+                return None
         if own:
             return str(own)
     local = overrides("leistung", leistung.source, leistung.source_id)

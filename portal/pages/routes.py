@@ -5,6 +5,7 @@ from flask_babel import gettext as _
 from sqlalchemy import text
 from werkzeug.wrappers import Response
 
+from portal.catalog import journeys
 from portal.catalog import services as catalog
 from portal.catalog.forms import SearchForm
 from portal.core.pagecache import shared_page
@@ -24,6 +25,7 @@ def start() -> str:
         themenfelder=catalog.themenfelder(),
         themenfeld_counts=catalog.themenfeld_counts(),
         search_form=SearchForm(formdata=None),
+        journeys=journeys.journeys(),
     )
 
 
