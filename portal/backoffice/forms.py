@@ -20,7 +20,7 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, Length, Optional, Regexp
+from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
 from portal.identity.models import StaffRole
@@ -317,3 +317,37 @@ class NewClientForm(FlaskForm):  # type: ignore[misc]
 
 class RevokeClientForm(FlaskForm):  # type: ignore[misc]
     pass
+
+
+class JourneyForm(FlaskForm):  # type: ignore[misc]
+    name = StringField(
+        _l("Name der Lebenslage"),
+        description=_l("So, wie Bürgerinnen und Bürger es sagen: „Umzug“, „Geburt eines Kindes“."),
+        validators=[
+            DataRequired(_l("Bitte geben Sie den Namen der Lebenslage ein.")),
+            Length(max=200, message=_l("Der Name darf höchstens 200 Zeichen lang sein.")),
+        ],
+    )
+    intro = TextAreaField(
+        _l("Einleitung"),
+        validators=[
+            Optional(),
+            Length(max=1000, message=_l("Die Einleitung darf höchstens 1.000 Zeichen lang sein.")),
+        ],
+    )
+
+
+class JourneyStepForm(FlaskForm):  # type: ignore[misc]
+    leistung = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
+    note = StringField(
+        _l("Hinweis"),
+        description=_l("Zum Beispiel „innerhalb von zwei Wochen“."),
+        validators=[
+            Optional(),
+            Length(max=300, message=_l("Der Hinweis darf höchstens 300 Zeichen lang sein.")),
+        ],
+    )
+
+
+class MoveStepForm(FlaskForm):  # type: ignore[misc]
+    direction = HiddenField(validators=[AnyOf(["hoch", "runter", "entfernen"])])

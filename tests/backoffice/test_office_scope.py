@@ -66,6 +66,9 @@ LISTS = (
     "apiclients.overview",
     "backoffice_appointments.overview",
 )
+# Not records of an office: the Lebenslagen span the region's authorities and any Redaktion keeps
+# them (tests/backoffice/test_journeys.py checks who may).
+REGION_WIDE = {"journeys.edit", "journeys.save", "journeys.add_step", "journeys.move_step"}
 POST_DATA = {
     "status": "in_bearbeitung", "note": "x", "clerk": "", "text": "x", "tenor": "Genehmigt",
     "remedy": "x", "amount": "1,00", "reason": "x", "request_id": "abcdefghijklmnopqrstuv",
@@ -198,6 +201,8 @@ def _staff_urls(app: Flask, scene: Scene) -> tuple[list[tuple[str, str, str]], l
             if not rule.arguments:
                 if rule.endpoint in LISTS:
                     lists.append(url_for(rule.endpoint))
+                continue
+            if rule.endpoint in REGION_WIDE:
                 continue
             assert rule.endpoint in routes, f"{rule.endpoint}: neue Verwaltungsroute ohne Test"
             for values in routes[rule.endpoint]:
