@@ -22,7 +22,7 @@ from portal.applications.demo import DEFINITIONS
 from portal.applications.models import CaseStatus
 from portal.appointments import services as appointments
 from portal.appointments.slots import BERLIN
-from portal.catalog.models import Leistung, Office
+from portal.catalog.models import Journey, JourneyStep, Leistung, Office
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.postfach import casework
@@ -79,6 +79,9 @@ def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
         office = db.session.get(Office, office_id) or make_office()
         service = db.session.scalars(select(Leistung).limit(1)).first()
         calendar = make_calendar(office, make_service(office))
+        journey = Journey(slug=f"umzug-{person.id}", name="Umzug")
+        journey.steps = [JourneyStep(leistung_id=calendar.offers[0].leistung_id, note="bald")]
+        db.session.add(journey)
         offer = calendar.offers[0]
         tomorrow = utcnow().astimezone(BERLIN).date() + dt.timedelta(days=1)
         booking = make_booking(offer, berlin(tomorrow, 9), person_id=person.id)
@@ -94,6 +97,7 @@ def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
             "catalog.stelle": {"office_id": office.id, "slug": office.slug},
             "catalog.a_z": {"letter": "h"},
             "appointments.days": {"offer_id": offer.id},
+            "catalog.journey": {"slug": journey.slug},
             "appointments.book": {"offer_id": offer.id, "day_text": tomorrow.isoformat()},
             "appointments.manage": {"token": appointments.manage_token(booking)},
         }
