@@ -36,16 +36,17 @@ class Region:
     names: dict[str, str]
 
 
-def build_region() -> Region:
-    """Kreis K with Gemeinden Nord and Süd (ARS under the Kreis's), sharing one postal code."""
+def build_region(suffix: str = "") -> Region:
+    """Kreis K with Gemeinden Nord and Süd (ARS under the Kreis's), sharing one postal code.
+    ``suffix`` keeps the place names apart where regions are built twice in one database."""
     land = secrets.choice("0123456789") + secrets.choice("0123456789")
     kreis_ars = f"{land}{secrets.randbelow(1000):03d}"
     kreis = make_authority("Kreis Testland", kind=AuthorityKind.KREIS, ars=kreis_ars)
     base = secrets.randbelow(90000) + 10000
     shared = str(base)
-    nord = make_authority("Nordhausen-Süd", ars=kreis_ars + "0001001", parent_id=kreis.id,
+    nord = make_authority(f"Nordhausen-Süd{suffix}", ars=kreis_ars + "0001001", parent_id=kreis.id,
                           postal_codes=[shared, str(base + 1)])  # fmt: skip
-    sued = make_authority("Südweiler", ars=kreis_ars + "0002002", parent_id=kreis.id,
+    sued = make_authority(f"Südweiler{suffix}", ars=kreis_ars + "0002002", parent_id=kreis.id,
                           postal_codes=[shared, str(base + 2)])  # fmt: skip
     office_nord = make_office(name="Bürgerbüro Nordhausen", authority_id=nord.id)
     office_sued = make_office(name="Bürgerbüro Südweiler", authority_id=sued.id)
