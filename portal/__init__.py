@@ -117,6 +117,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.backoffice.statistics import bp as statistics  # noqa: PLC0415
     from portal.catalog import demo as _catalog_demo  # noqa: F401, PLC0415 - registers loader
     from portal.catalog.api import bp as catalog_api  # noqa: PLC0415
+    from portal.catalog.authority_pages import bp as authorities  # noqa: PLC0415
     from portal.catalog.cli import authorities_cli, catalog_cli  # noqa: PLC0415
     from portal.catalog.places import PLACE_COOKIE  # noqa: PLC0415
     from portal.catalog.routes import bp as catalog  # noqa: PLC0415
@@ -128,6 +129,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog)
     app.config["PAGE_CACHE_VARY"].append(PLACE_COOKIE)  # a service page names the place's office
     app.register_blueprint(catalog_api)
+    app.register_blueprint(authorities)
     app.register_blueprint(backoffice)
     app.register_blueprint(decisions)
     app.register_blueprint(statistics)

@@ -93,6 +93,18 @@ def test_choose_a_place_follow_a_lebenslage_and_get_the_next_services(
     assert_accessible(page)
     page.screenshot(path=artifacts / f"{theme}-lebenslage.png", full_page=True)
 
+    page.goto(f"{forms_server.url}/orte/{region.sued}")  # Südweiler's own entry
+    expect(page.locator("[data-authority]")).to_contain_text(region.names["sued"])
+    assert_accessible(page)
+    page.get_by_role("link", name=re.compile("^Impressum und Datenschutz von")).click()
+    assert_accessible(page)
+
+
+def test_after_a_submission_the_next_services_are_suggested_and_ticked_off(
+    page: Page, forms_server: LiveServer, artifacts: Path
+) -> None:
+    theme = forms_server.app.config["PORTAL"].theme
+    region, _journey, _suffix = _setup(forms_server)
     _submit_a_dog(page, forms_server)
     expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
     next_services = page.locator("[data-next-services]")

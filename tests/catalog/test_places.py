@@ -221,3 +221,32 @@ def test_the_chooser_takes_a_postal_code_or_a_name_and_refuses_bad_input_in_germ
     forgotten = client.post("/ort/vergessen", data={"csrf_token": token})
     assert f"{places.PLACE_COOKIE}=;" in forgotten.headers["Set-Cookie"]
     assert client.post("/ort", data={"q": "südweiler"}).status_code == 400  # no CSRF token
+
+
+def test_each_authority_has_its_entry_and_its_imprint(app: Flask, client: FlaskClient) -> None:
+    region = _built(app)
+    with app.test_request_context("/"):
+        kreis = db.session.get(Authority, region.kreis)
+        assert kreis is not None
+        kreis.imprint = "Kreis Testland\nLandrätin Erika Beispiel"
+        kreis_slug = kreis.slug
+        db.session.commit()
+    entry = client.get(f"/orte/{region.sued}")
+    page = entry.get_data(as_text=True)
+    assert entry.status_code == 200
+    assert f"{places.PLACE_COOKIE}={region.sued}" in entry.headers["Set-Cookie"]
+    assert region.names["sued"] in page  # its own office
+    assert region.names["kreis"] in page  # and the Kreis's, which serves it too
+    assert region.names["nord"] not in page
+    assert f'data-place="{region.sued}"' in _page(client, region, "passport")  # now chosen
+    kreis_page = client.get(f"/orte/{kreis_slug}")
+    assert (
+        "Set-Cookie" not in kreis_page.headers
+        or places.PLACE_COOKIE not in (kreis_page.headers["Set-Cookie"])
+    )
+    assert f"/orte/{region.nord}" in kreis_page.get_data(as_text=True)  # its Gemeinden
+    imprint = client.get(f"/orte/{kreis_slug}/impressum").get_data(as_text=True)
+    assert "Landrätin Erika Beispiel" in imprint
+    assert "preserve-lines" in imprint
+    assert client.get("/orte/atlantis").status_code == 404
+    assert client.get("/orte/atlantis/impressum").status_code == 404

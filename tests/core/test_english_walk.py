@@ -31,6 +31,7 @@ from tests.factories import (
     PDF,
     berlin,
     make_application,
+    make_authority,
     make_booking,
     make_calendar,
     make_office,
@@ -79,6 +80,7 @@ def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
         office = db.session.get(Office, office_id) or make_office()
         service = db.session.scalars(select(Leistung).limit(1)).first()
         calendar = make_calendar(office, make_service(office))
+        authority = make_authority(imprint="Gemeinde Test\nRathausplatz 1")
         journey = Journey(slug=f"umzug-{person.id}", name="Umzug")
         journey.steps = [JourneyStep(leistung_id=calendar.offers[0].leistung_id, note="bald")]
         db.session.add(journey)
@@ -98,6 +100,8 @@ def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
             "catalog.a_z": {"letter": "h"},
             "appointments.days": {"offer_id": offer.id},
             "catalog.journey": {"slug": journey.slug},
+            "authorities.entry": {"slug": authority.slug},
+            "authorities.imprint": {"slug": authority.slug},
             "appointments.book": {"offer_id": offer.id, "day_text": tomorrow.isoformat()},
             "appointments.manage": {"token": appointments.manage_token(booking)},
         }

@@ -50,7 +50,7 @@ NOT_PRIVATE = {
     "backoffice_appointments.remove_offer", "backoffice_appointments.add_closure",
     "backoffice_appointments.remove_closure", "backoffice_appointments.day_list",
     "backoffice_appointments.day_list_pdf", "backoffice_appointments.mark",
-    "catalog.journey",  # public
+    "catalog.journey", "authorities.entry", "authorities.imprint",  # public
     # Redaktion of the region: tests/backoffice/test_journeys.py
     "journeys.edit", "journeys.save", "journeys.add_step", "journeys.move_step",
     "applications.choose_suggestion",  # the logged-in citizen's own choice: tests/applications
