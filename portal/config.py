@@ -119,6 +119,9 @@ class Settings:
     # go after the first period, the rest of the case but its register entry after the second.
     retention_file_days: int = 90
     retention_case_days: int = 730
+    # Region: the authority (URL name, see `flask authorities list`) this process serves when
+    # a visitor has chosen no place: a Gemeinde's own host name, run with its own theme.
+    home_authority: str = ""
     # Appointments: kept this many days after their day, then deleted.
     retention_appointment_days: int = 30
     # Appointments: the Land whose public holidays close every calendar (e.g. "BY", "NW");

@@ -83,19 +83,18 @@ def by_ars(ars: str) -> Authority | None:
 
 
 def current_place() -> Authority | None:
-    """The place chosen in this browser, else the logged-in citizen's, else none."""
+    """The place chosen in this browser, else the logged-in citizen's, else the one this
+    process serves (``PORTAL_HOME_AUTHORITY``, a Gemeinde's own host), else none."""
     chosen = by_slug(request.cookies.get(PLACE_COOKIE, ""))
     if chosen is not None:
         return chosen
     from_account = current_app.extensions.get("place_from_account")
-    if from_account is None:
-        return None
-    postal_code, locality = from_account() or ("", "")
+    postal_code, locality = (from_account() if from_account else None) or ("", "")
     for text in (postal_code, locality):
         found = find(text) if text else []
         if len(found) == 1:
             return found[0]
-    return None
+    return by_slug(current_app.config["PORTAL"].home_authority)
 
 
 def area_of(row: Zustaendigkeit) -> str:

@@ -250,3 +250,15 @@ def test_each_authority_has_its_entry_and_its_imprint(app: Flask, client: FlaskC
     assert "preserve-lines" in imprint
     assert client.get("/orte/atlantis").status_code == 404
     assert client.get("/orte/atlantis/impressum").status_code == 404
+
+
+def test_a_gemeindes_own_host_serves_its_place_until_another_is_chosen(
+    make_app: Callable[..., Flask], db_session: scoped_session[Session]
+) -> None:
+    probe = make_app()
+    region = _built(probe)
+    app = make_app(home_authority=region.nord)
+    client = app.test_client()
+    assert f'data-place="{region.nord}"' in _page(client, region, "passport")
+    client.set_cookie(places.PLACE_COOKIE, region.sued)
+    assert f'data-place="{region.sued}"' in _page(client, region, "passport")
