@@ -86,30 +86,27 @@ def _send(booking: Booking, subject: str, lead: str, manage_url: str) -> None:
 
 def send_confirmation(booking_id: int, manage_url: str) -> None:
     """Job: the confirmation, in the language the citizen booked in."""
-    booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.state != BookingState.BOOKED:
-        return
-    with force_locale(booking.locale):
-        _send(
-            booking,
-            _("Ihr Termin am %(when)s", when=local_time(booking.starts_at)),
-            _("Ihr Termin ist gebucht."),
-            manage_url,
-        )
+    _notify(booking_id, manage_url, BookingState.BOOKED)
 
 
 def send_cancellation(booking_id: int, manage_url: str) -> None:
     """Job: the cancellation, with the .ics that takes the event out of the citizen's calendar."""
+    _notify(booking_id, manage_url, BookingState.CANCELLED)
+
+
+def _notify(booking_id: int, manage_url: str, state: BookingState) -> None:
     booking = db.session.get(Booking, booking_id)
-    if booking is None or booking.state != BookingState.CANCELLED:
-        return
+    if booking is None or booking.state != state:
+        return  # changed again before the job ran: the later e-mail tells
     with force_locale(booking.locale):
-        _send(
-            booking,
-            _("Ihr Termin am %(when)s ist abgesagt", when=local_time(booking.starts_at)),
-            _("Ihr Termin ist abgesagt. Die Zeit ist wieder frei für andere."),
-            manage_url,
-        )
+        when = local_time(booking.starts_at)
+        if state == BookingState.BOOKED:
+            subject = _("Ihr Termin am %(when)s", when=when)
+            lead = _("Ihr Termin ist gebucht.")
+        else:
+            subject = _("Ihr Termin am %(when)s ist abgesagt", when=when)
+            lead = _("Ihr Termin ist abgesagt. Die Zeit ist wieder frei für andere.")
+        _send(booking, subject, lead, manage_url)
 
 
 def send_reminders(now: dt.datetime | None = None) -> int:

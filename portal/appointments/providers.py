@@ -18,6 +18,7 @@ from flask import current_app
 
 from portal.catalog.offices import by_office_id
 from portal.config import ConfigError
+from portal.core.office_settings import office_pairs
 
 SETTING = "PORTAL_APPOINTMENT_PROVIDERS"
 
@@ -64,20 +65,8 @@ def systems_from(spec: str) -> dict[str, AppointmentSystem]:
     """``office=kind:where`` pairs separated by ``;``, keyed by the office reference as written;
     checked without the database (see ``office_systems`` for the offices)."""
     systems: dict[str, AppointmentSystem] = {}
-    for part in (p.strip() for p in spec.split(";")):
-        if not part:
-            continue
-        office, _, rest = part.partition("=")
-        kind, _, where = rest.partition(":")
-        office, kind, where = office.strip(), kind.strip(), where.strip()
-        if not office or not where:
-            raise ConfigError(f"{SETTING}: „{part}“ hat nicht die Form amt=art:ziel.")
-        factory = PROVIDER_KINDS.get(kind)
-        if factory is None:
-            raise ConfigError(f"{SETTING}: unbekannte Art „{kind}“ ({', '.join(PROVIDER_KINDS)}).")
-        if office in systems:
-            raise ConfigError(f"{SETTING}: das Amt „{office}“ steht zweimal darin.")
-        systems[office] = factory(f"{office}:{kind}", where)
+    for pair in office_pairs(spec, SETTING, PROVIDER_KINDS):
+        systems[pair.office] = PROVIDER_KINDS[pair.kind](f"{pair.office}:{pair.kind}", pair.where)
     return systems
 
 

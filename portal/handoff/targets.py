@@ -30,6 +30,7 @@ from flask import current_app
 
 from portal.config import ConfigError, Settings
 from portal.core.mail import get_mailer
+from portal.core.office_settings import office_pairs
 from portal.handoff.package import Package
 
 SAFE_NAME = re.compile(r"[^A-Za-z0-9._-]+")
@@ -223,21 +224,8 @@ def targets_from(spec: str, default_folder: Path, settings: Settings) -> dict[st
     a kind not in ``TARGET_KINDS`` or a malformed part stops the start, naming the setting.
     """
     targets: dict[str, Target] = {}
-    for part in (p.strip() for p in spec.split(";")):
-        if not part:
-            continue
-        office, _, rest = part.partition("=")
-        kind, _, where = rest.partition(":")
-        office, kind, where = office.strip(), kind.strip(), where.strip()
-        if not office or not where:
-            raise ConfigError(f"PORTAL_HANDOFF_TARGETS: „{part}“ hat nicht die Form amt=art:ziel.")
-        factory = TARGET_KINDS.get(kind)
-        if factory is None:
-            raise ConfigError(
-                f"PORTAL_HANDOFF_TARGETS: unbekannte Art „{kind}“ ({', '.join(TARGET_KINDS)})."
-            )
-        if office in targets:
-            raise ConfigError(f"PORTAL_HANDOFF_TARGETS: das Amt „{office}“ steht zweimal darin.")
-        targets[office] = factory(f"{office}:{kind}", where, settings)
+    for pair in office_pairs(spec, "PORTAL_HANDOFF_TARGETS", TARGET_KINDS):
+        factory = TARGET_KINDS[pair.kind]
+        targets[pair.office] = factory(f"{pair.office}:{pair.kind}", pair.where, settings)
     targets.setdefault("*", FolderTarget("*:folder", default_folder))
     return targets

@@ -31,6 +31,27 @@ def _log_in(page: Page, persona: str) -> None:
     page.get_by_role("button", name="Anmelden").click()
 
 
+def submit_a_dog(page: Page, base_url: str) -> None:
+    """Anna Muster logs in and submits "Hund anmelden" (no fee, no upload)."""
+    page.goto(base_url + "/antrag/hund-anmelden")
+    page.get_by_role("link", name="Anmelden und Antrag beginnen").click()
+    _log_in(page, "Anna Muster")
+    page.get_by_role("button", name="Antrag beginnen").click()
+    page.get_by_label("Straße und Hausnummer").fill("Ringstraße 4")
+    page.get_by_label("Postleitzahl").fill("12345")
+    page.get_by_label("Ort").fill("Musterstadt")
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_label("Name des Hundes").fill("Rex")
+    page.get_by_label("Rasse oder Mischling").fill("Dackel")
+    page.get_by_label("Rüde").check()
+    page.get_by_label("Wurfdatum (ungefähr genügt)").fill("2022-02-02")
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_label("Der Hund lebt bei Ihnen seit").fill("2025-01-15")
+    page.get_by_role("group", name=re.compile("anderen Gemeinde")).get_by_label("Nein").check()
+    page.get_by_role("button", name="Weiter", exact=True).click()
+    page.get_by_role("button", name="Antrag verbindlich absenden").click()
+
+
 @PHONES
 def test_dog_registration_with_upload_and_receipt(  # noqa: PLR0915 - one journey
     page: Page, forms_server: LiveServer, artifacts: Path, tmp_path: Path, width: int
@@ -327,23 +348,7 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915, PLR0917 - one 
     grant_staff(forms_server.app, "sven@musterstadt.example", "sachbearbeitung", "steueramt")
     page.set_viewport_size({"width": width, "height": 800})
     # The citizen submits (no fee: straight through).
-    page.goto(forms_server.url + "/antrag/hund-anmelden")
-    page.get_by_role("link", name="Anmelden und Antrag beginnen").click()
-    _log_in(page, "Anna Muster")
-    page.get_by_role("button", name="Antrag beginnen").click()
-    page.get_by_label("Straße und Hausnummer").fill("Ringstraße 4")
-    page.get_by_label("Postleitzahl").fill("12345")
-    page.get_by_label("Ort").fill("Musterstadt")
-    page.get_by_role("button", name="Weiter", exact=True).click()
-    page.get_by_label("Name des Hundes").fill("Rex")
-    page.get_by_label("Rasse oder Mischling").fill("Dackel")
-    page.get_by_label("Rüde").check()
-    page.get_by_label("Wurfdatum (ungefähr genügt)").fill("2022-02-02")
-    page.get_by_role("button", name="Weiter", exact=True).click()
-    page.get_by_label("Der Hund lebt bei Ihnen seit").fill("2025-01-15")
-    page.get_by_role("group", name=re.compile("anderen Gemeinde")).get_by_label("Nein").check()
-    page.get_by_role("button", name="Weiter", exact=True).click()
-    page.get_by_role("button", name="Antrag verbindlich absenden").click()
+    submit_a_dog(page, forms_server.url)
     reference = page.locator("[data-reference]").inner_text()
     # The clerk, in a second browser, opens the case and asks for a document.
     office = page.context.browser.new_context(  # type: ignore[union-attr]

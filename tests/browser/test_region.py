@@ -15,7 +15,7 @@ from portal.applications.models import FormVersion
 from portal.catalog.models import Journey, JourneyStep, Leistung, LeistungKey
 from portal.extensions import db
 from tests.browser.conftest import LiveServer
-from tests.browser.test_applications import _log_in
+from tests.browser.test_applications import submit_a_dog
 from tests.catalog.test_places import Region, build_region
 from tests.factories import make_office, make_service
 from tests.support.axe import assert_accessible
@@ -105,7 +105,7 @@ def test_after_a_submission_the_next_services_are_suggested_and_ticked_off(
 ) -> None:
     theme = forms_server.app.config["PORTAL"].theme
     region, _journey, _suffix = _setup(forms_server)
-    _submit_a_dog(page, forms_server)
+    submit_a_dog(page, forms_server.url)
     expect(page.get_by_role("heading", level=1)).to_have_text("Ihr Antrag ist eingegangen")
     next_services = page.locator("[data-next-services]")
     expect(next_services).to_contain_text(_service_name(forms_server, region.passport))
@@ -121,23 +121,3 @@ def test_after_a_submission_the_next_services_are_suggested_and_ticked_off(
     page.set_viewport_size(PHONE)
     assert_accessible(page)
     page.screenshot(path=artifacts / f"{theme}-vorschlaege-360.png", full_page=True)
-
-
-def _submit_a_dog(page: Page, server: LiveServer) -> None:
-    page.goto(server.url + "/antrag/hund-anmelden")
-    page.get_by_role("link", name="Anmelden und Antrag beginnen").click()
-    _log_in(page, "Anna Muster")
-    page.get_by_role("button", name="Antrag beginnen").click()
-    page.get_by_label("Straße und Hausnummer").fill("Ringstraße 4")
-    page.get_by_label("Postleitzahl").fill("12345")
-    page.get_by_label("Ort").fill("Musterstadt")
-    page.get_by_role("button", name="Weiter", exact=True).click()
-    page.get_by_label("Name des Hundes").fill("Rex")
-    page.get_by_label("Rasse oder Mischling").fill("Dackel")
-    page.get_by_label("Rüde").check()
-    page.get_by_label("Wurfdatum (ungefähr genügt)").fill("2022-02-02")
-    page.get_by_role("button", name="Weiter", exact=True).click()
-    page.get_by_label("Der Hund lebt bei Ihnen seit").fill("2025-01-15")
-    page.get_by_role("group", name=re.compile("anderen Gemeinde")).get_by_label("Nein").check()
-    page.get_by_role("button", name="Weiter", exact=True).click()
-    page.get_by_role("button", name="Antrag verbindlich absenden").click()
