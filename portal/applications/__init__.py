@@ -42,6 +42,7 @@ def init_applications(app: Flask) -> None:
     app.extensions["online_form_needs"] = _online_form_needs
     app.extensions.setdefault("key_rotations", []).append(("Antragsdateien", _rotate_files))
     app.extensions.setdefault("account_sections", []).append(_next_steps)
+    app.extensions.setdefault("person_export", []).append(("vorschlaege", _suggestion_choices))
 
 
 def _next_steps(person: Any) -> str:
@@ -71,3 +72,18 @@ def _rotate_files() -> int:
     for key in keys:
         store.rotate(key)
     return len(keys)
+
+
+def _suggestion_choices(person: Any) -> list[dict[str, str]]:
+    from sqlalchemy import select  # noqa: PLC0415
+
+    from portal.applications.models import SuggestionChoice  # noqa: PLC0415
+    from portal.catalog.models import Leistung  # noqa: PLC0415
+    from portal.extensions import db  # noqa: PLC0415
+
+    rows = db.session.execute(
+        select(Leistung.name, SuggestionChoice.state)
+        .join(Leistung, Leistung.id == SuggestionChoice.leistung_id)
+        .where(SuggestionChoice.person_id == person.id)
+    ).all()
+    return [{"leistung": name, "stand": state.value} for name, state in rows]

@@ -42,5 +42,6 @@ def init_appointments(app: Flask) -> None:
 
     app.extensions["appointment_places"] = places
     app.extensions.setdefault("account_sections", []).append(account_section)
+    app.extensions.setdefault("person_export", []).append(("termine", services.export_of))
     app.register_blueprint(bp)
     app.cli.add_command(appointments_cli)

@@ -6,6 +6,7 @@ import datetime as dt
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
@@ -304,3 +305,22 @@ def forget_account(person_id: int, now: dt.datetime | None = None) -> None:
     for booking in db.session.scalars(select(Booking).where(Booking.person_id == person_id)):
         booking.person_id = None
     db.session.flush()
+
+
+def export_of(person: Any) -> list[dict[str, Any]]:
+    """The person's appointments, for the export of everything the portal keeps about them."""
+    rows = db.session.scalars(
+        select(Booking).where(Booking.person_id == person.id).order_by(Booking.starts_at)
+    )
+    return [
+        {
+            "terminnummer": row.reference,
+            "leistung": row.service_name,
+            "beginn": row.starts_at.isoformat(),
+            "ende": row.ends_at.isoformat(),
+            "stand": row.state.value,
+            "name": row.name,
+            "email": row.email,
+        }
+        for row in rows
+    ]

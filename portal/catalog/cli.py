@@ -5,6 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 from sqlalchemy import func, select
 
@@ -12,6 +13,7 @@ from portal.catalog.importers import CatalogImportError, import_files, read_file
 from portal.catalog.importers.taxonomy import COMPACT_FILE, dump_compact, export_compact
 from portal.catalog.models import Authority, AuthorityKind, Office
 from portal.catalog.offices import OfficeReferenceError, office_by_reference
+from portal.core.assets import asset_store
 from portal.core.pagecache import bump_revision
 from portal.extensions import db
 
@@ -99,9 +101,10 @@ def list_authorities() -> None:
 @click.option("--plz", default="", help="Postleitzahlen, durch Kommas getrennt.")
 @click.option("--imprint", default=None, help="Impressum: wer verantwortlich ist.")
 @click.option("--privacy", default=None, help="Datenschutz: die Kontaktdaten.")
+@click.option("--wappen", default=None, help="Wappen: Datei unter static/ des Themes.")
 def save_authority(
     slug: str, *, name: str, kind: str, ars: str, parent: str, plz: str, imprint: str | None,
-    privacy: str | None,
+    privacy: str | None, wappen: str | None,
 ) -> None:  # fmt: skip
     """Add the authority SLUG or change it."""
     if ars and (not ars.isdigit() or len(ars) not in (2, 5, 9, 12)):
@@ -120,6 +123,10 @@ def save_authority(
         row.imprint = imprint
     if privacy is not None:
         row.privacy_contact = privacy
+    if wappen is not None:
+        if wappen and asset_store(current_app).get(wappen) is None:
+            raise click.ClickException(f"--wappen: keine Datei „{wappen}“ unter static/.")
+        row.coat_of_arms = wappen
     bump_revision()
     db.session.commit()
     click.echo(f"{row.slug}: gespeichert")

@@ -60,6 +60,7 @@ def load_region_demo() -> str:
         existing = db.session.scalar(select(Authority).where(Authority.slug == slug))
         if existing is None and slug == "musterstadt" and first is not None and not first.ars:
             first.slug, first.name = slug, name  # the authority the migration made
+            first.coat_of_arms = "img/logo.svg"  # the demo theme's coat of arms
         _authority(slug, name, ars, AuthorityKind.GEMEINDE, parent_id=kreis.id, codes=codes)
     db.session.flush()
     by_slug = {a.slug: a.id for a in db.session.scalars(select(Authority))}

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from flask import current_app
 from flask_babel import gettext as _
 from sqlalchemy import delete, func, select
 
@@ -142,6 +143,11 @@ def export_person(person: Person) -> dict[str, Any]:
             }
             for membership in person.memberships
         ],
+        # What other domains keep about the person (appointments, suggestion choices): each
+        # registers ``(key, function of the person)`` in ``person_export``.
+        **{
+            key: collect(person) for key, collect in current_app.extensions.get("person_export", [])
+        },
     }
 
 

@@ -70,6 +70,8 @@ def test_the_next_services_follow_a_submission_until_ticked_off_or_dismissed(
     client.post(f"/konto/vorschlaege/{world['parking']}",
                 data={"csrf_token": token.group(1), "state": "ausgeblendet"})  # fmt: skip
     assert "data-account-suggestions" not in client.get("/konto").get_data(as_text=True)
+    export = client.get("/konto/export").get_json(force=True)
+    assert sorted(item["stand"] for item in export["vorschlaege"]) == ["ausgeblendet", "erledigt"]
     for bad in ({"state": "gelöscht"}, {}):
         answer = client.post(f"/konto/vorschlaege/{world['dog']}",
                              data={"csrf_token": token.group(1), **bad})  # fmt: skip

@@ -215,6 +215,8 @@ def test_a_logged_in_citizen_is_prefilled_and_the_booking_is_theirs(
     account = client.get("/konto").get_data(as_text=True)
     assert "data-account-appointments" in account
     assert manage in account
+    export = client.get("/konto/export").get_json(force=True)
+    assert [item["terminnummer"] for item in export["termine"]] == [booking.reference]
     client.post(f"{manage}/absagen", data={"csrf_token": csrf(client, manage)})
     assert "data-account-appointments" not in client.get("/konto").get_data(as_text=True)
 

@@ -43,6 +43,10 @@ def test_a_region_is_set_up_and_imported_per_authority(
     assert f"{gemeinde}\tgemeinde\t{ars}0001001\tGemeinde X\tin {kreis}\tPLZ 54321,54322" in (
         listing
     )
+    _run(app, "authorities", "save", kreis, "--name", "Kreis X", "--kind", "kreis", "--ars", ars,
+         "--wappen", "img/logo.svg")  # fmt: skip
+    assert "--wappen" in _fails(app, "authorities", "save", kreis, "--name", "Kreis X",
+                                "--wappen", "img/gibt-es-nicht.svg")  # fmt: skip
     assert "--ars" in _fails(app, "authorities", "save", "x", "--name", "X", "--ars", "123")
     assert "--plz" in _fails(app, "authorities", "save", "x", "--name", "X", "--plz", "1234")
     assert "Keine Gebietskörperschaft" in _fails(app, "authorities", "save", "x", "--name", "X",

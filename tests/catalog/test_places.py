@@ -229,6 +229,7 @@ def test_each_authority_has_its_entry_and_its_imprint(app: Flask, client: FlaskC
         kreis = db.session.get(Authority, region.kreis)
         assert kreis is not None
         kreis.imprint = "Kreis Testland\nLandrätin Erika Beispiel"
+        kreis.coat_of_arms = "img/logo.svg"
         kreis_slug = kreis.slug
         db.session.commit()
     entry = client.get(f"/orte/{region.sued}")
@@ -245,6 +246,7 @@ def test_each_authority_has_its_entry_and_its_imprint(app: Flask, client: FlaskC
         or places.PLACE_COOKIE not in (kreis_page.headers["Set-Cookie"])
     )
     assert f"/orte/{region.nord}" in kreis_page.get_data(as_text=True)  # its Gemeinden
+    assert 'alt="Wappen von Kreis Testland"' in kreis_page.get_data(as_text=True)
     imprint = client.get(f"/orte/{kreis_slug}/impressum").get_data(as_text=True)
     assert "Landrätin Erika Beispiel" in imprint
     assert "preserve-lines" in imprint
