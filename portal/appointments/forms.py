@@ -19,7 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
 
-from portal.core.formtools import DayField
+from portal.core.formtools import DayField, offered
 
 WEEKDAYS = {"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5, "so": 6}
 WEEKDAY_NAMES = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
@@ -32,8 +32,11 @@ WINDOW_LINE = re.compile(
 class BookingForm(FlaskForm):  # type: ignore[misc]
     time = RadioField(
         _l("Uhrzeit"),
-        validators=[InputRequired(_l("Bitte wählen Sie eine Uhrzeit."))],
-        validate_choice=False,  # see validate_time: a time taken meanwhile gets our message
+        validators=[
+            InputRequired(_l("Bitte wählen Sie eine Uhrzeit.")),
+            offered(_l("Diese Uhrzeit ist nicht mehr frei. Bitte wählen Sie eine andere Uhrzeit.")),
+        ],
+        validate_choice=False,  # a time taken meanwhile gets our message (offered)
     )
     name = StringField(
         _l("Ihr Name"),
@@ -51,12 +54,6 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
             Length(max=320, message=_l("Die E-Mail-Adresse ist zu lang.")),
         ],
     )
-
-    def validate_time(self, field: RadioField) -> None:
-        if field.data not in {choice.value for choice in field.choices or []}:
-            raise ValidationError(
-                _l("Diese Uhrzeit ist nicht mehr frei. Bitte wählen Sie eine andere Uhrzeit.")
-            )
 
 
 class ConfirmForm(FlaskForm):  # type: ignore[misc]
@@ -168,10 +165,13 @@ class OfferForm(FlaskForm):  # type: ignore[misc]
     )
 
 
+UNREADABLE_DAY = _l("Bitte geben Sie den Tag als Datum ein, zum Beispiel 24.12.2026.")
+
+
 class ClosureForm(FlaskForm):  # type: ignore[misc]
     day = DayField(
         _l("Geschlossen am"),
-        invalid=_l("Bitte geben Sie den Tag als Datum ein, zum Beispiel 24.12.2026."),
+        invalid=UNREADABLE_DAY,
         validators=[InputRequired(_l("Bitte geben Sie den Tag als Datum ein."))],
     )
     reason = StringField(
@@ -189,6 +189,6 @@ class DayForm(FlaskForm):  # type: ignore[misc]
 
     datum = DayField(
         _l("Tag"),
-        invalid=_l("Bitte geben Sie den Tag als Datum ein, zum Beispiel 24.12.2026."),
+        invalid=UNREADABLE_DAY,
         validators=[Optional()],
     )

@@ -14,11 +14,13 @@ from sqlalchemy import select
 
 from portal.appointments.display import when as local_time
 from portal.appointments.models import Booking, BookingState
+from portal.appointments.services import manage_token
 from portal.appointments.slots import BERLIN, day_bounds
 from portal.catalog.models import Office
 from portal.core.db import utcnow
 from portal.core.mail import send_mail
 from portal.core.notices import portal_name
+from portal.core.urls import absolute_url, base_url
 from portal.extensions import db
 
 
@@ -114,8 +116,6 @@ def send_reminders(now: dt.datetime | None = None) -> int:
 
     Run daily (``flask appointments remind``); a second run the same day sends nothing twice.
     Each reminder is committed as soon as it is sent, so a failure half-way repeats none."""
-    from portal.appointments.services import manage_token  # noqa: PLC0415
-
     moment = now or utcnow()
     tomorrow = moment.astimezone(BERLIN).date() + dt.timedelta(days=1)
     start, end = day_bounds(tomorrow)
@@ -129,23 +129,24 @@ def send_reminders(now: dt.datetime | None = None) -> int:
             )
         )
     )
-    base: str = current_app.config["PORTAL"].base_url or "http://localhost"
     sent = 0
-    for booking_id in due:
-        booking = db.session.get(Booking, booking_id)
-        if booking is None:
-            continue
-        with current_app.test_request_context(base_url=base), force_locale(booking.locale):
-            from flask import url_for  # noqa: PLC0415
-
-            url = base + url_for("appointments.manage", token=manage_token(booking))
-            _send(
-                booking,
-                _("Erinnerung: Ihr Termin morgen, %(when)s", when=local_time(booking.starts_at)),
-                _("wir erinnern Sie an Ihren Termin morgen."),
-                url,
-            )
-        booking.reminded_at = moment
-        db.session.commit()
-        sent += 1
+    # A job has no request; links are made under PORTAL_BASE_URL (see core.urls).
+    with current_app.test_request_context(base_url=base_url() or "http://localhost"):
+        for booking_id in due:
+            booking = db.session.get(Booking, booking_id)
+            if booking is None:
+                continue
+            with force_locale(booking.locale):
+                _send(
+                    booking,
+                    _(
+                        "Erinnerung: Ihr Termin morgen, %(when)s",
+                        when=local_time(booking.starts_at),
+                    ),
+                    _("wir erinnern Sie an Ihren Termin morgen."),
+                    absolute_url("appointments.manage", token=manage_token(booking)),
+                )
+            booking.reminded_at = moment
+            db.session.commit()
+            sent += 1
     return sent

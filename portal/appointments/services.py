@@ -38,6 +38,10 @@ class SlotTakenError(RuntimeError):
     """The time was free when shown and is taken now (or was never offered)."""
 
 
+class CancelledBookingError(RuntimeError):
+    """A cancelled appointment cannot be marked as attended or missed."""
+
+
 @dataclass(frozen=True)
 class BookingPlace:
     """Where a service can be booked: the office and the address of its booking page."""
@@ -274,7 +278,7 @@ def day_list(calendar: Calendar, day: dt.date) -> list[Booking]:
 def mark(booking: Booking, state: BookingState) -> None:
     """A clerk records whether the citizen came. Only for appointments that have begun."""
     if booking.state == BookingState.CANCELLED:
-        raise SlotTakenError("abgesagt")
+        raise CancelledBookingError(booking.reference)
     booking.state = state
 
 

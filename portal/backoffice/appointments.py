@@ -323,7 +323,7 @@ def mark(booking_id: int, state: str) -> Response:
         return redirect(back, 303)
     try:
         appointments.mark(booking, BookingState(state))
-    except appointments.SlotTakenError:
+    except appointments.CancelledBookingError:
         abort(409)
     label = STATE_LABELS[booking.state]
     flash(_("Eingetragen: %(name)s, %(time)s Uhr – %(state)s.", name=booking.name,

@@ -99,9 +99,10 @@ def save(journey_id: int) -> Response | tuple[str, int]:
 def add_step(journey_id: int) -> Response | tuple[str, int]:
     journey = _journey(journey_id)
     form = JourneyStepForm()
-    leistung = db.session.get(Leistung, int(form.leistung.data or 0)) if (
-        form.leistung.data or "").isdigit() else None  # fmt: skip
-    if not form.validate_on_submit() or leistung is None or not leistung.published:
+    if not form.validate_on_submit():  # the service's id: digits (see the form)
+        abort(400)
+    leistung = db.session.get(Leistung, int(form.leistung.data))
+    if leistung is None or not leistung.published:
         abort(400)
     if journey_editing.add_step(journey, leistung.id, (form.note.data or "").strip()):
         _audit("lebenslage_schritt", journey, leistung=str(leistung.id))

@@ -5,7 +5,7 @@ Postfach stay the same for the whole region."""
 
 from __future__ import annotations
 
-from flask import Blueprint, abort, current_app, make_response, render_template
+from flask import Blueprint, abort, make_response, render_template
 from sqlalchemy import select
 from werkzeug.wrappers import Response
 
@@ -15,7 +15,6 @@ from portal.catalog.models import Authority, Office
 from portal.extensions import db
 
 bp = Blueprint("authorities", __name__, url_prefix="/orte", template_folder="templates")
-PLACE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
 def _authority(slug: str) -> Authority:
@@ -56,10 +55,7 @@ def entry(slug: str) -> Response:
         )
     )
     if authority.is_place:
-        response.set_cookie(
-            places.PLACE_COOKIE, authority.slug, max_age=PLACE_COOKIE_SECONDS, httponly=True,
-            samesite="Lax", secure=current_app.config["PORTAL"].is_production,
-        )  # fmt: skip
+        places.remember(response, authority)
     return response
 
 

@@ -10,9 +10,10 @@ from wtforms import (
     SearchField,
     SelectChoice,
     StringField,
-    ValidationError,
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
+
+from portal.core.formtools import offered
 
 
 class SearchForm(FlaskForm):  # type: ignore[misc]
@@ -69,14 +70,13 @@ class PickPlaceForm(FlaskForm):  # type: ignore[misc]
 
     place = RadioField(
         _l("Ihr Wohnort"),
-        validators=[InputRequired(_l("Bitte wählen Sie Ihren Wohnort."))],
-        validate_choice=False,  # see validate_place: our message, not WTForms'
+        validators=[
+            InputRequired(_l("Bitte wählen Sie Ihren Wohnort.")),
+            offered(_l("Bitte wählen Sie Ihren Wohnort aus der Liste.")),
+        ],
+        validate_choice=False,  # our message, not WTForms' (offered)
     )
     next = HiddenField()
-
-    def validate_place(self, field: RadioField) -> None:
-        if field.data not in {choice.value for choice in field.choices or []}:
-            raise ValidationError(_l("Bitte wählen Sie Ihren Wohnort aus der Liste."))
 
 
 class ForgetPlaceForm(FlaskForm):  # type: ignore[misc]

@@ -3,19 +3,16 @@ Every change renews cached pages at once (the start page, the journey, suggestio
 
 from __future__ import annotations
 
-import re
-import unicodedata
-
 from sqlalchemy import func, select
 
 from portal.catalog.models import Journey, JourneyStep
+from portal.catalog.text import ascii_text, slugify
 from portal.core.pagecache import bump_revision
 from portal.extensions import db
 
 
 def _slug(name: str) -> str:
-    plain = unicodedata.normalize("NFKD", name.replace("ß", "ss")).encode("ascii", "ignore")
-    base = re.sub(r"[^a-z0-9]+", "-", plain.decode().lower()).strip("-")[:80] or "lebenslage"
+    base = slugify(name) if any(c.isalnum() for c in ascii_text(name)) else "lebenslage"
     slug, number = base, 1
     while db.session.scalar(select(Journey.id).where(Journey.slug == slug)) is not None:
         number += 1

@@ -14,16 +14,18 @@ by the identity package).
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Iterable
 
 from flask import current_app, request
-from sqlalchemy import select
+from sqlalchemy import func, select
+from werkzeug.wrappers import Response
 
 from portal.catalog.models import Authority, AuthorityKind, Leistung, Office, Zustaendigkeit
+from portal.catalog.text import ascii_text
 from portal.extensions import db
 
 PLACE_COOKIE = "ort"
+PLACE_COOKIE_SECONDS = 365 * 24 * 3600
 NATIONAL_FINDER = "https://verwaltung.bund.de/"
 POSTAL_CODE = re.compile(r"\d{5}")
 PLACE_KINDS = (AuthorityKind.GEMEINDE, AuthorityKind.KREISFREIE_STADT)
@@ -32,11 +34,7 @@ PLACE_KINDS = (AuthorityKind.GEMEINDE, AuthorityKind.KREISFREIE_STADT)
 def normalize(text: str) -> str:
     """ "Neudorf a. d. Bach", "neudorf a d bach" and "Neudorf-a.d.Bach" read alike; umlauts
     may be written out (ü = ue)."""
-    folded = text.casefold().replace("ß", "ss")
-    for umlaut, plain in (("ä", "ae"), ("ö", "oe"), ("ü", "ue")):
-        folded = folded.replace(umlaut, plain)
-    ascii_only = unicodedata.normalize("NFKD", folded).encode("ascii", "ignore").decode()
-    return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_only).split())
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", ascii_text(text.casefold())).split())
 
 
 def places() -> list[Authority]:
@@ -50,7 +48,10 @@ def places() -> list[Authority]:
 
 def is_region() -> bool:
     """More than one place: only then does a citizen have to say where they live."""
-    return len(places()) > 1
+    count = db.session.scalar(
+        select(func.count()).select_from(Authority).where(Authority.kind.in_(PLACE_KINDS))
+    )
+    return (count or 0) > 1
 
 
 def find(text: str) -> list[Authority]:
@@ -95,6 +96,14 @@ def current_place() -> Authority | None:
         if len(found) == 1:
             return found[0]
     return by_slug(current_app.config["PORTAL"].home_authority)
+
+
+def remember(response: Response, place: Authority) -> None:
+    """Keep ``place`` as this browser's place (a preference: a year, not readable by scripts)."""
+    response.set_cookie(
+        PLACE_COOKIE, place.slug, max_age=PLACE_COOKIE_SECONDS, httponly=True, samesite="Lax",
+        secure=current_app.config["PORTAL"].is_production,
+    )  # fmt: skip
 
 
 def area_of(row: Zustaendigkeit) -> str:

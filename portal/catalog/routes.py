@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from werkzeug.wrappers import Response
@@ -20,7 +20,6 @@ from portal.core.urls import absolute_url
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 SEARCH_PAGE_SIZE = 20
-PLACE_COOKIE_SECONDS = 365 * 24 * 3600
 
 
 bp.add_app_template_filter(services.citizen_label, "label")
@@ -174,11 +173,7 @@ def _next_path(value: str | None) -> str:
 
 def _remember(place: Authority, target: str) -> Response:
     response = redirect(target, 303)
-    settings = current_app.config["PORTAL"]
-    response.set_cookie(
-        places.PLACE_COOKIE, place.slug, max_age=PLACE_COOKIE_SECONDS, httponly=True,
-        samesite="Lax", secure=settings.is_production,
-    )  # fmt: skip
+    places.remember(response, place)
     flash(_("Ihr Wohnort: %(place)s. Die Seiten nennen jetzt die Stellen, die dort zuständig "
             "sind.", place=place.name), "success")  # fmt: skip
     return response

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field
+from wtforms import DateField, Field, ValidationError
 
 
 def add_errors(form: FlaskForm, field: Field, messages: Iterable[str]) -> None:
@@ -14,6 +14,18 @@ def add_errors(form: FlaskForm, field: Field, messages: Iterable[str]) -> None:
     ``form.errors`` on first use, so the cache is dropped for the error summary to see them."""
     field.errors = [*field.errors, *messages]
     form._errors = None
+
+
+def offered(message: Any) -> Callable[[FlaskForm, Field], None]:
+    """A choice field's value must be among the choices it was given for this request (a time
+    or a place offered when the page was shown), with our ``message`` instead of WTForms'
+    generic one. Use with ``validate_choice=False``."""
+
+    def check(_form: FlaskForm, field: Field) -> None:
+        if field.data not in {choice.value for choice in field.choices or []}:
+            raise ValidationError(str(message))
+
+    return check
 
 
 class DayField(DateField):  # type: ignore[misc]

@@ -151,3 +151,20 @@ def test_an_unreadable_day_is_named_and_today_is_shown(app: Flask) -> None:
     today = utcnow().astimezone(BERLIN).date().isoformat()
     plain = clerk.get(f"/verwaltung/termine/{calendar_id}").get_data(as_text=True)
     assert f'value="{today}"' in plain
+
+
+def test_a_cancelled_appointment_cannot_be_marked(app: Flask) -> None:
+    with app.test_request_context("/"):
+        office = make_office()
+        offer = make_calendar(office, make_service(office)).offers[0]
+        cancelled = make_booking(offer, utcnow() - dt.timedelta(hours=1),
+                                 state=BookingState.CANCELLED)  # fmt: skip
+        ids = (cancelled.id, office.id)
+        db.session.commit()
+    booking_id, office_id = ids
+    clerk, token = _staff_client(app, StaffRole.SACHBEARBEITUNG, office_id)
+    answer = clerk.post(f"/verwaltung/termine/buchungen/{booking_id}/erschienen",
+                        data={"csrf_token": token})  # fmt: skip
+    assert answer.status_code == 409
+    db.session.expire_all()
+    assert db.session.get(Booking, booking_id).state == BookingState.CANCELLED  # type: ignore[union-attr]
