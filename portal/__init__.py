@@ -24,6 +24,7 @@ from portal.core.metrics import init_metrics
 from portal.core.pagecache import init_page_cache
 from portal.core.security import init_security
 from portal.core.storage import init_storage
+from portal.core.textrules import init_text_rules
 from portal.core.themes import init_themes
 from portal.core.uow import init_unit_of_work
 from portal.core.urls import init_urls
@@ -51,6 +52,7 @@ def create_app(overrides: Mapping[str, Any] | None = None) -> Flask:
     init_urls(app)
     init_db(app)
     init_security(app)
+    init_text_rules(app)
     init_i18n(app)
     init_themes(app)
     init_assets(app)

@@ -131,6 +131,21 @@ class Settings:
     # (kinds in appointments.providers.PROVIDER_KINDS, e.g. "buergerbuero=link:https://tevis…");
     # every other office uses the portal's own calendars.
     appointment_providers: str = ""
+    # Appointments booked without a confirmed address are held this many minutes until the
+    # citizen confirms from the e-mail; then the time is free again.
+    appointment_hold_minutes: int = 20
+    # At most this many open appointments (held or booked, still to come) per e-mail address
+    # and calendar.
+    appointment_max_open: int = 2
+    # Booking attempts per client address and per e-mail address (Flask-Limiter notation).
+    appointment_rate_limit: str = "20 per hour"
+    appointment_email_rate_limit: str = "5 per hour"
+    # Staff are shown an address or a client that holds at least this many open appointments
+    # in one calendar, and the log warns when a calendar gets this many holds in 10 minutes.
+    appointment_alert_threshold: int = 5
+    appointment_burst_threshold: int = 60
+    # Other writes without a login (accessibility feedback, the place chooser), per address.
+    anonymous_rate_limit: str = "10 per hour"
     # Where new payments go: a name of payments.providers.PAYMENT_PROVIDERS ("stripe", "test");
     # empty: stripe when a Stripe key is set, else the test provider (never in production).
     payment_provider: str = ""

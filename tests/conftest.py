@@ -88,6 +88,10 @@ def settings_for(
             # Tests change the catalogue behind the pages' back; the cache has its own tests.
             "page_cache_size": 0,
             "login_rate_limit": "10000 per minute",
+            # Anonymous writes have their own tests of their limits (tests/appointments/test_abuse).
+            "appointment_rate_limit": "10000 per minute",
+            "appointment_email_rate_limit": "10000 per minute",
+            "anonymous_rate_limit": "10000 per minute",
             **overrides,
         }
 

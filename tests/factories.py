@@ -379,13 +379,14 @@ def make_booking(offer: Offer, starts_at: dt.datetime, counter: int = 1, **value
         counter=counter,
         state=values.pop("state", BookingState.BOOKED),
         name=values.pop("name", "Erika Mustermann"),
-        email=values.pop("email", f"erika-{_token(3)}@example.org"),
         token_nonce=_token(8),
         **values,
     )
+    booking.email = values.get("email") or f"erika-{_token(3)}@example.org"
+    booking.email_key = booking.email.lower()
     db.session.add(booking)
     db.session.flush()
-    if booking.state == BookingState.BOOKED:
+    if booking.state in (BookingState.BOOKED, BookingState.HELD):
         db.session.add_all(
             SlotClaim(calendar_id=calendar.id, counter=counter, starts_at=cell,
                       booking_id=booking.id)

@@ -14,6 +14,7 @@ from portal.applications.definition import Field as FieldDefinition
 from portal.applications.definition import Step
 from portal.applications.fields import field_type, input_attributes
 from portal.applications.fields.types import parse_date, parse_number
+from portal.core.formtools import PortalForm
 
 __all__ = ["parse_date", "parse_number", "step_form"]
 
@@ -119,7 +120,7 @@ AUTOCOMPLETE = {
 def step_form(step: Step, visible: list[FieldDefinition], locked: set[str]) -> type[FlaskForm]:
     """A FlaskForm class for the visible fields of ``step`` (field names are the keys)."""
 
-    class StepForm(FlaskForm):  # type: ignore[misc]
+    class StepForm(PortalForm):
         pass
 
     for spec in visible:

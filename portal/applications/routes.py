@@ -37,7 +37,7 @@ from portal.applications.models import Application, CaseStatus, SuggestionState
 from portal.catalog.models import Leistung
 from portal.core.db import utcnow
 from portal.core.downloads import attachment
-from portal.core.formtools import add_errors
+from portal.core.formtools import PortalForm, add_errors
 from portal.core.jobs import enqueue
 from portal.core.notices import login_address, send_notice
 from portal.core.signals import application_submitted, emit
@@ -53,11 +53,11 @@ bp = Blueprint("applications", __name__, template_folder="templates")
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
+class ActionForm(PortalForm):
     """Buttons that only need the CSRF token (begin, submit, delete)."""
 
 
-class SuggestionForm(FlaskForm):  # type: ignore[misc]
+class SuggestionForm(PortalForm):
     """A suggested service: the button pressed says done or dismissed."""
 
     state = StringField(

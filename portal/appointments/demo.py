@@ -70,6 +70,7 @@ def load_appointments_demo() -> str:
             leistung_id=leistungen[key].id, service_name=leistungen[key].name,
             starts_at=starts, ends_at=starts + dt.timedelta(minutes=minutes), counter=1,
             state=BookingState.BOOKED, name=name, email="demo@example.org",
+            email_key="demo@example.org", confirmed_at=utcnow(),
             token_nonce=reference,
         )  # fmt: skip
         db.session.add(booking)

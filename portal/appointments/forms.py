@@ -6,9 +6,9 @@ import datetime as dt
 import re
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     EmailField,
+    HiddenField,
     IntegerField,
     RadioField,
     SelectField,
@@ -17,9 +17,17 @@ from wtforms import (
     ValidationError,
 )
 from wtforms.fields.choices import SelectChoice
-from wtforms.validators import DataRequired, Email, InputRequired, Length, NumberRange, Optional
+from wtforms.validators import (
+    AnyOf,
+    DataRequired,
+    Email,
+    InputRequired,
+    Length,
+    NumberRange,
+    Optional,
+)
 
-from portal.core.formtools import DayField, offered
+from portal.core.formtools import DayField, PortalForm, offered
 
 WEEKDAYS = {"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5, "so": 6}
 WEEKDAY_NAMES = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
@@ -29,7 +37,7 @@ WINDOW_LINE = re.compile(
 )
 
 
-class BookingForm(FlaskForm):  # type: ignore[misc]
+class BookingForm(PortalForm):
     time = RadioField(
         _l("Uhrzeit"),
         validators=[
@@ -56,8 +64,15 @@ class BookingForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class ConfirmForm(FlaskForm):  # type: ignore[misc]
+class ConfirmForm(PortalForm):
     """A button and its CSRF token (cancel a booking, mark a no-show)."""
+
+
+class HolderForm(PortalForm):
+    """Cancel every open appointment of one address or client (staff)."""
+
+    kind = HiddenField(validators=[AnyOf(("email", "client"))])
+    key = HiddenField(validators=[DataRequired(), Length(max=320)])
 
 
 def parse_windows(text: str) -> list[tuple[int, dt.time, dt.time]]:
@@ -88,7 +103,7 @@ def format_windows(windows: list[tuple[int, dt.time, dt.time]]) -> str:
     )
 
 
-class CalendarForm(FlaskForm):  # type: ignore[misc]
+class CalendarForm(PortalForm):
     name = StringField(
         _l("Name des Kalenders"),
         validators=[
@@ -152,7 +167,7 @@ class NewCalendarForm(CalendarForm):
     field_order = ("office",)
 
 
-class OfferForm(FlaskForm):  # type: ignore[misc]
+class OfferForm(PortalForm):
     leistung = SelectField(
         _l("Leistung"), validators=[DataRequired(_l("Bitte wählen Sie eine Leistung."))]
     )
@@ -168,7 +183,7 @@ class OfferForm(FlaskForm):  # type: ignore[misc]
 UNREADABLE_DAY = _l("Bitte geben Sie den Tag als Datum ein, zum Beispiel 24.12.2026.")
 
 
-class ClosureForm(FlaskForm):  # type: ignore[misc]
+class ClosureForm(PortalForm):
     day = DayField(
         _l("Geschlossen am"),
         invalid=UNREADABLE_DAY,
@@ -183,7 +198,7 @@ class ClosureForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class DayForm(FlaskForm):  # type: ignore[misc]
+class DayForm(PortalForm):
     class Meta:
         csrf = False  # a GET filter
 

@@ -12,7 +12,17 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import Boolean, Date, Enum, ForeignKey, Integer, String, Time, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Enum,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Time,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import UTCDateTime, created_at, intpk
@@ -20,6 +30,9 @@ from portal.extensions import db
 
 
 class BookingState(enum.StrEnum):
+    # Held until the citizen confirms from the e-mailed link (double opt-in); an unconfirmed
+    # hold is released after PORTAL_APPOINTMENT_HOLD_MINUTES and becomes "abgesagt".
+    HELD = "vorgemerkt"
     BOOKED = "gebucht"
     CANCELLED = "abgesagt"
     NO_SHOW = "nicht_erschienen"
@@ -105,6 +118,7 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     so that it can be listed for them (and unlinked when the account is deleted)."""
 
     __tablename__ = "appointment_booking"
+    __table_args__ = (Index("ix_appointment_booking_calendar_email", "calendar_id", "email_key"),)
 
     id: Mapped[intpk]
     created_at: Mapped[created_at]
@@ -133,6 +147,12 @@ class Booking(db.Model):  # type: ignore[name-defined,misc]
     )
     name: Mapped[str] = mapped_column(String(200))
     email: Mapped[str] = mapped_column(String(320))
+    # The address as compared (lower case): the cap of open appointments per address counts it.
+    email_key: Mapped[str] = mapped_column(String(320), default="", server_default="")
+    # A keyed hash of the client's address (never the address): staff see who holds many.
+    client_key: Mapped[str] = mapped_column(String(16), default="", server_default="")
+    hold_until: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    confirmed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     locale: Mapped[str] = mapped_column(String(10), default="de")
     person_id: Mapped[int | None] = mapped_column(
         ForeignKey("person.id", ondelete="SET NULL"), index=True

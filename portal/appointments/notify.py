@@ -86,6 +86,48 @@ def _send(booking: Booking, subject: str, lead: str, manage_url: str) -> None:
     )
 
 
+def send_hold(booking_id: int, confirm_url: str) -> None:
+    """Job: ask the address to confirm a held time. Nobody has shown yet that the address is
+    the citizen's, so the mail quotes nothing they typed (no name): only the portal's own
+    words, the service, the time and the office."""
+    booking = db.session.get(Booking, booking_id)
+    if booking is None or booking.state != BookingState.HELD or booking.hold_until is None:
+        return
+    office = db.session.get(Office, booking.office_id)
+    with force_locale(booking.locale):
+        lines = [
+            _("Guten Tag,"),
+            "",
+            _(
+                "mit dieser E-Mail-Adresse wurde ein Termin vorgemerkt. Gebucht ist er erst, "
+                "wenn Sie ihn bestätigen."
+            ),
+            "",
+            _("Leistung: %(service)s", service=booking.service_name),
+            _("Wann: %(when)s", when=local_time(booking.starts_at)),
+            _("Wo: %(where)s", where=_address(office)),
+            "",
+            _(
+                "Termin bestätigen, bis %(until)s: %(url)s",
+                until=local_time(booking.hold_until),
+                url=confirm_url,
+            ),
+            "",
+            _(
+                "Wenn Sie keinen Termin vorgemerkt haben, müssen Sie nichts tun: Ohne Bestätigung "
+                "wird die Zeit wieder frei, und wir schreiben Ihnen nicht noch einmal."
+            ),
+            "",
+            _("Ihr %(name)s", name=portal_name()),
+            _("Diese Nachricht wurde automatisch versandt."),
+        ]
+        send_mail(
+            booking.email,
+            f"{portal_name()}: {_('Bitte bestätigen Sie Ihren Termin')}",
+            "\n".join(lines) + "\n",
+        )
+
+
 def send_confirmation(booking_id: int, manage_url: str) -> None:
     """Job: the confirmation, in the language the citizen booked in."""
     _notify(booking_id, manage_url, BookingState.BOOKED)
@@ -96,10 +138,19 @@ def send_cancellation(booking_id: int, manage_url: str) -> None:
     _notify(booking_id, manage_url, BookingState.CANCELLED)
 
 
-def _notify(booking_id: int, manage_url: str, state: BookingState) -> None:
+def send_cancellation_by_office(booking_id: int, manage_url: str) -> None:
+    """Job: the office cancelled the appointment (e.g. one of many held by one client)."""
+    _notify(booking_id, manage_url, BookingState.CANCELLED, by_office=True)
+
+
+def _notify(
+    booking_id: int, manage_url: str, state: BookingState, *, by_office: bool = False
+) -> None:
     booking = db.session.get(Booking, booking_id)
     if booking is None or booking.state != state:
         return  # changed again before the job ran: the later e-mail tells
+    if booking.confirmed_at is None:
+        return  # never confirmed (a lapsed or withdrawn hold): the address is not known good
     with force_locale(booking.locale):
         when = local_time(booking.starts_at)
         if state == BookingState.BOOKED:
@@ -107,7 +158,15 @@ def _notify(booking_id: int, manage_url: str, state: BookingState) -> None:
             lead = _("Ihr Termin ist gebucht.")
         else:
             subject = _("Ihr Termin am %(when)s ist abgesagt", when=when)
-            lead = _("Ihr Termin ist abgesagt. Die Zeit ist wieder frei für andere.")
+            lead = (
+                _(
+                    "das Amt hat Ihren Termin abgesagt, weil unter Ihrer Adresse oder von Ihrem "
+                    "Anschluss aus ungewöhnlich viele Termine gebucht waren. Wenn Sie den Termin "
+                    "brauchen, buchen Sie bitte neu oder rufen Sie das Amt an."
+                )
+                if by_office
+                else _("Ihr Termin ist abgesagt. Die Zeit ist wieder frei für andere.")
+            )
         _send(booking, subject, lead, manage_url)
 
 

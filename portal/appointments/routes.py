@@ -9,7 +9,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user
@@ -17,17 +26,19 @@ from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
 from portal.appointments import services
+from portal.appointments.abuse import client_key, count_booking, watch_for_burst
 from portal.appointments.display import clock, day, when
 from portal.appointments.forms import BookingForm, ConfirmForm
-from portal.appointments.models import Booking, Offer
-from portal.appointments.notify import ics, send_cancellation, send_confirmation
+from portal.appointments.models import Booking, BookingState, Offer
+from portal.appointments.notify import ics, send_cancellation, send_confirmation, send_hold
 from portal.appointments.slots import BERLIN
 from portal.catalog.models import Leistung, Office
 from portal.core.db import utcnow
 from portal.core.downloads import attachment
+from portal.core.formtools import add_errors
 from portal.core.jobs import enqueue
-from portal.core.urls import absolute_url
-from portal.extensions import db
+from portal.core.urls import absolute_url, day_in_range
+from portal.extensions import db, limiter
 
 bp = Blueprint("appointments", __name__, url_prefix="/termine", template_folder="templates")
 DAYS_PER_PAGE = 10
@@ -60,12 +71,7 @@ def _private(response: Response) -> Response:
 def days(offer_id: int) -> str:
     offer, leistung, office = _offer(offer_id)
     today = utcnow().astimezone(BERLIN).date()
-    try:
-        first = (
-            dt.date.fromisoformat(request.args.get("ab", "")) if request.args.get("ab") else today
-        )
-    except ValueError:
-        first = today
+    first = day_in_range(request.args.get("ab", "")) or today
     found = services.days_with_slots(offer, max(first, today), DAYS_PER_PAGE + 1)
     later = found[DAYS_PER_PAGE][0] if len(found) > DAYS_PER_PAGE else None
     moving = _moving()
@@ -84,13 +90,27 @@ def days(offer_id: int) -> str:
     )
 
 
-@bp.route("/<int:offer_id>/<day_text>", methods=["GET", "POST"])
-def book(offer_id: int, day_text: str) -> str | Response:
+def _client_limit() -> str:
+    limit: str = current_app.config["PORTAL"].appointment_rate_limit
+    return limit
+
+
+def _email_limit() -> str:
+    limit: str = current_app.config["PORTAL"].appointment_email_rate_limit
+    return limit
+
+
+def _by_email() -> str:
+    """The e-mail address asked for counts on its own: many clients cannot flood one inbox."""
+    key = services.email_key(request.form.get("email", ""))[:320]
+    return f"appointment-email:{key}" if key else f"ip:{request.remote_addr}"
+
+
+@bp.route("/<int:offer_id>/<day:chosen>", methods=["GET", "POST"])
+@limiter.limit(_client_limit, methods=["POST"])
+@limiter.limit(_email_limit, methods=["POST"], key_func=_by_email)
+def book(offer_id: int, chosen: dt.date) -> str | Response:
     offer, leistung, office = _offer(offer_id)
-    try:
-        chosen = dt.date.fromisoformat(day_text)
-    except ValueError:
-        abort(404)
     moving = _moving()
     slots = services.slots_on(offer, chosen)
     form = BookingForm()
@@ -104,30 +124,30 @@ def book(offer_id: int, day_text: str) -> str | Response:
             form.email.data = person.email
     if form.validate_on_submit():
         by_key = {slot.key: slot for slot in slots}
-        slot = by_key[form.time.data]
+        email = form.email.data.strip()
         try:
             booking = services.book(
                 offer,
-                slot.starts_at,
+                by_key[form.time.data].starts_at,
                 name=form.name.data.strip(),
-                email=form.email.data.strip(),
+                email=email,
                 locale=str(get_locale() or "de"),
                 person_id=current_user.person.id if current_user.is_authenticated else None,
                 replacing=moving,
+                confirmed=_address_known(email, moving),
+                client_key=client_key(),
             )
         except services.SlotTakenError:
+            count_booking("vergeben")
             flash(
                 _("Diese Uhrzeit wurde gerade vergeben. Bitte wählen Sie eine andere."), "warning"
             )
             return redirect(request.full_path.rstrip("?"), 303)
-        token = services.manage_token(booking)
-        enqueue(send_confirmation, booking.id, absolute_url(".manage", token=token))
-        if moving is not None:
-            old = absolute_url(".manage", token=services.manage_token(moving))
-            enqueue(send_cancellation, moving.id, old)
-        flash(_("Ihr Termin ist gebucht. Eine Bestätigung ist unterwegs an %(email)s.",
-                email=booking.email), "success")  # fmt: skip
-        return redirect(url_for(".manage", token=token), 303)
+        except services.TooManyOpenError:
+            count_booking("zu_viele")
+            add_errors(form, form.email, [_too_many()])
+        else:
+            return _booked(booking, moving)
     return render_template(
         "appointments/book.html",
         offer=offer,
@@ -141,6 +161,80 @@ def book(offer_id: int, day_text: str) -> str | Response:
         when=when,
         clock=clock,
     )
+
+
+def _address_known(email: str, moving: Booking | None) -> bool:
+    """Whether the address is shown to be the citizen's: the account's own (from the identity
+    provider), or that of the confirmed booking being moved (its link came by e-mail)."""
+    key = services.email_key(email)
+    if moving is not None and moving.confirmed_at is not None and moving.email_key == key:
+        return True
+    if current_user.is_authenticated:
+        person = current_user.person
+        return (
+            bool(person.email)
+            and "email" in (person.sources or {})
+            and (services.email_key(person.email) == key)
+        )
+    return False
+
+
+def _too_many() -> str:
+    return str(
+        _(
+            "Unter dieser E-Mail-Adresse sind schon %(count)s Termine in diesem Kalender gebucht "
+            "oder vorgemerkt. Bitte sagen Sie zuerst einen davon ab (mit dem Link aus der E-Mail).",
+            count=current_app.config["PORTAL"].appointment_max_open,
+        )
+    )
+
+
+def _booked(booking: Booking, moving: Booking | None) -> Response:
+    token = services.manage_token(booking)
+    if booking.state == BookingState.HELD:
+        count_booking("vorgemerkt")
+        watch_for_burst(booking.calendar_id)
+        enqueue(
+            send_hold, booking.id, absolute_url(".confirm", token=services.confirm_token(booking))
+        )
+        return redirect(url_for(".manage", token=token), 303)
+    count_booking("gebucht")
+    enqueue(send_confirmation, booking.id, absolute_url(".manage", token=token))
+    if moving is not None:
+        old = absolute_url(".manage", token=services.manage_token(moving))
+        enqueue(send_cancellation, moving.id, old)
+    flash(_("Ihr Termin ist gebucht. Eine Bestätigung ist unterwegs an %(email)s.",
+            email=booking.email), "success")  # fmt: skip
+    return redirect(url_for(".manage", token=token), 303)
+
+
+@bp.route("/bestaetigen/<token>", methods=["GET", "POST"])
+@limiter.limit(_client_limit, methods=["POST"])
+def confirm(token: str) -> Response:
+    """The link in the e-mail. Opening it shows a button; only the button books (mail
+    scanners open links, they do not press buttons)."""
+    booking = services.booking_for_token(token, services.CONFIRM_PURPOSE)
+    if booking is None:
+        abort(404)
+    form = ConfirmForm()
+    if form.validate_on_submit():
+        try:
+            changed = services.confirm(booking)
+        except services.HoldExpiredError:
+            changed = False
+        if changed:
+            count_booking("bestaetigt")
+            manage_url = absolute_url(".manage", token=services.manage_token(booking))
+            enqueue(send_confirmation, booking.id, manage_url)
+            flash(_("Ihr Termin ist gebucht. Eine Bestätigung ist unterwegs an %(email)s.",
+                    email=booking.email), "success")  # fmt: skip
+        if booking.state != BookingState.CANCELLED:
+            return redirect(url_for(".manage", token=services.manage_token(booking)), 303)
+    page = render_template(
+        "appointments/confirm.html", booking=booking, form=form, token=token, when=when,
+        office=db.session.get(Office, booking.office_id),
+    )  # fmt: skip
+    return _private(Response(page, mimetype="text/html"))
 
 
 def _booking(token: str) -> Booking:
@@ -165,6 +259,7 @@ def manage(token: str) -> Response:
         office=office,
         token=token,
         upcoming=services.is_upcoming(booking),
+        held=booking.state == BookingState.HELD,
         offer=offer if offer is not None and services.bookable_offer(offer.id) else None,
         form=ConfirmForm(),
         when=when,

@@ -10,7 +10,7 @@ from typing import Any
 
 from flask import current_app
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import and_, delete, select
+from sqlalchemy import ColumnElement, and_, delete, func, select
 from sqlalchemy.exc import IntegrityError
 
 from portal.appointments.models import Booking, BookingState, Calendar, Offer, SlotClaim
@@ -31,11 +31,21 @@ from portal.core.pagecache import bump_revision
 from portal.extensions import db
 
 TOKEN_PURPOSE = "appointment-manage"  # noqa: S105 - the salt: a manage link opens nothing else
+CONFIRM_PURPOSE = "appointment-confirm"  # only in the e-mail: proves the address is the citizen's
+OPEN_STATES = (BookingState.HELD, BookingState.BOOKED)
 REFERENCE_ALPHABET = "ABCDEFGHJKLMNPQRSTUVWXYZ23456789"
 
 
 class SlotTakenError(RuntimeError):
     """The time was free when shown and is taken now (or was never offered)."""
+
+
+class TooManyOpenError(RuntimeError):
+    """The address already holds the most open appointments a calendar allows."""
+
+
+class HoldExpiredError(RuntimeError):
+    """The held time was not confirmed in time and has been given to others."""
 
 
 class CancelledBookingError(RuntimeError):
@@ -94,12 +104,20 @@ def bookable_offer(offer_id: int) -> Offer | None:
     return offer
 
 
-def _taken(calendar: Calendar, start: dt.datetime, end: dt.datetime) -> Taken:
+def _lapsed(moment: dt.datetime) -> ColumnElement[bool]:
+    """Holds not confirmed in time: their times count as free (``book`` releases them)."""
+    return and_(Booking.state == BookingState.HELD, Booking.hold_until <= moment)
+
+
+def _taken(calendar: Calendar, start: dt.datetime, end: dt.datetime, moment: dt.datetime) -> Taken:
     rows = db.session.execute(
-        select(SlotClaim.counter, SlotClaim.starts_at).where(
+        select(SlotClaim.counter, SlotClaim.starts_at)
+        .join(Booking, Booking.id == SlotClaim.booking_id)
+        .where(
             SlotClaim.calendar_id == calendar.id,
             SlotClaim.starts_at >= start,
             SlotClaim.starts_at < end,
+            ~_lapsed(moment),
         )
     ).all()
     return {(counter, moment) for counter, moment in rows}
@@ -107,7 +125,7 @@ def _taken(calendar: Calendar, start: dt.datetime, end: dt.datetime) -> Taken:
 
 def slots_on(offer: Offer, day: dt.date, now: dt.datetime | None = None) -> list[Slot]:
     start, end = day_bounds(day)
-    taken = _taken(offer.calendar, start, end)
+    taken = _taken(offer.calendar, start, end, now or utcnow())
     return free_slots(
         offer.calendar, offer.duration_minutes, day, taken, now=now or utcnow(), land=holiday_land()
     )
@@ -123,7 +141,7 @@ def days_with_slots(
     first = max(first, moment.astimezone(BERLIN).date())
     if first > last:
         return []
-    taken = _taken(calendar, day_bounds(first)[0], day_bounds(last)[1])
+    taken = _taken(calendar, day_bounds(first)[0], day_bounds(last)[1], moment)
     found = []
     for day in days_between(first, last):
         slots = free_slots(
@@ -141,6 +159,42 @@ def _new_reference() -> str:
     return f"T-{code[:4]}-{code[4:]}"
 
 
+def email_key(email: str) -> str:
+    return email.strip().lower()
+
+
+def open_count(calendar_id: int, key: str, moment: dt.datetime, *, besides: int | None) -> int:
+    """How many appointments still to come ``key`` holds in the calendar (held or booked)."""
+    query = select(func.count(Booking.id)).where(
+        Booking.calendar_id == calendar_id,
+        Booking.email_key == key,
+        Booking.state.in_(OPEN_STATES),
+        Booking.ends_at > moment,
+        ~_lapsed(moment),
+    )
+    if besides is not None:
+        query = query.where(Booking.id != besides)
+    return int(db.session.scalar(query) or 0)
+
+
+def release_lapsed(moment: dt.datetime, calendar_id: int | None = None) -> int:
+    """Give holds not confirmed in time back: "abgesagt", claims deleted. Idempotent; flushes.
+    Returns how many were released."""
+    query = select(Booking).where(_lapsed(moment))
+    if calendar_id is not None:
+        query = query.where(Booking.calendar_id == calendar_id)
+    lapsed = list(db.session.scalars(query))
+    for booking in lapsed:
+        booking.state = BookingState.CANCELLED
+        booking.cancelled_at = moment
+    if lapsed:
+        db.session.execute(
+            delete(SlotClaim).where(SlotClaim.booking_id.in_([b.id for b in lapsed]))
+        )
+        db.session.flush()
+    return len(lapsed)
+
+
 def book(
     offer: Offer,
     starts_at: dt.datetime,
@@ -150,9 +204,15 @@ def book(
     locale: str = "de",
     person_id: int | None = None,
     replacing: Booking | None = None,
+    confirmed: bool = True,
+    client_key: str = "",
     now: dt.datetime | None = None,
 ) -> Booking:
     """Book ``starts_at`` if it is offered and a counter is free for the whole appointment.
+
+    ``confirmed=False`` (an address nobody has shown to be the citizen's) only holds the time
+    until ``hold_until``; ``confirm`` books it. At most ``PORTAL_APPOINTMENT_MAX_OPEN`` open
+    appointments per address and calendar (``TooManyOpenError``).
 
     Each counter is tried in a savepoint: the claims' unique key refuses a cell another booking
     holds (on PostgreSQL after waiting for a racing transaction), and the next counter is tried.
@@ -161,6 +221,12 @@ def book(
     """
     moment = now or utcnow()
     calendar = offer.calendar
+    settings = current_app.config["PORTAL"]
+    key = email_key(email)
+    besides = replacing.id if replacing is not None else None
+    if open_count(calendar.id, key, moment, besides=besides) >= settings.appointment_max_open:
+        raise TooManyOpenError(key)
+    release_lapsed(moment, calendar.id)
     offered = {
         slot.starts_at for slot in slots_on(offer, starts_at.astimezone(BERLIN).date(), moment)
     }
@@ -183,6 +249,13 @@ def book(
             counter=counter,
             name=name,
             email=email,
+            email_key=key,
+            client_key=client_key,
+            state=BookingState.BOOKED if confirmed else BookingState.HELD,
+            hold_until=None
+            if confirmed
+            else moment + dt.timedelta(minutes=settings.appointment_hold_minutes),
+            confirmed_at=moment if confirmed else None,
             locale=locale,
             person_id=person_id,
             token_nonce=secrets.token_hex(8),
@@ -211,9 +284,24 @@ def book(
     raise SlotTakenError(starts_at.isoformat())
 
 
+def confirm(booking: Booking, now: dt.datetime | None = None) -> bool:
+    """Book a held time (the citizen followed the e-mailed link). Returns whether it changed
+    anything (a second confirm does not). A hold already released raises ``HoldExpiredError``;
+    one past its time but not yet released is still the citizen's and is booked."""
+    if booking.state == BookingState.BOOKED:
+        return False
+    if booking.state != BookingState.HELD:
+        raise HoldExpiredError(booking.reference)
+    booking.state = BookingState.BOOKED
+    booking.confirmed_at = now or utcnow()
+    booking.hold_until = None
+    db.session.flush()
+    return True
+
+
 def cancel(booking: Booking, now: dt.datetime | None = None) -> None:
     """Cancel and free the time at once; a second cancel changes nothing."""
-    if booking.state != BookingState.BOOKED:
+    if booking.state not in OPEN_STATES:
         return
     booking.state = BookingState.CANCELLED
     booking.cancelled_at = now or utcnow()
@@ -230,9 +318,15 @@ def manage_token(booking: Booking) -> str:
     return str(serializer.dumps([booking.id, booking.token_nonce]))
 
 
-def booking_for_token(token: str) -> Booking | None:
-    """The booking a manage link is for; ``None`` for a forged, altered or outdated link."""
-    serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=TOKEN_PURPOSE)
+def confirm_token(booking: Booking) -> str:
+    serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=CONFIRM_PURPOSE)
+    return str(serializer.dumps([booking.id, booking.token_nonce]))
+
+
+def booking_for_token(token: str, purpose: str = TOKEN_PURPOSE) -> Booking | None:
+    """The booking a manage (or confirm) link is for; ``None`` for a forged, altered or
+    outdated link."""
+    serializer = URLSafeSerializer(current_app.config["SECRET_KEY"], salt=purpose)
     try:
         booking_id, nonce = serializer.loads(token)
     except (BadSignature, ValueError, TypeError):

@@ -6,7 +6,16 @@ from __future__ import annotations
 
 import datetime as dt
 
-from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from flask import Response as FlaskResponse
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
@@ -14,6 +23,8 @@ from sqlalchemy import select
 from werkzeug.wrappers import Response
 from wtforms.fields.choices import SelectChoice
 
+from portal.applications.cases import audit
+from portal.appointments import abuse
 from portal.appointments import services as appointments
 from portal.appointments.display import clock, day, when
 from portal.appointments.forms import (
@@ -21,6 +32,7 @@ from portal.appointments.forms import (
     ClosureForm,
     ConfirmForm,
     DayForm,
+    HolderForm,
     NewCalendarForm,
     OfferForm,
     format_windows,
@@ -34,11 +46,14 @@ from portal.appointments.models import (
     Offer,
     OpeningWindow,
 )
+from portal.appointments.notify import send_cancellation_by_office
 from portal.appointments.slots import BERLIN, holiday_name
 from portal.catalog.models import Leistung, Office
 from portal.catalog.services import services_of
 from portal.core.db import utcnow
 from portal.core.downloads import attachment
+from portal.core.jobs import enqueue
+from portal.core.urls import absolute_url
 from portal.extensions import db
 from portal.identity.access import (
     APPOINTMENT_READ,
@@ -56,6 +71,7 @@ bp = Blueprint(
     template_folder="templates",
 )  # fmt: skip
 STATE_LABELS = {
+    BookingState.HELD: _l("vorgemerkt, noch nicht bestätigt"),
     BookingState.BOOKED: _l("gebucht"),
     BookingState.CANCELLED: _l("abgesagt"),
     BookingState.NO_SHOW: _l("nicht erschienen"),
@@ -291,7 +307,47 @@ def day_list(calendar_id: int) -> str:
         may_mark=may(staff, calendar.office_id, *APPOINTMENT_WORK),
         may_setup=may(staff, calendar.office_id, *APPOINTMENT_SETUP),
         now=utcnow(),
+        holders=len(abuse.heavy_holders(calendar.id)),
     )
+
+
+@bp.get("/<int:calendar_id>/auffaellig")
+@staff_required(*APPOINTMENT_WORK, *APPOINTMENT_SETUP)
+def holders(calendar_id: int) -> str:
+    """Who holds unusually many open appointments in the calendar, to cancel them at once."""
+    calendar = _calendar(calendar_id, (*APPOINTMENT_WORK, *APPOINTMENT_SETUP))
+    found = [
+        (holder, abuse.bookings_of_holder(calendar.id, holder.kind, holder.key),
+         HolderForm(formdata=None, kind=holder.kind, key=holder.key))
+        for holder in abuse.heavy_holders(calendar.id)
+    ]  # fmt: skip
+    return render_template(
+        "backoffice/appointments/holders.html",
+        calendar=calendar,
+        found=found,
+        threshold=current_app.config["PORTAL"].appointment_alert_threshold,
+        when=when,
+        state_labels=STATE_LABELS,
+    )
+
+
+@bp.post("/<int:calendar_id>/auffaellig/absagen")
+@staff_required(*APPOINTMENT_WORK, *APPOINTMENT_SETUP)
+def cancel_holder(calendar_id: int) -> Response:
+    calendar = _calendar(calendar_id, (*APPOINTMENT_WORK, *APPOINTMENT_SETUP))
+    form = HolderForm()
+    if not form.validate_on_submit():
+        abort(400)
+    bookings = abuse.bookings_of_holder(calendar.id, form.kind.data, form.key.data)
+    told = abuse.cancel_all(bookings)
+    audit(logged_in_staff(), "appointments.bulk_cancel", calendar=str(calendar.id),
+          kind=form.kind.data, count=str(len(bookings)))  # fmt: skip
+    for booking in told:
+        manage_url = absolute_url("appointments.manage", token=appointments.manage_token(booking))
+        enqueue(send_cancellation_by_office, booking.id, manage_url)
+    flash(_("%(count)s Termine abgesagt; %(told)s Personen werden per E-Mail benachrichtigt.",
+            count=len(bookings), told=len(told)), "success")  # fmt: skip
+    return redirect(url_for(".holders", calendar_id=calendar.id), 303)
 
 
 @bp.get("/<int:calendar_id>/tagesliste.pdf")

@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.core.formtools import PortalForm
 from portal.identity.models import StaffRole
 
 ROLE_LABELS = {
@@ -34,7 +35,7 @@ ROLE_LABELS = {
 EVERY_OFFICE = "alle"
 
 
-class GrantRoleForm(FlaskForm):  # type: ignore[misc]
+class GrantRoleForm(PortalForm):
     email = EmailField(
         _l("Dienstliche E-Mail-Adresse"),
         description=_l(
@@ -71,7 +72,7 @@ class GrantRoleForm(FlaskForm):  # type: ignore[misc]
             raise ValidationError(_l("Bitte wählen Sie das Amt, für das die Rolle gilt."))
 
 
-class RevokeRoleForm(FlaskForm):  # type: ignore[misc]
+class RevokeRoleForm(PortalForm):
     assignment = HiddenField(validators=[DataRequired()])
 
 
@@ -84,7 +85,7 @@ STATUS_LABELS = {
 }
 
 
-class QueueForm(FlaskForm):  # type: ignore[misc]
+class QueueForm(PortalForm):
     class Meta:
         csrf = False  # a GET filter
 
@@ -101,7 +102,7 @@ class QueueForm(FlaskForm):  # type: ignore[misc]
     mine = BooleanField(_l("Nur mir zugewiesene"))
 
 
-class StatusForm(FlaskForm):  # type: ignore[misc]
+class StatusForm(PortalForm):
     status = SelectField(
         _l("Neuer Status"), validators=[DataRequired(_l("Bitte wählen Sie den neuen Status."))]
     )
@@ -115,7 +116,7 @@ class StatusForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class AssignForm(FlaskForm):  # type: ignore[misc]
+class AssignForm(PortalForm):
     clerk = SelectField(_l("Zuständig"), validators=[Optional()])
 
 
@@ -138,7 +139,7 @@ def _web_address(_form: FlaskForm, field: StringField) -> None:
         )
 
 
-class OfficeContactForm(FlaskForm):  # type: ignore[misc]
+class OfficeContactForm(PortalForm):
     phone = TelField(
         _l("Telefon"),
         validators=[
@@ -186,7 +187,7 @@ class OfficeContactForm(FlaskForm):  # type: ignore[misc]
         ]
 
 
-class OnlineLinkForm(FlaskForm):  # type: ignore[misc]
+class OnlineLinkForm(PortalForm):
     online_url = URLField(
         _l("Link zum Online-Dienst"),
         description=_l("Leer lassen, wenn es keinen Online-Dienst gibt."),
@@ -200,7 +201,7 @@ class OnlineLinkForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class ServiceSearchForm(FlaskForm):  # type: ignore[misc]
+class ServiceSearchForm(PortalForm):
     class Meta:
         csrf = False  # a GET search
 
@@ -214,7 +215,7 @@ class ServiceSearchForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class AddResponsibilityForm(FlaskForm):  # type: ignore[misc]
+class AddResponsibilityForm(PortalForm):
     leistung = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
     area = StringField(
         _l("Gebiet (Amtlicher Regionalschlüssel)"),
@@ -229,7 +230,7 @@ class AddResponsibilityForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class RemoveResponsibilityForm(FlaskForm):  # type: ignore[misc]
+class RemoveResponsibilityForm(PortalForm):
     pass
 
 
@@ -241,7 +242,7 @@ REMEDY = (
 )
 
 
-class DecisionForm(FlaskForm):  # type: ignore[misc]
+class DecisionForm(PortalForm):
     document = FileField(
         _l("Bescheid (PDF)"),
         description=_l(
@@ -290,7 +291,7 @@ class MultiCheckboxField(SelectMultipleField):  # type: ignore[misc]
     option_widget = CheckboxInput()
 
 
-class NewClientForm(FlaskForm):  # type: ignore[misc]
+class NewClientForm(PortalForm):
     name = StringField(
         _l("Name des Fachverfahrens"),
         description=_l("So erscheint der Zugang in dieser Liste, z. B. „Hundesteuer (AKDB)“."),
@@ -315,11 +316,11 @@ class NewClientForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class RevokeClientForm(FlaskForm):  # type: ignore[misc]
+class RevokeClientForm(PortalForm):
     pass
 
 
-class JourneyForm(FlaskForm):  # type: ignore[misc]
+class JourneyForm(PortalForm):
     name = StringField(
         _l("Name der Lebenslage"),
         description=_l("So, wie Bürgerinnen und Bürger es sagen: „Umzug“, „Geburt eines Kindes“."),
@@ -337,7 +338,7 @@ class JourneyForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class JourneyStepForm(FlaskForm):  # type: ignore[misc]
+class JourneyStepForm(PortalForm):
     leistung = HiddenField(validators=[DataRequired(), Regexp(r"^\d+$")])
     note = StringField(
         _l("Hinweis"),
@@ -349,5 +350,5 @@ class JourneyStepForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class MoveStepForm(FlaskForm):  # type: ignore[misc]
+class MoveStepForm(PortalForm):
     direction = HiddenField(validators=[AnyOf(["hoch", "runter", "entfernen"])])

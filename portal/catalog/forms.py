@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import (
     BooleanField,
     HiddenField,
@@ -13,10 +12,10 @@ from wtforms import (
 )
 from wtforms.validators import DataRequired, InputRequired, Length, NumberRange, Optional
 
-from portal.core.formtools import offered
+from portal.core.formtools import PortalForm, offered
 
 
-class SearchForm(FlaskForm):  # type: ignore[misc]
+class SearchForm(PortalForm):
     """The search box: a GET form that changes nothing, so it carries no CSRF token."""
 
     class Meta:
@@ -51,7 +50,7 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class PlaceForm(FlaskForm):  # type: ignore[misc]
+class PlaceForm(PortalForm):
     """Where do you live: a postal code or the name of the place."""
 
     q = StringField(
@@ -65,7 +64,7 @@ class PlaceForm(FlaskForm):  # type: ignore[misc]
     next = HiddenField()
 
 
-class PickPlaceForm(FlaskForm):  # type: ignore[misc]
+class PickPlaceForm(PortalForm):
     """The region's places to choose from (or those a postal code shares)."""
 
     place = RadioField(
@@ -79,5 +78,5 @@ class PickPlaceForm(FlaskForm):  # type: ignore[misc]
     next = HiddenField()
 
 
-class ForgetPlaceForm(FlaskForm):  # type: ignore[misc]
+class ForgetPlaceForm(PortalForm):
     next = HiddenField()

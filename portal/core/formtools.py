@@ -5,8 +5,12 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
+from flask_babel import gettext as _
 from flask_wtf import FlaskForm
-from wtforms import DateField, Field, ValidationError
+from wtforms import DateField, Field, StringField, TextAreaField, ValidationError
+
+from portal.core.textrules import clean_line, clean_text
+from portal.core.urls import FIRST_DAY, LAST_DAY
 
 
 def add_errors(form: FlaskForm, field: Field, messages: Iterable[str]) -> None:
@@ -41,3 +45,31 @@ class DayField(DateField):  # type: ignore[misc]
             super().process_formdata(valuelist)
         except ValueError:
             raise ValueError(str(self.invalid)) from None
+        chosen: Any = getattr(self, "data", None)
+        if chosen is not None and not FIRST_DAY <= chosen <= LAST_DAY:
+            object.__setattr__(self, "data", None)  # as DateField leaves an unreadable value
+            raise ValueError(str(self.invalid))
+
+
+class PortalForm(FlaskForm):  # type: ignore[misc]
+    """The base of every form: besides its own validators, each text field keeps to
+    ``core.textrules`` — one-line fields (names, subjects, e-mail addresses) take no line
+    breaks, control or bidi characters; multi-line fields no control characters. The error
+    names the field."""
+
+    def validate(self, extra_validators: Any = None) -> bool:
+        valid: bool = super().validate(extra_validators)
+        for field in self:
+            if field.errors or not isinstance(field.data, str) or not field.data:
+                continue
+            if isinstance(field, TextAreaField):
+                if not clean_text(field.data):
+                    add_errors(self, field, [_("%(label)s: Bitte ohne Steuerzeichen eingeben.",
+                                               label=field.label.text)])  # fmt: skip
+                    valid = False
+            elif isinstance(field, StringField) and not clean_line(field.data):
+                add_errors(self, field, [_(
+                    "%(label)s: Bitte in einer Zeile eingeben, ohne Zeilenumbrüche und "
+                    "Steuerzeichen.", label=field.label.text)])  # fmt: skip
+                valid = False
+        return valid

@@ -9,10 +9,65 @@ used, and the page cache keys its pages by host, so one request cannot change an
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, request, url_for
+from werkzeug.routing import BaseConverter, IntegerConverter, Map, ValidationError
+
+# Every id is an SQL INTEGER: a larger number names nothing, and would overflow SQLite's
+# driver (a 500) if it reached a query.
+MAX_ID = 2**31 - 1
+FIRST_DAY = dt.date(2000, 1, 1)
+LAST_DAY = dt.date(2099, 12, 31)
+
+
+class BoundedIntegerConverter(IntegerConverter):
+    """``<int:…>`` for every route: numbers above ``MAX_ID`` do not match (404)."""
+
+    def __init__(
+        self,
+        url_map: Map,
+        fixed_digits: int = 0,
+        min: int | None = None,
+        max: int | None = None,
+        signed: bool = False,
+    ) -> None:
+        bounded = MAX_ID if max is None or max > MAX_ID else max
+        super().__init__(url_map, fixed_digits, min, bounded, signed)
+
+    def to_python(self, value: str) -> Any:
+        if len(value) > len(str(MAX_ID)):  # before int(): a 10,000-digit number is slow
+            raise ValidationError
+        return super().to_python(value)
+
+
+class DayConverter(BaseConverter):
+    """``<day:…>``: an ISO date between 2000 and 2099, else no match (404)."""
+
+    regex = r"\d{4}-\d{2}-\d{2}"
+
+    def to_python(self, value: str) -> dt.date:
+        try:
+            found = dt.date.fromisoformat(value)
+        except ValueError:
+            raise ValidationError from None
+        if not FIRST_DAY <= found <= LAST_DAY:
+            raise ValidationError
+        return found
+
+    def to_url(self, value: Any) -> str:
+        return value.isoformat() if isinstance(value, dt.date) else str(value)
+
+
+def day_in_range(text: str) -> dt.date | None:
+    """An ISO date from a query string within the supported range; ``None`` otherwise."""
+    try:
+        found = dt.date.fromisoformat(text)
+    except ValueError:
+        return None
+    return found if FIRST_DAY <= found <= LAST_DAY else None
 
 
 def base_url() -> str:
@@ -28,14 +83,27 @@ def absolute_url(endpoint: str, **values: Any) -> str:
     return url_for(endpoint, _external=True, **values)
 
 
+DEFAULT_PORTS = {"http": ":80", "https": ":443"}
+
+
+def _host_of(host: str, scheme: str) -> str:
+    """The host as compared: lower case, the scheme's default port spelled out or not."""
+    host = host.lower()
+    default = DEFAULT_PORTS.get(scheme, "")
+    return host[: -len(default)] if default and host.endswith(default) else host
+
+
 def init_urls(app: Flask) -> None:
+    app.url_map.converters["int"] = BoundedIntegerConverter
+    app.url_map.converters["day"] = DayConverter
     settings = app.config["PORTAL"]
     if not (settings.is_production and settings.base_url):
         return
-    hosts = {urlsplit(settings.base_url).netloc.lower()}
+    parts = urlsplit(settings.base_url)
+    hosts = {_host_of(parts.netloc, parts.scheme)}
     hosts |= {h.strip().lower() for h in settings.allowed_hosts.split(",") if h.strip()}
 
     @app.before_request
     def known_host_only() -> None:
-        if request.host.lower() not in hosts:
+        if _host_of(request.host, request.scheme) not in hosts:
             abort(400)

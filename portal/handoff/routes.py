@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
-from flask_wtf import FlaskForm
 from sqlalchemy import Select, select
 from werkzeug.wrappers import Response
 
 from portal.applications.models import Application, AuditEntry
+from portal.core.formtools import PortalForm
 from portal.extensions import db
 from portal.handoff import services
 from portal.handoff.models import Delivery
@@ -26,7 +26,7 @@ bp = Blueprint("handoff", __name__, template_folder="templates")
 PAGE_SIZE = 50
 
 
-class ResendForm(FlaskForm):  # type: ignore[misc]
+class ResendForm(PortalForm):
     pass
 
 

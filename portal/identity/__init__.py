@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import time
+
 from flask import Flask
+from werkzeug.wrappers import Response
 
 from portal.extensions import limiter
 
@@ -18,6 +21,7 @@ def init_identity(app: Flask) -> None:
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.redis_url or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
     limiter.init_app(app)
+    app.after_request(_retry_after)
     init_oidc(app)
     init_sessions(app)
     init_access(app)
@@ -42,3 +46,12 @@ def _address() -> tuple[str, str] | None:
         return None
     person = current_user.person
     return person.postal_code or "", person.locality or ""
+
+
+def _retry_after(response: Response) -> Response:
+    """Every 429 says when to try again (RFC 9110 Retry-After, in seconds)."""
+    if response.status_code == 429 and "Retry-After" not in response.headers:
+        breached = limiter.current_limit
+        wait = int(breached.reset_at - time.time()) if breached is not None else 60
+        response.headers["Retry-After"] = str(max(wait, 1))
+    return response

@@ -24,12 +24,12 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from werkzeug.wrappers import Response as BaseResponse
 from wtforms import BooleanField, RadioField, SelectField
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import DataRequired
 
+from portal.core.formtools import PortalForm
 from portal.core.security import is_safe_local_path
 from portal.core.urls import absolute_url
 from portal.extensions import db, limiter
@@ -70,14 +70,14 @@ KIND_FOR = {
 }
 
 
-class ActingForm(FlaskForm):  # type: ignore[misc]
+class ActingForm(PortalForm):
     acting = RadioField(
         _l("In wessen Namen möchten Sie handeln?"),
         validators=[DataRequired(_l("Bitte wählen Sie, in wessen Namen Sie handeln möchten."))],
     )
 
 
-class MemberRoleForm(FlaskForm):  # type: ignore[misc]
+class MemberRoleForm(PortalForm):
     role = SelectField(
         _l("Rolle"),
         choices=[
@@ -88,7 +88,7 @@ class MemberRoleForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class DeleteAccountForm(FlaskForm):  # type: ignore[misc]
+class DeleteAccountForm(PortalForm):
     confirm = BooleanField(
         _l("Ja, ich möchte mein Nutzerkonto und alle Angaben darin endgültig löschen."),
         validators=[DataRequired(_l("Bitte bestätigen Sie, dass Sie Ihr Konto löschen möchten."))],

@@ -14,7 +14,6 @@ import binascii
 import functools
 import hashlib
 import io
-import json
 from collections.abc import Callable
 from typing import Any
 
@@ -27,6 +26,7 @@ from werkzeug.wrappers import Response
 
 from portal.applications import uploads
 from portal.applications.models import Application, AuditEntry
+from portal.core import textrules
 from portal.core.errors import problem
 from portal.extensions import db
 from portal.officeapi.models import IdempotentAnswer
@@ -84,9 +84,14 @@ def json_body(schema: str) -> dict[str, Any]:
     if len(raw) > body_limit():
         raise ProblemError(413, "Anfrage zu groß", f"Höchstens {body_limit()} Bytes.")
     try:
-        data = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
-        raise ProblemError(400, "Kein gültiges JSON", "Der Inhalt ist kein JSON.") from None
+        data = textrules.loads(raw)
+    except ValueError:  # UnicodeDecodeError too
+        raise ProblemError(
+            400,
+            "Kein gültiges JSON",
+            "Der Inhalt ist kein JSON in UTF-8, enthält Steuerzeichen oder ist zu tief "
+            f"verschachtelt (höchstens {textrules.MAX_JSON_DEPTH} Ebenen).",
+        ) from None
     errors = sorted(VALIDATORS[schema].iter_errors(data), key=lambda e: list(e.absolute_path))
     if errors:
         listed = [

@@ -4,7 +4,6 @@ client does not serve is a 404, as in the back office."""
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
 import json
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -29,6 +28,7 @@ from portal.core.downloads import attachment as send_file
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import csrf, db, limiter
 from portal.handoff.package import build
+from portal.identity import clients
 from portal.officeapi import shapes
 from portal.officeapi.auth import current_client, require, server
 from portal.officeapi.calls import Answer, ProblemError, audit_call, decoded_file, idempotent
@@ -52,10 +52,14 @@ def never_stored(response: Response) -> Response:
 
 
 def _caller() -> str:
-    """Rate limits count per bearer token (per address before there is one)."""
-    authorization = request.headers.get("Authorization", "")
-    if authorization:
-        return "token:" + hashlib.sha256(authorization.encode()).hexdigest()[:32]
+    """Rate limits count per machine client that the bearer token belongs to, whatever the
+    spelling of the header (``bearer``, ``BEARER``) or how many tokens it fetched; per address
+    while there is no valid token."""
+    scheme, _, value = request.headers.get("Authorization", "").strip().partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        found = clients.token_for(value.strip())
+        if found is not None:
+            return f"client:{found.client_id}"
     return f"ip:{request.remote_addr}"
 
 

@@ -1,12 +1,13 @@
 from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
-from flask_wtf import FlaskForm
 from wtforms import EmailField, StringField, TextAreaField
 from wtforms.validators import DataRequired, Email, Length, Optional
 
+from portal.core.formtools import PortalForm
 
-class FeedbackForm(FlaskForm):  # type: ignore[misc]
+
+class FeedbackForm(PortalForm):
     message = TextAreaField(
         _l("Ihre Nachricht"),
         description=_l("Beschreiben Sie, was nicht funktioniert oder schwer zu nutzen ist."),

@@ -22,7 +22,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from prometheus_client import Counter
 from sqlalchemy import Select, func, select
 from sqlalchemy.orm import selectinload
@@ -35,7 +34,7 @@ from portal.applications.forms import parse_number
 from portal.applications.models import Application, AuditEntry
 from portal.applications.routes import euro as _euro
 from portal.core.db import utcnow
-from portal.core.formtools import add_errors
+from portal.core.formtools import PortalForm, add_errors
 from portal.core.jobs import dispatch_pending
 from portal.core.urls import absolute_url
 from portal.extensions import csrf, db, limiter
@@ -70,14 +69,14 @@ WEBHOOK_FAILURES = Counter(
 bp = Blueprint("payments", __name__, template_folder="templates")
 
 
-class PayForm(FlaskForm):  # type: ignore[misc]
+class PayForm(PortalForm):
     pass
 
 
 MAX_REFUND_EUROS = 1_000_000
 
 
-class RefundForm(FlaskForm):  # type: ignore[misc]
+class RefundForm(PortalForm):
     amount = StringField(
         _l("Betrag in Euro"),
         description=_l("Zum Beispiel 30,60. Höchstens der noch nicht erstattete Betrag."),
@@ -113,7 +112,7 @@ class RefundForm(FlaskForm):  # type: ignore[misc]
             raise ValidationError(_l("Bitte geben Sie einen Betrag wie 12,50 ein."))
 
 
-class ExportForm(FlaskForm):  # type: ignore[misc]
+class ExportForm(PortalForm):
     class Meta:
         csrf = False  # a GET download
 

@@ -18,7 +18,6 @@ from flask import (
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
-from flask_wtf import FlaskForm
 from flask_wtf.file import FileField
 from sqlalchemy import select
 from werkzeug.wrappers import Response as BaseResponse
@@ -30,7 +29,7 @@ from portal.applications import uploads
 from portal.applications.models import AuditEntry
 from portal.catalog.models import Office
 from portal.core.downloads import attachment as attach_file
-from portal.core.formtools import add_errors
+from portal.core.formtools import PortalForm, add_errors
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
 from portal.identity.access import (
@@ -50,7 +49,7 @@ from portal.postfach.models import MessageAttachment, Thread
 bp = Blueprint("postfach", __name__, template_folder="templates")
 
 
-class MessageForm(FlaskForm):  # type: ignore[misc]
+class MessageForm(PortalForm):
     text = TextAreaField(
         _l("Ihre Nachricht"),
         validators=[
@@ -80,7 +79,7 @@ class NewThreadForm(MessageForm):
     )
 
 
-class SearchForm(FlaskForm):  # type: ignore[misc]
+class SearchForm(PortalForm):
     class Meta:
         csrf = False  # a GET search
 
@@ -94,7 +93,7 @@ class SearchForm(FlaskForm):  # type: ignore[misc]
     )
 
 
-class ActionForm(FlaskForm):  # type: ignore[misc]
+class ActionForm(PortalForm):
     pass
 
 

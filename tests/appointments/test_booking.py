@@ -65,7 +65,11 @@ def test_a_citizen_finds_books_and_gets_a_confirmation_with_a_calendar_file(
     assert 'data-booking="gebucht"' in page
     assert f"{world.times[1]} Uhr" in page
 
-    [mail] = _mails(app, mail_folder, "bucht@example.org")
+    hold, mail = _mails(app, mail_folder, "bucht@example.org")
+    asked = hold.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
+    assert "Bitte bestätigen Sie Ihren Termin" in hold["Subject"]  # type: ignore[index]
+    assert "/termine/bestaetigen/" in asked
+    assert "Erika" not in asked  # an unconfirmed address is sent no text the booker typed
     body = mail.get_body(("plain",)).get_content()  # type: ignore[attr-defined]
     assert "Personalausweis beantragen" in body
     assert "Rathausplatz 1, 12345 Musterstadt" in body
@@ -123,7 +127,7 @@ def test_a_taken_time_is_refused_and_bookable_again_once_cancelled(
     cancelled = _mails(app, mail_folder, "erste@example.org")[-1]
     assert "abgesagt" in str(cancelled["Subject"])  # type: ignore[index]
     client.post(location + "/absagen", data={"csrf_token": token})  # twice: nothing more
-    assert len(_mails(app, mail_folder, "erste@example.org")) == 2
+    assert len(_mails(app, mail_folder, "erste@example.org")) == 3  # asked, booked, cancelled
 
     status, _location, _page = book(client, world, world.times[0], email="zweite@example.org")
     assert status == 303
@@ -188,7 +192,9 @@ def test_moving_books_the_new_time_and_cancels_the_old_one_in_one_step(
     assert after.state == BookingState.BOOKED
     assert 'data-booking="abgesagt"' in client.get(old).get_data(as_text=True)
     subjects = [str(m["Subject"]) for m in _mails(app, mail_folder, "umzug@example.org")]  # type: ignore[index]
-    assert len(subjects) == 3  # booked, booked again, the old one cancelled
+    # asked to confirm, booked; the move from the confirmed link books at once; the old one
+    assert len(subjects) == 4
+    assert "bestätigen" in subjects[0]
     assert "abgesagt" in subjects[-1]
     # The old link cannot move anything any more.
     again = client.get(f"/termine/{world.offer_id}?verschieben={token}").get_data(as_text=True)

@@ -72,7 +72,7 @@ def test_racing_bookings_of_one_time_fill_the_counters_and_no_more(portal: Porta
             db.session.scalars(select(Booking).filter_by(calendar_id=offer.calendar_id))
         )
         assert sorted(b.counter for b in bookings) == [1, 2]
-        assert all(b.state == BookingState.BOOKED for b in bookings)
+        assert all(b.state == BookingState.HELD for b in bookings)  # until confirmed
         claims = list(
             db.session.scalars(select(SlotClaim).filter_by(calendar_id=offer.calendar_id))
         )

@@ -179,7 +179,8 @@ def _record_routes(scene: Scene) -> dict[str, list[dict[str, Any]]]:
             {**redaktion, "responsibility_id": scene.responsibility_c}
         ],
         **{f"backoffice_appointments.{name}": [calendar] for name in (
-            "settings", "add_offer", "add_closure", "day_list", "day_list_pdf")},
+            "settings", "add_offer", "add_closure", "day_list", "day_list_pdf", "holders",
+            "cancel_holder")},
         "backoffice_appointments.remove_offer": [{**calendar, "offer_id": scene.offer_b}],
         "backoffice_appointments.remove_closure": [{**calendar, "closure_id": scene.closure_b}],
         "backoffice_appointments.mark": [

@@ -102,7 +102,7 @@ def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
             "catalog.journey": {"slug": journey.slug},
             "authorities.entry": {"slug": authority.slug},
             "authorities.imprint": {"slug": authority.slug},
-            "appointments.book": {"offer_id": offer.id, "day_text": tomorrow.isoformat()},
+            "appointments.book": {"offer_id": offer.id, "chosen": tomorrow},
             "appointments.manage": {"token": appointments.manage_token(booking)},
         }
         if service is not None:
