@@ -7,9 +7,11 @@ both (tests use that). Invalid values fail at start-up with a message that names
 from __future__ import annotations
 
 import dataclasses
+import math
 import os
 import re
 import secrets
+from collections import Counter
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any, Literal, get_args, get_type_hints
@@ -22,6 +24,9 @@ PROJECT_ROOT = Path(__file__).resolve().parent.parent
 MIN_SECRET_BYTES = 32
 # Values that someone may have copied from an example; never acceptable in production.
 KNOWN_WEAK_SECRETS = frozenset({"dev", "secret", "changeme", "change-me", "development", "test"})
+# Words that give away a copied example or a typed phrase inside a longer secret.
+KNOWN_WEAK_WORDS = ("changeme", "change-me", "secret", "example", "password", "passwort")
+MIN_BITS = 128
 
 
 class ConfigError(RuntimeError):
@@ -234,6 +239,11 @@ class Settings:
                     "PORTAL_BASE_URL fehlt: in production entstehen absolute Adressen nur aus "
                     "der eingestellten Adresse des Portals, z. B. https://service.musterstadt.de."
                 )
+            if not self.base_url.startswith("https://"):
+                raise ConfigError(
+                    "PORTAL_BASE_URL muss in production mit https:// beginnen: Anmeldung, "
+                    "Zahlung und Postfach gehen nie unverschlüsselt über das Netz."
+                )
             if not self.storage_keys:
                 raise ConfigError(
                     "PORTAL_STORAGE_KEYS fehlt: in production werden Dateien mit eigenen "
@@ -280,6 +290,22 @@ def check_production_secret(secret: str) -> None:
         raise ConfigError(
             f"PORTAL_SECRET_KEY ist zu kurz: mindestens {MIN_SECRET_BYTES} Bytes sind nötig."
         )
+    lowered = secret.lower()
+    if any(word in lowered for word in KNOWN_WEAK_WORDS) or estimated_bits(secret) < MIN_BITS:
+        raise ConfigError(
+            "PORTAL_SECRET_KEY ist zu leicht zu erraten (Wiederholungen, Beispielwörter). Bitte "
+            "einen Zufallswert nehmen, z. B. `python -c 'import secrets; "
+            "print(secrets.token_urlsafe(48))'`."
+        )
+
+
+def estimated_bits(secret: str) -> float:
+    """A rough upper bound of the secret's entropy: its length times the Shannon entropy of its
+    characters. 32 × "a" has 0 bits; ``secrets.token_urlsafe(48)`` about 350."""
+    counts = Counter(secret)
+    total = len(secret)
+    per_character = -sum(n / total * math.log2(n / total) for n in counts.values())
+    return per_character * total
 
 
 def _instance_secret(instance: Path) -> str:

@@ -15,8 +15,9 @@ from portal.catalog.forms import ForgetPlaceForm, PickPlaceForm, PlaceForm, Sear
 from portal.catalog.models import Authority
 from portal.core.formtools import add_errors
 from portal.core.pagecache import shared_page
-from portal.core.security import is_safe_local_path
+from portal.core.security import anonymous_write_limit, is_safe_local_path
 from portal.core.urls import absolute_url
+from portal.extensions import limiter
 
 bp = Blueprint("catalog", __name__, template_folder="templates")
 SEARCH_PAGE_SIZE = 20
@@ -209,6 +210,7 @@ def place() -> tuple[str, int]:
 
 
 @bp.post("/ort")
+@limiter.limit(anonymous_write_limit)
 def find_place() -> Response | tuple[str, int]:
     form = PlaceForm()
     pick = PickPlaceForm(formdata=None, next=form.next.data)
@@ -226,6 +228,7 @@ def find_place() -> Response | tuple[str, int]:
 
 
 @bp.post("/ort/waehlen")
+@limiter.limit(anonymous_write_limit)
 def pick_place() -> Response | tuple[str, int]:
     pick = PickPlaceForm()
     pick.place.choices = [SelectChoice(p.slug, p.name) for p in places.places()]

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Flask, Response
+from flask import Flask, Response, current_app
 
 from portal.extensions import csrf
 
@@ -83,3 +83,10 @@ def is_safe_local_path(target: str | None) -> bool:
         return False
     parts = urlsplit(target)
     return not parts.scheme and not parts.netloc
+
+
+def anonymous_write_limit() -> str:
+    """The rate limit of writes without a login (accessibility feedback, the place chooser),
+    per client address: ``PORTAL_ANONYMOUS_RATE_LIMIT``."""
+    limit: str = current_app.config["PORTAL"].anonymous_rate_limit
+    return limit

@@ -20,6 +20,10 @@ def init_identity(app: Flask) -> None:
     settings = app.config["PORTAL"]
     app.config.setdefault("RATELIMIT_STORAGE_URI", settings.redis_url or "memory://")
     app.config.setdefault("RATELIMIT_HEADERS_ENABLED", False)
+    # Redis down must not take feedback, bookings or logins down with it: count in the process
+    # until it is back.
+    app.config.setdefault("RATELIMIT_IN_MEMORY_FALLBACK_ENABLED", True)
+    app.config.setdefault("RATELIMIT_SWALLOW_ERRORS", True)
     limiter.init_app(app)
     app.after_request(_retry_after)
     init_oidc(app)

@@ -26,6 +26,7 @@ from portal.applications.models import (
 from portal.core.db import utcnow
 from portal.core.downloads import attachment as send_file
 from portal.core.storage import StoredFileMissingError, file_store
+from portal.core.urls import FIRST_DAY, LAST_DAY, MAX_ID
 from portal.extensions import csrf, db, limiter
 from portal.handoff.package import build
 from portal.identity import clients
@@ -114,6 +115,8 @@ def _cursor(raw: str) -> int:
         raise ProblemError(400, "Ungültiger Cursor", "„cursor“ ist keine Zahl.") from None
     if value < 0:
         raise ProblemError(400, "Ungültiger Cursor", "„cursor“ ist negativ.")
+    if value > MAX_ID:
+        raise ProblemError(400, "Ungültiger Cursor", "„cursor“ ist größer als jede Änderung.")
     return value
 
 
@@ -126,6 +129,8 @@ def _since(raw: str) -> dt.datetime | None:
         raise ProblemError(
             400, "Ungültiger Zeitpunkt", "„since“ ist kein Zeitpunkt nach ISO 8601."
         ) from None
+    if not FIRST_DAY <= moment.date() <= LAST_DAY:
+        raise ProblemError(400, "Ungültiger Zeitpunkt", "„since“ liegt außerhalb 2000 bis 2099.")
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 

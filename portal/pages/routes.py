@@ -9,8 +9,9 @@ from portal.catalog import journeys
 from portal.catalog import services as catalog
 from portal.catalog.forms import SearchForm
 from portal.core.pagecache import shared_page
+from portal.core.security import anonymous_write_limit
 from portal.core.themes import VIDEO_TYPES
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.pages.forms import FeedbackForm
 from portal.pages.services import record_feedback
 
@@ -63,6 +64,7 @@ def gebaerdensprache() -> str:
 
 
 @bp.route("/barrierefreiheit", methods=["GET", "POST"])
+@limiter.limit(anonymous_write_limit, methods=["POST"])
 def barrierefreiheit() -> str | Response:
     form = FeedbackForm()
     if form.validate_on_submit():

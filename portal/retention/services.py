@@ -45,13 +45,15 @@ class Report:
     cases: int = 0
     held_back: int = 0  # closed and due, but a package has not been delivered yet
     appointments: int = 0
+    holds: int = 0  # appointments never confirmed, given back
 
     def __str__(self) -> str:
         return (
             f"{self.files} Antragsdateien, {self.attachments} Postfach-Anlagen gelöscht; "
             f"{self.cases} Vorgänge bis auf den Registereintrag gelöscht; "
             f"{self.held_back} zurückgehalten (Übermittlung steht aus); "
-            f"{self.appointments} vergangene Termine gelöscht"
+            f"{self.appointments} vergangene Termine gelöscht, "
+            f"{self.holds} nicht bestätigte Vormerkungen freigegeben"
         )
 
 
@@ -129,6 +131,7 @@ def run(now: dt.datetime | None = None) -> Report:
         if erase:
             _erase(application, moment)
             report.cases += 1
+    report.holds = appointments.release_lapsed(moment)
     report.appointments = appointments.expire(moment)
     db.session.flush()
     return report

@@ -8,7 +8,7 @@ import pytest
 from portal import create_app
 from portal.config import MIN_SECRET_BYTES, ConfigError, Settings
 
-GOOD_SECRET = "x" * MIN_SECRET_BYTES
+GOOD_SECRET = "Qk7vT2mX9pLr4Zw8Nc1Bd6Hf3Js5Gy0Ae"
 
 
 STORAGE_KEY = "mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k="
@@ -45,6 +45,21 @@ def test_production_refuses_a_short_secret(tmp_path: Path) -> None:
 def test_production_refuses_a_well_known_secret(tmp_path: Path, weak: str) -> None:
     with pytest.raises(ConfigError, match="Beispielwert"):
         production(tmp_path, PORTAL_SECRET_KEY=weak)
+
+
+@pytest.mark.parametrize(
+    "guessable",
+    ["a" * 32, "ab" * 20, "changeme-" + "Qk7vT2mX9pLr4Zw8Nc1Bd6Hf3", "mein-secret-" + "x1y2z3" * 5],
+)
+def test_production_refuses_a_guessable_secret(tmp_path: Path, guessable: str) -> None:
+    with pytest.raises(ConfigError, match="zu leicht zu erraten"):
+        production(tmp_path, PORTAL_SECRET_KEY=guessable)
+
+
+def test_production_needs_https(tmp_path: Path) -> None:
+    with pytest.raises(ConfigError, match="https://"):
+        production(tmp_path, PORTAL_SECRET_KEY=GOOD_SECRET,
+                   PORTAL_BASE_URL="http://service.musterstadt.example")  # fmt: skip
 
 
 def test_production_accepts_a_long_secret_and_keeps_it(tmp_path: Path) -> None:

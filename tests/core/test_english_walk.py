@@ -21,6 +21,7 @@ from portal.applications import services as applications
 from portal.applications.demo import DEFINITIONS
 from portal.applications.models import CaseStatus
 from portal.appointments import services as appointments
+from portal.appointments.models import BookingState
 from portal.appointments.slots import BERLIN
 from portal.catalog.models import Journey, JourneyStep, Leistung, Office
 from portal.core.db import utcnow
@@ -87,6 +88,8 @@ def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
         offer = calendar.offers[0]
         tomorrow = utcnow().astimezone(BERLIN).date() + dt.timedelta(days=1)
         booking = make_booking(offer, berlin(tomorrow, 9), person_id=person.id)
+        held = make_booking(offer, berlin(tomorrow, 10), state=BookingState.HELD,
+                            hold_until=utcnow() + dt.timedelta(minutes=20))  # fmt: skip
         login_as(client, person)
         step = applications.definition_of(row).steps[0].key
         values = {
@@ -104,6 +107,7 @@ def _world(app: Flask, client: FlaskClient) -> dict[str, dict[str, Any]]:
             "authorities.imprint": {"slug": authority.slug},
             "appointments.book": {"offer_id": offer.id, "chosen": tomorrow},
             "appointments.manage": {"token": appointments.manage_token(booking)},
+            "appointments.confirm": {"token": appointments.confirm_token(held)},
         }
         if service is not None:
             values["catalog.leistung"] = {"service_id": service.id, "slug": service.slug}

@@ -175,7 +175,7 @@ def test_production_refuses_unknown_hosts(
 ) -> None:
     app = make_app(
         env="production",
-        secret_key="p" * 40,
+        secret_key="Qk7vT2mX9pLr4Zw8Nc1Bd6Hf3Js5Gy0Ae",
         storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
         base_url="https://service.musterstadt.example",
     )
@@ -183,3 +183,8 @@ def test_production_refuses_unknown_hosts(
     assert client.get("/sitemap.xml", base_url="https://evil.example").status_code == 400
     good = client.get("/sitemap.xml", base_url="https://service.musterstadt.example")
     assert good.status_code == 200
+    # The default port spelled out is the same host; another port is not.
+    spelled = client.get("/sitemap.xml", base_url="https://service.musterstadt.example:443")
+    assert spelled.status_code == 200
+    other = client.get("/sitemap.xml", base_url="https://service.musterstadt.example:8443")
+    assert other.status_code == 400

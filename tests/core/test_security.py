@@ -77,7 +77,7 @@ def test_production_sets_hsts_and_secure_cookie(
     app = make_app(
         env="production",
         base_url="https://portal.example",
-        secret_key="p" * 40,
+        secret_key="Qk7vT2mX9pLr4Zw8Nc1Bd6Hf3Js5Gy0Ae",
         storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
     )
     client = app.test_client()
@@ -93,7 +93,7 @@ def test_production_error_pages_show_no_trace(make_app: Callable[..., Flask]) ->
     app: Flask = make_app(
         env="production",
         base_url="https://portal.example",
-        secret_key="p" * 40,
+        secret_key="Qk7vT2mX9pLr4Zw8Nc1Bd6Hf3Js5Gy0Ae",
         storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
     )
 

@@ -30,7 +30,7 @@ def test_production_without_a_provider_refuses_login_and_has_no_test_provider(
     client = make_app(
         env="production",
         base_url="https://portal.example",
-        secret_key="x" * 40,
+        secret_key="Qk7vT2mX9pLr4Zw8Nc1Bd6Hf3Js5Gy0Ae",
         storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
         oidc_issuer="",
         staff_oidc_issuer="",

@@ -205,3 +205,37 @@ def test_calls_beyond_the_rate_limit_are_refused(
     assert refused.get_json()["title"] == "Zu viele Anfragen"
     other = token(api, world, world.full_b)  # another client has its own budget
     assert call(api, "GET", "/cases", other).status_code == 200
+
+
+def test_the_rate_limit_counts_per_client_whatever_the_header_says(
+    make_app: Callable[..., Flask], db_session: scoped_session[Session]
+) -> None:
+    """``bearer``, ``BEARER`` or a second token of the same client share one budget; the
+    refusal says when to try again."""
+    limited = make_app(office_api_rate_limit="3 per minute")
+    world = build_world(limited)
+    api = limited.test_client()
+    first = fetch_token(api, world.full_a).get_json()["access_token"]
+    second = fetch_token(api, world.full_a).get_json()["access_token"]
+    answers = [
+        api.get(f"{BASE}/cases", headers={"Authorization": header}).status_code
+        for header in (f"Bearer {first}", f"bearer {first}", f"BEARER  {second}",
+                       f"bEaReR {second}")
+    ]  # fmt: skip
+    assert answers == [200, 200, 200, 429]
+    refused = api.get(f"{BASE}/cases", headers={"Authorization": f"Bearer {first}"})
+    assert refused.status_code == 429
+    assert int(refused.headers["Retry-After"]) > 0
+
+
+def test_a_cursor_beyond_every_change_is_a_problem_not_a_server_error(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    world = build_world(app)
+    bearer = token(client, world, world.full_a)
+    for cursor in ("99999999999999999999", str(2**31), "1" * 5000):
+        answer = call(client, "GET", f"/cases?cursor={cursor}", bearer)
+        assert answer.status_code == 400, cursor
+        assert answer.content_type == "application/problem+json"
+    since = call(client, "GET", "/cases?since=0001-01-01T00:00:00%2B14:00", bearer)
+    assert since.status_code == 400

@@ -47,6 +47,45 @@ BAD: dict[str, tuple[str, Callable[[FlaskClient, str, str], Any], int, str]] = {
         400,
         "kein JSON",
     ),
+    "JSON nested 100,000 levels deep": (
+        "/messages",
+        lambda c, path, bearer: c.post(
+            BASE + path,
+            data=b"[" * 100_000 + b"]" * 100_000,
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {bearer}", "Idempotency-Key": "k4"},
+        ),
+        400,
+        "zu tief verschachtelt",
+    ),
+    "a lone surrogate in the text": (
+        "/messages",
+        lambda c, path, bearer: c.post(
+            BASE + path,
+            data=b'{"text": "Guten Tag \\ud800"}',
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {bearer}", "Idempotency-Key": "k5"},
+        ),
+        400,
+        "Steuerzeichen",
+    ),
+    "a NUL in the text": (
+        "/messages",
+        lambda c, path, bearer: call(c, "POST", path, bearer, {"text": "Guten\u0000Tag"}),
+        400,
+        "Steuerzeichen",
+    ),
+    "bytes that are not UTF-8": (
+        "/messages",
+        lambda c, path, bearer: c.post(
+            BASE + path,
+            data=b'{"text": "Gr\xfc\xdfe"}',
+            content_type="application/json",
+            headers={"Authorization": f"Bearer {bearer}", "Idempotency-Key": "k6"},
+        ),
+        400,
+        "UTF-8",
+    ),
     "not JSON at all": (
         "/messages",
         lambda c, path, bearer: c.post(

@@ -53,11 +53,13 @@ def test_the_embedded_default_says_it_is_a_test_installation(
     assert "Testumgebung:" in client.get("/").get_data(as_text=True)
     production = make_app(
         env="production",
-        base_url="http://localhost",
-        secret_key="p" * 40,
+        base_url="https://localhost",
+        secret_key="Qk7vT2mX9pLr4Zw8Nc1Bd6Hf3Js5Gy0Ae",
         storage_keys="mVX9fC0N4i0d2zq6b0m5kq0aN8Bz3Yc1f6XG0xQqG5k=",
     )
-    assert "Testumgebung:" not in production.test_client().get("/").get_data(as_text=True)
+    page = production.test_client().get("/", base_url="https://localhost")
+    assert page.status_code == 200
+    assert "Testumgebung:" not in page.get_data(as_text=True)
 
 
 def test_healthz_reports_a_working_database(client: FlaskClient) -> None:

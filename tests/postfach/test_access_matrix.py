@@ -45,11 +45,13 @@ NOT_PRIVATE = {
     "appointments.days", "appointments.book",  # public: anyone may book
     # the signed link is the key, for whoever holds it: tests/appointments/test_booking.py
     "appointments.manage", "appointments.calendar_file", "appointments.cancel",
+    "appointments.confirm",  # the e-mailed confirm link: tests/appointments/test_abuse.py
     # scoped per office like the cases: tests/backoffice/test_office_scope.py
     "backoffice_appointments.settings", "backoffice_appointments.add_offer",
     "backoffice_appointments.remove_offer", "backoffice_appointments.add_closure",
     "backoffice_appointments.remove_closure", "backoffice_appointments.day_list",
     "backoffice_appointments.day_list_pdf", "backoffice_appointments.mark",
+    "backoffice_appointments.holders", "backoffice_appointments.cancel_holder",
     "catalog.journey", "authorities.entry", "authorities.imprint",  # public
     # Redaktion of the region: tests/backoffice/test_journeys.py
     "journeys.edit", "journeys.save", "journeys.add_step", "journeys.move_step",
