@@ -26,7 +26,7 @@ from portal.applications.models import (
 from portal.core.db import utcnow
 from portal.core.downloads import attachment as send_file
 from portal.core.storage import StoredFileMissingError, file_store
-from portal.core.urls import FIRST_DAY, LAST_DAY, MAX_ID
+from portal.core.urls import MAX_ID
 from portal.extensions import csrf, db, limiter
 from portal.handoff.package import build
 from portal.identity import clients
@@ -129,8 +129,8 @@ def _since(raw: str) -> dt.datetime | None:
         raise ProblemError(
             400, "Ungültiger Zeitpunkt", "„since“ ist kein Zeitpunkt nach ISO 8601."
         ) from None
-    if not FIRST_DAY <= moment.date() <= LAST_DAY:
-        raise ProblemError(400, "Ungültiger Zeitpunkt", "„since“ liegt außerhalb 2000 bis 2099.")
+    if not 1900 <= moment.year <= 9000:  # far from datetime's limits, where offsets overflow
+        raise ProblemError(400, "Ungültiger Zeitpunkt", "„since“ liegt außerhalb 1900 bis 9000.")
     return moment if moment.tzinfo else moment.replace(tzinfo=dt.UTC)
 
 
