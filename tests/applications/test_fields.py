@@ -76,6 +76,30 @@ def test_numbers_are_stored_in_one_spelling(app: Flask, number: int, index: int)
 
 @pytest.mark.parametrize(
     ("typed", "stored"),
+    [("2.000", "2000"), ("1.234,5", "1234.5"), ("12.500.000", "12500000"), ("2.5", "2.5"),
+     ("2,50", "2.5"), ("-3", "-3"), ("2 000", "2000")],
+)  # fmt: skip
+def test_a_number_is_read_as_a_german_would_write_it(app: Flask, typed: str, stored: str) -> None:
+    """ "2.000" Beschäftigte are two thousand, not two."""
+    spec = Field(key="beschaeftigte", type="number", label="Beschäftigte")
+    with app.test_request_context():
+        assert field_type("number").check(spec, typed) is None
+        assert field_type("number").normalise(spec, typed) == stored
+
+
+@pytest.mark.parametrize("typed", ["1e3", "1E3", "1,234.5", "2..0", "Infinity", "NaN", "0x10"])
+def test_exponents_and_mixed_separators_are_refused_with_the_fields_name(
+    app: Flask, typed: str
+) -> None:
+    spec = Field(key="beschaeftigte", type="number", label="Beschäftigte")
+    with app.test_request_context():
+        assert field_type("number").check(spec, typed) == (
+            "Bitte geben Sie bei „Beschäftigte“ eine Zahl ein."
+        )
+
+
+@pytest.mark.parametrize(
+    ("typed", "stored"),
     [
         ("ms ab 123", "MS-AB 123"),
         ("MS-AB123", "MS-AB 123"),

@@ -38,11 +38,22 @@ def parse_date(value: str) -> dt.date | None:
     return None
 
 
+# German grouping: "2.000" is two thousand, "1.234,5" too has a dot per three digits.
+GROUPED_NUMBER = re.compile(r"[+-]?\d{1,3}(?:\.\d{3})+(?:,\d+)?")
+# Otherwise one decimal separator, comma or point: "2", "2,5", "2.5". No exponent ("1e3").
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
 def parse_number(value: str) -> Decimal | None:
-    """A number as people type it: "2", " 2 ", "2,0", "2.0", "1.234,5"; ``None`` otherwise."""
-    text = value.strip().replace(" ", "")
-    if "," in text:  # German: 1.234,5
+    """A number as people type it: "2", " 2 ", "2,0", "2.0", "2.000" (two thousand), "1.234,5";
+    ``None`` for anything else (exponents, "1,234.5", words)."""
+    text = value.strip().replace(" ", "").replace("\u00a0", "").replace("\u202f", "")
+    if GROUPED_NUMBER.fullmatch(text):
         text = text.replace(".", "").replace(",", ".")
+    elif PLAIN_NUMBER.fullmatch(text):
+        text = text.replace(",", ".")
+    else:
+        return None
     try:
         number = Decimal(text)
     except InvalidOperation:
