@@ -151,6 +151,9 @@ class Settings:
     appointment_burst_threshold: int = 60
     # Other writes without a login (accessibility feedback, the place chooser), per address.
     anonymous_rate_limit: str = "10 per hour"
+    # Drafts: at most this many open per account; saving a step at most this often per account.
+    draft_max_open: int = 25
+    draft_rate_limit: str = "120 per minute"
     # Where new payments go: a name of payments.providers.PAYMENT_PROVIDERS ("stripe", "test");
     # empty: stripe when a Stripe key is set, else the test provider (never in production).
     payment_provider: str = ""

@@ -92,6 +92,7 @@ def settings_for(
             "appointment_rate_limit": "10000 per minute",
             "appointment_email_rate_limit": "10000 per minute",
             "anonymous_rate_limit": "10000 per minute",
+            "draft_rate_limit": "10000 per minute",
             **overrides,
         }
 

@@ -15,6 +15,7 @@ from flask import (
     Blueprint,
     Response,
     abort,
+    current_app,
     flash,
     redirect,
     render_template,
@@ -42,7 +43,7 @@ from portal.core.jobs import enqueue
 from portal.core.notices import login_address, send_notice
 from portal.core.signals import application_submitted, emit
 from portal.core.storage import StoredFileMissingError, file_store
-from portal.extensions import db
+from portal.extensions import db, limiter
 from portal.identity.access import TRUST_LEVEL_LABELS, trust_required
 from portal.identity.models import Person, TrustLevel
 
@@ -144,8 +145,21 @@ def start(form_key: str) -> BaseResponse | str:
     )
 
 
+def _draft_limit() -> str:
+    limit: str = current_app.config["PORTAL"].draft_rate_limit
+    return limit
+
+
+def _by_account() -> str:
+    """Draft writes count per account, whatever address they come from."""
+    if current_user.is_authenticated:
+        return f"person:{current_user.person.id}"
+    return f"ip:{request.remote_addr}"
+
+
 @bp.post("/antrag/<form_key>/beginnen")
 @login_required  # type: ignore[untyped-decorator]
+@limiter.shared_limit(_draft_limit, scope="drafts", key_func=_by_account)
 def begin(form_key: str) -> BaseResponse | str:
     row, definition = _active_definition(form_key)
     gate = _gate(definition)
@@ -153,7 +167,13 @@ def begin(form_key: str) -> BaseResponse | str:
         return gate
     if not ActionForm().validate_on_submit():
         abort(400)
-    application = services.start_draft(row, *_account())
+    try:
+        application = services.start_draft(row, *_account())
+    except services.TooManyDraftsError:
+        flash(_("Sie haben schon %(count)s Entwürfe. Bitte senden Sie einen davon ab oder "
+                "löschen Sie ihn, bevor Sie einen neuen Antrag beginnen.",
+                count=current_app.config["PORTAL"].draft_max_open), "warning")  # fmt: skip
+        return redirect(url_for(".overview"), 303)
     first = definition.visible_steps(application.answers)[0]
     return redirect(url_for(".step", public_id=application.public_id, step_key=first.key), 303)
 
@@ -233,6 +253,7 @@ def _missing_files(application: Application, step: Step, visible: list[Any]) -> 
 
 @bp.route("/antraege/<public_id>/<step_key>", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
+@limiter.shared_limit(_draft_limit, scope="drafts", key_func=_by_account, methods=["POST"])
 def step(public_id: str, step_key: str) -> BaseResponse | str | tuple[str, int]:  # noqa: PLR0911, PLR0912
     loaded = _draft(public_id)
     if isinstance(loaded, BaseResponse):

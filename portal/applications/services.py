@@ -12,7 +12,7 @@ from typing import Any
 
 from flask import abort, current_app
 from flask_babel import gettext as _
-from sqlalchemy import ColumnElement, and_, select, update
+from sqlalchemy import ColumnElement, and_, func, select, update
 
 from portal.applications.cases import record_change
 from portal.applications.definition import DefinitionError, Field, FormDefinition, Step, parse
@@ -35,6 +35,14 @@ from portal.extensions import db
 from portal.identity.models import Organisation, Person
 
 DRAFT_DAYS = 30
+# What a draft keeps of a text answer without a max_length of its own (a name, an address, a
+# description): a draft never grows with what a script posts.
+STORED_TEXT_LIMIT = 1_000
+STORED_TEXTAREA_LIMIT = 10_000
+
+
+class TooManyDraftsError(RuntimeError):
+    """The account already has ``PORTAL_DRAFT_MAX_OPEN`` drafts."""
 
 
 # --- form versions -------------------------------------------------------------------------
@@ -227,8 +235,27 @@ def _prefill_value(source: str, person: Person, organisation: Organisation | Non
     return str(getattr(holder, attribute, "") or "")
 
 
+def open_drafts(person: Person, organisation: Organisation | None) -> int:
+    owner = (
+        Application.organisation_id == organisation.id
+        if organisation is not None
+        else and_(Application.person_id == person.id, Application.organisation_id.is_(None))
+    )
+    return int(
+        db.session.scalar(
+            select(func.count(Application.id)).where(
+                owner, Application.status == ApplicationStatus.DRAFT
+            )
+        )
+        or 0
+    )
+
+
 def start_draft(row: FormVersion, person: Person, organisation: Organisation | None) -> Application:
-    """A new draft, prefilled from the identity where the definition says so (once-only)."""
+    """A new draft, prefilled from the identity where the definition says so (once-only).
+    Raises ``TooManyDraftsError`` when the account has ``PORTAL_DRAFT_MAX_OPEN`` drafts."""
+    if open_drafts(person, organisation) >= current_app.config["PORTAL"].draft_max_open:
+        raise TooManyDraftsError(str(person.id))
     definition = definition_of(row)
     answers: dict[str, dict[str, Any]] = {}
     prefilled: dict[str, str] = {}
@@ -277,19 +304,29 @@ def save_step(
     valid: bool,
     locked: set[str],
 ) -> None:
-    """Keep what was typed (valid or not): a draft never loses an entry."""
+    """Keep what was typed (valid or not): a draft never loses an entry, but keeps of a text at
+    most its field's maximum length (``STORED_TEXT_LIMIT`` without one)."""
     answers = dict(application.answers)
     current = dict(answers.get(step.key, {}))
     for key, value in values.items():
         if key in locked:
             continue
-        current[key] = value
+        spec = step.field(key)
+        current[key] = value[: stored_limit(spec)] if isinstance(value, str) else value
     answers[step.key] = current
     application.answers = answers
     application.complete = {**application.complete, step.key: valid}
     now = utcnow()
     application.updated_at = now
     application.draft_expires_at = now + dt.timedelta(days=DRAFT_DAYS)
+
+
+def stored_limit(spec: Field | None) -> int:
+    if spec is not None and spec.max_length:
+        return spec.max_length
+    return (
+        STORED_TEXTAREA_LIMIT if spec is not None and spec.type == "textarea" else STORED_TEXT_LIMIT
+    )
 
 
 def files_for(application: Application, step: str, field: str) -> list[ApplicationFile]:

@@ -11,11 +11,11 @@ from typing import Any
 
 import pytest
 import schemathesis
-from schemathesis import GenerationMode
 from flask import Flask
 from flask.testing import FlaskClient
 from hypothesis import HealthCheck, given, settings
 from hypothesis.errors import Unsatisfiable
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from sqlalchemy.orm import Session, scoped_session
 
@@ -41,7 +41,7 @@ def _fuzz(schema: Any, headers: dict[str, str] | None = None) -> int:
             run()
         except Unsatisfiable:
             # Nothing of this operation can be broken (no parameters, no body).
-            assert mode == GenerationMode.NEGATIVE, operation.label  # noqa: PT017
+            assert mode == GenerationMode.NEGATIVE, operation.label
     return len(operations)
 
 
