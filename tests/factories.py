@@ -206,6 +206,7 @@ def make_application(
     """A submitted application (``case_status=None``: a draft) of ``owner``."""
     now = utcnow()
     submitted = case_status is not None
+    submitted_at = values.pop("submitted_at", now if submitted else None)
     application = Application(
         public_id=_token(16),
         updated_at=now,
@@ -218,7 +219,7 @@ def make_application(
         status=ApplicationStatus.SUBMITTED if submitted else ApplicationStatus.DRAFT,
         answers=values.pop("answers", {"angaben": {"anzahl": "1"}}),
         reference=f"SP-TEST-{_token(4).upper()}" if submitted else None,
-        submitted_at=now if submitted else None,
+        submitted_at=submitted_at,
         status_changed_at=now if submitted else None,
         applicant=applicant_snapshot(owner, organisation) if submitted else None,
         office_id=form.office_id if submitted else None,

@@ -100,6 +100,8 @@ class Application(db.Model):  # type: ignore[name-defined,misc]
     draft_expires_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     reference: Mapped[str | None] = mapped_column(String(40), unique=True)
     submitted_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
+    # When the e-mail confirming the submission went out (see ``applications.notices``).
+    confirmation_sent_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     trust_level: Mapped[int | None] = mapped_column(Integer)
     # Who applied, as the identity said at submission: the office keeps this even after the
     # account is deleted, and the receipt stays the same (see ``services.applicant_snapshot``).

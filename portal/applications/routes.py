@@ -22,7 +22,7 @@ from flask import (
     request,
     url_for,
 )
-from flask_babel import force_locale, get_locale
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import current_user, login_required
 from flask_wtf import FlaskForm
@@ -35,12 +35,13 @@ from portal.applications.definition import FormDefinition, Step
 from portal.applications.fields import field_type
 from portal.applications.forms import AUTOCOMPLETE, INPUT_MODES, INPUT_TYPES, step_form
 from portal.applications.models import Application, CaseStatus, SuggestionState
+from portal.applications.notices import send_confirmation
 from portal.catalog.models import Leistung
 from portal.core.db import utcnow
 from portal.core.downloads import attachment
 from portal.core.formtools import PortalForm, add_errors
 from portal.core.jobs import enqueue
-from portal.core.notices import login_address, send_notice
+from portal.core.notices import login_address
 from portal.core.signals import application_submitted, emit
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db, limiter
@@ -369,28 +370,6 @@ def summary(public_id: str) -> BaseResponse | str:
         files=application.files,
         form=ActionForm(),
     )
-
-
-def send_confirmation(application_id: int, login: str = "") -> None:
-    """Job: the confirmation e-mail; it names the service and the reference, nothing more."""
-    application = db.session.get(Application, application_id)
-    if application is None or application.person_id is None:
-        return
-    person = db.session.get(Person, application.person_id)
-    if person is None or not person.email:
-        return
-    with force_locale(person.locale or "de"):
-        send_notice(
-            person.email,
-            _("Ihr Antrag %(reference)s ist eingegangen", reference=application.reference),
-            _(
-                "Ihr Antrag „%(title)s“ ist eingegangen.\nAktenzeichen: %(reference)s\n\n"
-                "Die Quittung und den Stand finden Sie nach der Anmeldung unter „Meine Anträge“.",
-                title=application.title,
-                reference=application.reference,
-            ),
-            login or None,
-        )
 
 
 @bp.post("/antraege/<public_id>/absenden")

@@ -237,6 +237,15 @@ def confirm(token: str) -> Response:
     return _private(Response(page, mimetype="text/html"))
 
 
+def _demo_confirm(booking: Booking) -> str | None:
+    """The embedded default sends no mail (it writes files): so that the demo can be tried in
+    the browser alone, the held page offers the e-mailed link there, and only there."""
+    settings = current_app.config["PORTAL"]
+    if booking.state != BookingState.HELD or settings.smtp_url or settings.is_production:
+        return None
+    return url_for(".confirm", token=services.confirm_token(booking))
+
+
 def _booking(token: str) -> Booking:
     booking = services.booking_for_token(token)
     if booking is None:
@@ -260,6 +269,7 @@ def manage(token: str) -> Response:
         token=token,
         upcoming=services.is_upcoming(booking),
         held=booking.state == BookingState.HELD,
+        demo_confirm=_demo_confirm(booking),
         offer=offer if offer is not None and services.bookable_offer(offer.id) else None,
         form=ConfirmForm(),
         when=when,

@@ -5,6 +5,7 @@ from __future__ import annotations
 import click
 from flask.cli import AppGroup
 
+from portal.applications.notices import send_missing_confirmations
 from portal.config import ConfigError
 from portal.core.cli import run_repeatedly
 from portal.handoff.notices import run_due_notices
@@ -17,10 +18,14 @@ handoff_cli = AppGroup("handoff", help="Übermittlung an DMS und Fachverfahren."
 @click.option("--loop", is_flag=True, help="Keep running, every 30 seconds.")
 def run(loop: bool) -> None:
     """Deliver due packages and webhook events, including retries and those a crashed worker
-    left behind."""
+    left behind, and send confirmation e-mails a crash lost."""
     _resolved()
     run_repeatedly(
-        lambda: f"{run_due()} Pakete und {run_due_notices()} Ereignisse zugestellt", loop=loop
+        lambda: (
+            f"{run_due()} Pakete und {run_due_notices()} Ereignisse zugestellt, "
+            f"{send_missing_confirmations()} verlorene Eingangsbestätigungen nachgeschickt"
+        ),
+        loop=loop,
     )
 
 

@@ -303,3 +303,19 @@ def replace_setting(app: Flask, **changes: object) -> object:
     import dataclasses
 
     return dataclasses.replace(app.config["PORTAL"], **changes)
+
+
+def test_only_the_embedded_default_offers_the_mailed_link_on_the_page(
+    app: Flask, make_app: Callable[..., Flask]
+) -> None:
+    """Without SMTP the demo must be usable in the browser alone; with real mail the link
+    stays in the mail, or the confirmation would prove nothing."""
+    for application, offered in ((app, True), (make_app(smtp_url="smtp://127.0.0.1:1"), False)):
+        client = application.test_client()
+        world = build(application)
+        email = f"demo-{secrets.token_hex(3)}@example.org"
+        status, location, _page = book(client, world, world.times[0], confirm=False, email=email)
+        assert status == 303
+        page = client.get(location).get_data(as_text=True)
+        assert ("data-demo-confirm" in page) is offered
+        assert ("/termine/bestaetigen/" in page) is offered
