@@ -1,8 +1,15 @@
 """The figures of the public OZG dashboard, computed from the live database in grouped queries.
 
-Nobody may be recognisable in a published figure: a count of applications from 1 to 4 is shown
-as "< 5" (:data:`FEW`), and a share or a median resting on fewer than five cases is not shown at
-all. Months are calendar months in UTC; the last twelve are listed, empty ones with 0.
+Nobody may be recognisable in a published figure:
+
+- a count of applications from 1 to 4 is shown as "< 5" (:data:`FEW`), and every other count is
+  rounded to a multiple of five, the total too, which is the sum of the rounded cells: subtracting
+  the other cells from the total gives no exact count of a small one;
+- a share or a median resting on fewer than five cases is not shown at all;
+- only complete months count (up to the end of the last month): polling the figures does not
+  show when one more application arrived.
+
+Months are calendar months in UTC; the last twelve complete ones are listed, empty ones with 0.
 """
 
 from __future__ import annotations
@@ -34,14 +41,26 @@ from portal.payments.models import Payment, PaymentState
 from portal.postfach.models import Message, Thread
 
 SMALL = 5
+ROUNDING = 5
 FEW = "<5"
 MONTHS = 12
 Shown = int | str  # a count, or FEW
 
 
+def rounded(count: int) -> int:
+    """``count`` to the nearest multiple of five (halves up): 2 → 0, 3 → 5, 276 → 275."""
+    return ROUNDING * ((count + ROUNDING // 2) // ROUNDING)
+
+
 def shown(count: int) -> Shown:
-    """A count as it may be published."""
-    return FEW if 0 < count < SMALL else count
+    """A count as it may be published: "< 5", or rounded to a multiple of five."""
+    return FEW if 0 < count < SMALL else rounded(count)
+
+
+def month_start(moment: dt.datetime) -> dt.datetime:
+    """The first instant of ``moment``'s month (UTC): figures count what came before it."""
+    utc = moment.astimezone(dt.UTC)
+    return dt.datetime(utc.year, utc.month, 1, tzinfo=dt.UTC)
 
 
 def share(part: int, base: int) -> float | None:
@@ -58,6 +77,8 @@ class Usage:
     paid_online: int = 0  # of those, paid through the portal
     days_to_decision: list[float] = field(default_factory=list)
     via_postfach: int = 0  # decided applications whose Bescheid went through the Postfach
+    # A total publishes the sum of its rounded cells instead of its own count.
+    published_submitted: int | None = None
 
     def add(self, other: Usage) -> None:
         self.submitted += other.submitted
@@ -70,7 +91,9 @@ class Usage:
         decided = len(self.days_to_decision)
         median = statistics.median(self.days_to_decision) if decided >= SMALL else None
         return {
-            "applications": shown(self.submitted),
+            "applications": shown(self.submitted)
+            if self.published_submitted is None
+            else self.published_submitted,
             "share_paid_online": share(self.paid_online, self.fee_bearing),
             "median_days_to_decision": round(median, 1) if median is not None else None,
             "share_decisions_via_postfach": share(self.via_postfach, decided),
@@ -148,19 +171,29 @@ def to_themenfeld(query: Any) -> Any:
     )
 
 
-def usage_by_office() -> dict[int, Usage]:
-    """Per office: submissions, fees, online payments, decisions. Grouped queries; reads only."""
-    return usage_by(Application.office_id)
+def usage_by_office(until: dt.datetime | None = None) -> dict[int, Usage]:
+    """Per office: submissions (before ``until``), fees, online payments, decisions. Grouped
+    queries; reads only."""
+    return usage_by(Application.office_id, until=until)
 
 
-def usage_by_themenfeld() -> dict[int, Usage]:
+def usage_by_themenfeld(until: dt.datetime | None = None) -> dict[int, Usage]:
     """The same per Themenfeld of the forms' Leistungsschlüssel."""
-    return usage_by(Lebenslage.themenfeld_id, to_themenfeld)
+    return usage_by(Lebenslage.themenfeld_id, to_themenfeld, until=until)
 
 
-def usage_by(group: Any, through: Callable[[Any], Any] | None = None) -> dict[int, Usage]:
-    """Usage per value of ``group``, a column that ``through`` joins to the application."""
+def usage_by(
+    group: Any, through: Callable[[Any], Any] | None = None, *, until: dt.datetime | None = None
+) -> dict[int, Usage]:
+    """Usage per value of ``group``, a column that ``through`` joins to the application; only
+    applications submitted before ``until`` (``None``: all)."""
     submitted = Application.status == ApplicationStatus.SUBMITTED
+    if until is not None:
+        joined = through
+
+        def through(query: Any) -> Any:
+            query = joined(query) if joined else query
+            return query.where(Application.submitted_at < until)
 
     def grouped(*columns: Any) -> Any:
         query = select(group, *columns).select_from(Application)
@@ -195,9 +228,13 @@ def usage_by(group: Any, through: Callable[[Any], Any] | None = None) -> dict[in
     return dict(usage)
 
 
-def per_month(now: dt.datetime, offices: Collection[int] | None = None) -> list[tuple[str, int]]:
-    """Submissions in each of the last twelve months (of these offices; ``None``: all)."""
-    months = last_months(now)
+def per_month(
+    now: dt.datetime, offices: Collection[int] | None = None, *, complete: bool = False
+) -> list[tuple[str, int]]:
+    """Submissions in each of the last twelve months (of these offices; ``None``: all); with
+    ``complete`` the twelve before ``now``'s month, which is left out."""
+    end = month_start(now) if complete else None
+    months = last_months(end - dt.timedelta(seconds=1) if end is not None else now)
     first = dt.datetime(int(months[0][:4]), int(months[0][5:]), 1, tzinfo=dt.UTC)
     month = _month(Application.submitted_at)
     found: dict[str, int] = dict(
@@ -206,6 +243,7 @@ def per_month(now: dt.datetime, offices: Collection[int] | None = None) -> list[
             .where(
                 Application.status == ApplicationStatus.SUBMITTED,
                 Application.submitted_at >= first,
+                Application.submitted_at < end if end is not None else true(),
                 Application.office_id.in_(offices) if offices is not None else true(),
             )
             .group_by(month)
@@ -225,7 +263,8 @@ def compute(now: dt.datetime | None = None) -> Dashboard:
         if form.office_id is not None:
             forms_per_office[form.office_id].add(form.key)
     figures = themenfeld_figures(online_keys)
-    by_theme = usage_by_themenfeld()
+    until = month_start(moment)
+    by_theme = usage_by_themenfeld(until)
     themes = [
         Theme(
             feld.key,
@@ -240,10 +279,11 @@ def compute(now: dt.datetime | None = None) -> Dashboard:
             Zustaendigkeit.office_id, func.count(func.distinct(Zustaendigkeit.leistung_id))
         ).group_by(Zustaendigkeit.office_id)
     )
-    usage = usage_by_office()
+    usage = usage_by_office(until)
     total = Usage()
     for each in usage.values():
         total.add(each)
+    total.published_submitted = sum(rounded(each.submitted) for each in usage.values())
     published = select(Office).where(Office.published).order_by(Office.name)
     offices = [
         OfficeRow(office.id, office.name, services.get(office.id, 0),
@@ -251,4 +291,4 @@ def compute(now: dt.datetime | None = None) -> Dashboard:
         for office in db.session.scalars(published)
         if office.id in usage or office.id in forms_per_office
     ]  # fmt: skip
-    return Dashboard(moment, themes, offices, per_month(moment), total)
+    return Dashboard(moment, themes, offices, per_month(moment, complete=True), total)

@@ -17,7 +17,7 @@ from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 
 from portal.dashboard.dcat import catalogue_graph
-from portal.dashboard.figures import FEW, SMALL, Dashboard, Shown, compute, shown
+from portal.dashboard.figures import FEW, SMALL, Dashboard, Shown, compute, rounded, shown
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
 SCHEMA = Path(__file__).resolve().parent / "schema" / "zahlen.schema.json"
@@ -107,7 +107,11 @@ def page() -> str:
         data=data,
         total=data.total.published(),
         months=[
-            (_month_label(month), count if count >= SMALL else None, count_text(shown(count)))
+            (
+                _month_label(month),
+                rounded(count) if count >= SMALL else None,
+                count_text(shown(count)),
+            )
             for month, count in data.months
         ],
         theme_rows=[

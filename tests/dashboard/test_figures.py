@@ -28,8 +28,11 @@ from portal.catalog.models import (
 from portal.dashboard.figures import (
     FEW,
     Usage,
+    compute,
     last_months,
     per_month,
+    rounded,
+    shown,
     usage_by_office,
     usage_by_themenfeld,
 )
@@ -104,7 +107,7 @@ def test_usage_per_office_as_computed_by_hand() -> None:
     )  # fmt: skip
     assert sorted(alpha.days_to_decision) == pytest.approx([1, 2, 3, 4, 10])
     assert alpha.published() == {
-        "applications": 6,
+        "applications": 5,  # six, rounded to a multiple of five
         "share_paid_online": 0.8,
         "median_days_to_decision": 3.0,
         "share_decisions_via_postfach": 0.8,
@@ -120,11 +123,50 @@ def test_usage_per_office_as_computed_by_hand() -> None:
     total.add(alpha)
     total.add(beta)
     assert total.published() == {
-        "applications": 9,
+        "applications": 10,  # nine, rounded
         "share_paid_online": 0.8,
         "median_days_to_decision": 3.5,  # 1, 2, 3, 4, 8, 10
         "share_decisions_via_postfach": 0.667,  # 4 of 6
     }
+
+
+@pytest.mark.usefixtures("app_context")
+def test_no_small_count_can_be_undone_by_subtracting_the_other_cells() -> None:
+    """The review: 276 in all, 275 elsewhere, so the Standesamt had 1. Rounded cells and a
+    total summed from them leave only multiples of five to subtract."""
+    assert [rounded(n) for n in (0, 1, 2, 3, 4, 5, 7, 8, 275, 276, 278)] == [
+        0, 0, 0, 5, 5, 5, 5, 10, 275, 275, 280,
+    ]  # fmt: skip
+    assert [shown(n) for n in (0, 1, 4, 6, 276)] == [0, FEW, FEW, 5, 275]
+    a, b = _scene()
+    data = compute(dt.datetime(2026, 7, 1, tzinfo=dt.UTC))  # June is complete
+    cells = {row.id: row.usage.published()["applications"] for row in data.offices}
+    assert cells[a.id] == 5
+    assert cells[b.id] == FEW
+    published = [row.usage.published()["applications"] for row in data.offices]
+    assert all(value == FEW or value % 5 == 0 for value in published)
+    assert data.total.published()["applications"] == sum(
+        rounded(row.usage.submitted) for row in data.offices
+    )
+
+
+@pytest.mark.usefixtures("app_context")
+def test_only_complete_months_are_published() -> None:
+    """An application this month changes nothing until the month is over: polling the figures
+    does not show when one more arrived."""
+    a, _b = _scene()  # four of A's are from this month (June)
+    before = compute(NOW)
+    assert [month for month, _ in before.months][-1] == "2026-05"
+    june = {row.id: row.usage.submitted for row in before.offices}
+    assert june[a.id] == 2  # the two of April only
+    _case(a)
+    db.session.flush()
+    again = compute(NOW)
+    assert {row.id: row.usage.submitted for row in again.offices}[a.id] == 2
+    assert again.months == before.months
+    july = compute(dt.datetime(2026, 7, 2, tzinfo=dt.UTC))
+    assert {row.id: row.usage.submitted for row in july.offices}[a.id] == 7
+    assert july.months[-1] == ("2026-06", 5)
 
 
 @pytest.mark.usefixtures("app_context")
