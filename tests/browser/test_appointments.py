@@ -138,7 +138,8 @@ def test_an_administrator_sees_the_calendar_settings_and_the_day_list(
 ) -> None:
     theme = themed_server.app.config["PORTAL"].theme
     fresh_admin(themed_server)
-    _calendar(themed_server)
+    _service_id, _slug, offer_id = _calendar(themed_server)
+    _hoard(themed_server, offer_id)
     page.goto(themed_server.url + "/verwaltung/")
     page.get_by_label("Ada Admin", exact=False).check()
     page.get_by_role("button", name="Anmelden").click()
@@ -161,3 +162,25 @@ def test_an_administrator_sees_the_calendar_settings_and_the_day_list(
     page.set_viewport_size(PHONE)
     assert_accessible(page)
     page.screenshot(path=artifacts / f"{theme}-tagesliste-360.png", full_page=True)
+
+    # One client holds six times: the day list points to them, one button cancels them all.
+    page.get_by_role("link", name="Ansehen und absagen").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Auffällig viele Termine")
+    _look(page, artifacts / f"{theme}-auffaellig")
+    page.get_by_role("button", name="Alle 6 Termine absagen", exact=False).first.click()
+    expect(page.locator(".kern-alert")).to_contain_text("6 Termine abgesagt")
+    expect(page.locator("[data-no-holders]")).to_be_visible()
+    assert_accessible(page)
+
+
+def _hoard(server: LiveServer, offer_id: int) -> None:
+    """Six holds of one client, today or on the first day with times."""
+    with server.app.test_request_context("/"):
+        offer = db.session.get(Offer, offer_id)
+        assert offer is not None
+        found = services.days_with_slots(offer, utcnow().astimezone(BERLIN).date(), 5)
+        day = next(day for day, count in found if count >= 8)  # late today, fewer are left
+        for index, slot in enumerate(services.slots_on(offer, day)[:6]):
+            services.book(offer, slot.starts_at, name="Viel", email=f"v{index}@example.org",
+                          confirmed=False, client_key="feedc0ffee123456")  # fmt: skip
+        db.session.commit()
