@@ -113,6 +113,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.backoffice.appointments import bp as backoffice_appointments  # noqa: PLC0415
     from portal.backoffice.clients import bp as apiclients  # noqa: PLC0415
     from portal.backoffice.decisions import bp as decisions  # noqa: PLC0415
+    from portal.backoffice.formulare import bp as formulare  # noqa: PLC0415
     from portal.backoffice.journeys import bp as journeys  # noqa: PLC0415
     from portal.backoffice.redaktion import bp as redaktion  # noqa: PLC0415
     from portal.backoffice.routes import bp as backoffice  # noqa: PLC0415
@@ -139,6 +140,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(journeys)
     app.register_blueprint(apiclients)
     app.register_blueprint(backoffice_appointments)
+    app.register_blueprint(formulare)
     app.cli.add_command(catalog_cli)
     app.cli.add_command(authorities_cli)
     app.cli.add_command(staff_cli)

@@ -10,6 +10,7 @@ the file become text fields that name the code list in their help; a list given 
 
 from __future__ import annotations
 
+import io
 import json
 import re
 from dataclasses import dataclass, field
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 from xml.etree.ElementTree import Element
 
-from defusedxml import ElementTree
+from defusedxml import DefusedXmlException, ElementTree
 
 NAMESPACES = {
     "urn:xoev-de:fim:standard:xdatenfelder_1": 1,
@@ -29,6 +30,11 @@ LOOSE_STEP_SIZE = 8
 
 class FimError(ValueError):
     """The file is not an XDatenfelder Stammdatenschema we can read."""
+
+
+@dataclass(frozen=True)
+class _Named:
+    name: str
 
 
 @dataclass
@@ -192,11 +198,22 @@ class _Reader:
         return fields
 
 
-def convert(path: Path, *, key: str | None = None) -> Conversion:
+def convert(source: Path | bytes, *, key: str | None = None, name: str | None = None) -> Conversion:
+    """The definition made from a file (``source`` a path, or its bytes as uploaded, then
+    ``name`` is how errors call it). Raises ``FimError`` in German for what cannot be read:
+    no XML, entities or a DTD (an XML bomb), not a Stammdatenschema."""
+    label = name or (source.name if isinstance(source, Path) else "Die Datei")
+    path = _Named(label)
     try:
-        parsed = ElementTree.parse(path).getroot()
+        parsed = ElementTree.parse(
+            source if isinstance(source, Path) else io.BytesIO(source)
+        ).getroot()
     except ElementTree.ParseError as error:
         raise FimError(f"{path.name}: kein lesbares XML ({error}).") from None
+    except DefusedXmlException:
+        raise FimError(
+            f"{path.name}: enthält Entitäten oder eine DTD; solche Dateien nehmen wir nicht an."
+        ) from None
     if parsed is None:
         raise FimError(f"{path.name}: leeres Dokument.")
     root: Element = parsed

@@ -64,6 +64,41 @@ class FormVersion(db.Model):  # type: ignore[name-defined,misc]
     )
 
 
+class FormDraftState(enum.StrEnum):
+    DRAFT = "entwurf"
+    PUBLISHED = "veroeffentlicht"
+
+
+class FormDraft(db.Model):  # type: ignore[name-defined,misc]
+    """A form a Kommune's staff build in the browser (Baukasten): the definition being edited.
+    Publishing stores it as a new immutable ``FormVersion`` through the same rules as
+    ``flask forms load``; the draft stays for the next change."""
+
+    __tablename__ = "form_draft"
+
+    id: Mapped[intpk]
+    created_at: Mapped[created_at]
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    key: Mapped[str] = mapped_column(String(100), unique=True)
+    title: Mapped[str] = mapped_column(String(300))
+    office_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_office.id", ondelete="RESTRICT"), index=True
+    )
+    definition: Mapped[dict[str, Any]] = mapped_column(JSONType)
+    # What the import could not carry over, in words, for the Formularredaktion to check.
+    notes: Mapped[list[str]] = mapped_column(JSONType, default=list)
+    source: Mapped[str] = mapped_column(String(300), default="")
+    state: Mapped[FormDraftState] = mapped_column(
+        Enum(FormDraftState, native_enum=False, length=20,
+             values_callable=lambda e: [m.value for m in e]),
+        default=FormDraftState.DRAFT,
+    )  # fmt: skip
+    published_version: Mapped[int | None] = mapped_column(Integer)
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="SET NULL")
+    )
+
+
 class Application(db.Model):  # type: ignore[name-defined,misc]
     __tablename__ = "application"
 

@@ -30,6 +30,7 @@ ROLE_LABELS = {
     StaffRole.SACHBEARBEITUNG: _l("Sachbearbeitung"),
     StaffRole.AMTSLEITUNG: _l("Amtsleitung"),
     StaffRole.REDAKTION: _l("Redaktion"),
+    StaffRole.FORMULARREDAKTION: _l("Formularredaktion"),
     StaffRole.ADMINISTRATION: _l("Administration"),
 }
 EVERY_OFFICE = "alle"
@@ -352,3 +353,36 @@ class JourneyStepForm(PortalForm):
 
 class MoveStepForm(PortalForm):
     direction = HiddenField(validators=[AnyOf(["hoch", "runter", "entfernen"])])
+
+
+class FimUploadForm(PortalForm):
+    """Baukasten: a new form from an XDatenfelder Stammdatenschema."""
+
+    office = SelectField(
+        _l("Amt, das die Anträge bearbeitet"),
+        validators=[DataRequired(_l("Bitte wählen Sie das Amt, das die Anträge bearbeitet."))],
+    )
+    schema = FileField(
+        _l("FIM-Stammdatenschema (XML-Datei)"),
+        description=_l(
+            "Eine Datei im Format XDatenfelder 1 oder 2, zum Beispiel aus dem FIM-Portal des "
+            "Bundes. Höchstens 5 MB."
+        ),
+    )
+    key = StringField(
+        _l("Kurzname in der Adresse"),
+        description=_l(
+            "Erscheint in der Adresse des Formulars, zum Beispiel „blaue-karte“. Leer lassen: "
+            "ein Kurzname aus der Kennung des Schemas."
+        ),
+        validators=[
+            Optional(),
+            Length(max=100, message=_l("Der Kurzname darf höchstens 100 Zeichen lang sein.")),
+            Regexp(
+                r"^[a-z0-9]+(?:-[a-z0-9]+)*$",
+                message=_l(
+                    "Der Kurzname darf nur Kleinbuchstaben, Ziffern und Bindestriche enthalten."
+                ),
+            ),
+        ],
+    )

@@ -35,6 +35,7 @@ from portal.identity import services
 from portal.identity.access import (
     CASE_READ,
     CASE_WORK,
+    FORM_EDIT,
     TRUST_LEVEL_LABELS,
     current_staff,
     logged_in_staff,
@@ -68,6 +69,7 @@ def home() -> str:
         is_admin=staff is not None and staff.has_role(StaffRole.ADMINISTRATION),
         is_redaktion=staff is not None and staff.has_role(StaffRole.REDAKTION),
         reads_cases=staff is not None and any(staff.has_role(role) for role in CASE_READ),
+        edits_forms=staff is not None and any(staff.has_role(role) for role in FORM_EDIT),
     )
 
 

@@ -73,3 +73,7 @@ class PortalForm(FlaskForm):  # type: ignore[misc]
                     "Steuerzeichen.", label=field.label.text)])  # fmt: skip
                 valid = False
         return valid
+
+
+class ButtonForm(PortalForm):
+    """A button and its CSRF token (publish, cancel, confirm): nothing else to enter."""

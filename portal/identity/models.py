@@ -50,6 +50,7 @@ class StaffRole(enum.StrEnum):
     SACHBEARBEITUNG = "sachbearbeitung"
     AMTSLEITUNG = "amtsleitung"
     REDAKTION = "redaktion"
+    FORMULARREDAKTION = "formularredaktion"  # builds and publishes the office's online forms
     ADMINISTRATION = "administration"
 
 

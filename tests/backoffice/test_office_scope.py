@@ -26,7 +26,7 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from portal.applications.models import Application, CaseEvent, CaseStatus
+from portal.applications.models import Application, CaseEvent, CaseStatus, FormDraft
 from portal.appointments.models import Booking, Calendar, Closure, Offer
 from portal.appointments.slots import BERLIN
 from portal.catalog.models import AuthorityKind, LocalOverride, Office, Zustaendigkeit
@@ -65,6 +65,7 @@ LISTS = (
     "statistics.overview",
     "apiclients.overview",
     "backoffice_appointments.overview",
+    "formulare.overview",
 )
 # Not records of an office: the Lebenslagen span the region's authorities and any Redaktion keeps
 # them (tests/backoffice/test_journeys.py checks who may).
@@ -102,6 +103,8 @@ class Scene:
     closure_b: int
     booking_b: int
     booking_day_b: str
+    form_draft_b: int
+    form_key_b: str
 
 
 def _scene(b_belongs_to: str = "gemeinde") -> Scene:
@@ -139,6 +142,9 @@ def _scene(b_belongs_to: str = "gemeinde") -> Scene:
     booking = make_booking(
         calendar.offers[0], utcnow() - dt.timedelta(hours=1), name="Bruno Terminkunde"
     )
+    draft = FormDraft(key=f"formular-b-{case.public_id[:6]}", title="Formular-B-intern",
+                      office_id=office_b.id, definition={}, updated_at=utcnow())  # fmt: skip
+    db.session.add(draft)
     db.session.commit()  # a savepoint of the test's transaction: requests end their session
     attachment = thread.messages[-1].attachments[0]
     return Scene(
@@ -146,7 +152,7 @@ def _scene(b_belongs_to: str = "gemeinde") -> Scene:
         thread.public_id, attachment.public_id, enquiry.public_id, payment.public_id,
         payment.kassenzeichen, delivery.id, office_c.id, service.id, local.id, someone.id,
         api_client.id, calendar.id, calendar.offers[0].id, calendar.closures[0].id, booking.id,
-        booking.starts_at.astimezone(BERLIN).date().isoformat(),
+        booking.starts_at.astimezone(BERLIN).date().isoformat(), draft.id, case.form_key,
     )  # fmt: skip
 
 
@@ -183,6 +189,8 @@ def _record_routes(scene: Scene) -> dict[str, list[dict[str, Any]]]:
             "cancel_holder")},
         "backoffice_appointments.remove_offer": [{**calendar, "offer_id": scene.offer_b}],
         "backoffice_appointments.remove_closure": [{**calendar, "closure_id": scene.closure_b}],
+        "formulare.detail": [{"draft_id": scene.form_draft_b}],
+        "formulare.publish": [{"draft_id": scene.form_draft_b}],
         "backoffice_appointments.mark": [
             {"booking_id": scene.booking_b, "state": "nicht_erschienen"},
             {"booking_id": scene.booking_b, "state": "erschienen"},
@@ -282,11 +290,12 @@ def _export(url: str) -> str:
 def _markers(scene: Scene) -> tuple[str, ...]:
     return (
         scene.reference_b, scene.kassenzeichen_b, scene.case_b, scene.thread_b, "Frage an B",
-        "Kalender-B-intern", "Bruno Terminkunde",
+        "Kalender-B-intern", "Bruno Terminkunde", "Formular-B-intern",
     )  # fmt: skip
 
 
-PERSONAS = ("Sachbearbeitung A + Redaktion B", "Amtsleitung A", "Redaktion A")
+PERSONAS = ("Sachbearbeitung A + Redaktion B", "Amtsleitung A", "Redaktion A",
+            "Formularredaktion A")  # fmt: skip
 
 
 @pytest.mark.parametrize("b_belongs_to", ["gemeinde", "kreis"])
@@ -306,6 +315,7 @@ def test_staff_of_other_offices_reach_nothing_of_office_b(
         ),
         "Amtsleitung A": ((StaffRole.AMTSLEITUNG, office_a),),
         "Redaktion A": ((StaffRole.REDAKTION, office_a),),
+        "Formularredaktion A": ((StaffRole.FORMULARREDAKTION, office_a),),
     }[persona]
     client, token = _client(app, make_staff(*roles))
     tried, lists = _staff_urls(app, scene)

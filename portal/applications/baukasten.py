@@ -1,0 +1,184 @@
+"""The Baukasten: forms a Kommune's staff build in the browser, starting from FIM.
+
+A ``FormDraft`` holds the definition being worked on. It may be incomplete or invalid while it is
+an Entwurf; ``problem`` says, in German, what stands in the way of publishing, by the same rules
+``flask forms load`` applies (``definition.parse`` and ``services.store_definition``: one
+validator, one store). ``publish`` stores it as a new immutable form version; drafts of citizens
+keep the version they began with.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Collection
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import func, select
+
+from portal.applications.cases import audit
+from portal.applications.definition import DefinitionError, parse
+from portal.applications.fim import FimError, convert
+from portal.applications.models import (
+    Application,
+    ApplicationStatus,
+    FormDraft,
+    FormDraftState,
+    FormVersion,
+)
+from portal.applications.services import latest_version, store_definition
+from portal.catalog.models import Office
+from portal.core.db import utcnow
+from portal.extensions import db
+from portal.identity.models import StaffAccount
+
+MAX_FIM_BYTES = 5 * 1024 * 1024  # the largest Stammdatenschema in ../shared/data is ~200 KB
+KEY = re.compile(r"[a-z0-9]+(?:-[a-z0-9]+)*")
+
+
+class BaukastenError(ValueError):
+    """What the Formularredaktion asked for cannot be done; the message says why, in German."""
+
+
+@dataclass(frozen=True)
+class Listed:
+    """One form of the list: a Baukasten draft, a published version, or both."""
+
+    key: str
+    title: str
+    office_id: int | None
+    state: str  # "entwurf", "veroeffentlicht", or "geaendert" (published, the draft changed)
+    version: int | None
+    changed_at: Any
+    changed_by: str
+    submissions: int
+    draft_id: int | None
+
+
+def import_fim(
+    data: bytes, filename: str, office: Office, staff: StaffAccount, key: str = ""
+) -> FormDraft:
+    """A new Entwurf from an uploaded XDatenfelder file, for ``office``. Flushes; raises
+    ``BaukastenError`` (the file, the key) before anything is stored."""
+    if len(data) > MAX_FIM_BYTES:
+        raise BaukastenError(
+            f"Die Datei ist zu groß: höchstens {MAX_FIM_BYTES // (1024 * 1024)} MB."
+        )
+    try:
+        result = convert(data, key=key or None, name=filename or "Die Datei")
+    except FimError as error:
+        raise BaukastenError(str(error)) from None
+    definition = {**result.definition, "office": str(office.id)}
+    chosen = str(definition["key"])
+    if not KEY.fullmatch(chosen) or len(chosen) > 100:
+        raise BaukastenError(
+            "Der Kurzname darf nur Kleinbuchstaben, Ziffern und Bindestriche enthalten."
+        )
+    if key_taken(chosen):
+        raise BaukastenError(
+            f"Ein Formular mit dem Kurznamen „{chosen}“ gibt es schon. Bitte wählen Sie einen "
+            "anderen."
+        )
+    draft = FormDraft(
+        key=chosen,
+        title=str(definition.get("title") or chosen)[:300],
+        office_id=office.id,
+        definition=definition,
+        notes=list(result.notes),
+        source=f"FIM: {filename}"[:300],
+        state=FormDraftState.DRAFT,
+        updated_at=utcnow(),
+        updated_by_id=staff.id,
+    )
+    db.session.add(draft)
+    db.session.flush()
+    audit(staff, "formular.angelegt", formular=chosen, quelle="fim")
+    return draft
+
+
+def key_taken(key: str) -> bool:
+    in_drafts = db.session.scalar(select(FormDraft.id).where(FormDraft.key == key))
+    return in_drafts is not None or latest_version(key) is not None
+
+
+def problem(draft: FormDraft) -> str | None:
+    """Why the draft cannot be published yet, or ``None``."""
+    try:
+        parse(draft.definition)
+    except DefinitionError as error:
+        return f"Das Formular ist noch nicht vollständig: {error}"
+    return None
+
+
+def publish(draft: FormDraft, staff: StaffAccount) -> FormVersion:
+    """Store the draft as the form's new active version (citizens' drafts keep theirs).
+    Raises ``BaukastenError`` with ``problem``'s words; flushes, the request commits."""
+    found = problem(draft)
+    if found is not None:
+        raise BaukastenError(found)
+    try:
+        row, _new = store_definition({**draft.definition, "office": str(draft.office_id)})
+    except DefinitionError as error:
+        raise BaukastenError(f"Das Formular ist noch nicht vollständig: {error}") from None
+    draft.state = FormDraftState.PUBLISHED
+    draft.published_version = row.version
+    draft.updated_at = utcnow()
+    draft.updated_by_id = staff.id
+    audit(staff, "formular.veroeffentlicht", formular=draft.key, version=str(row.version))
+    return row
+
+
+def listed(office_ids: Collection[int] | None) -> list[Listed]:
+    """Every form of these offices (``None``: all), Baukasten drafts and versions stored by
+    ``flask forms load`` alike, by title."""
+    scope = (lambda column: column.in_(list(office_ids))) if office_ids is not None else None
+    drafts_query = select(FormDraft)
+    versions_query = select(FormVersion).where(FormVersion.active.is_(True))
+    if scope is not None:
+        drafts_query = drafts_query.where(scope(FormDraft.office_id))
+        versions_query = versions_query.where(scope(FormVersion.office_id))
+    drafts = {d.key: d for d in db.session.scalars(drafts_query)}
+    versions = {v.key: v for v in db.session.scalars(versions_query)}
+    keys = set(drafts) | set(versions)
+    counts = dict(
+        db.session.execute(
+            select(Application.form_key, func.count(Application.id))
+            .where(
+                Application.form_key.in_(keys), Application.status == ApplicationStatus.SUBMITTED
+            )
+            .group_by(Application.form_key)
+        ).all()
+    )
+    editors = {
+        s.id: s.name or s.email
+        for s in db.session.scalars(
+            select(StaffAccount).where(
+                StaffAccount.id.in_({d.updated_by_id for d in drafts.values() if d.updated_by_id})
+            )
+        )
+    }
+    rows = []
+    for key in keys:
+        draft, version = drafts.get(key), versions.get(key)
+        if draft is not None and version is not None and draft.published_version == version.version:
+            state = "veroeffentlicht"
+        elif draft is not None and version is not None:
+            state = "geaendert"
+        elif draft is not None:
+            state = "entwurf"
+        else:
+            state = "veroeffentlicht"
+        rows.append(
+            Listed(
+                key=key,
+                title=draft.title if draft is not None else version.title,  # type: ignore[union-attr]
+                office_id=draft.office_id if draft is not None else version.office_id,  # type: ignore[union-attr]
+                state=state,
+                version=version.version if version is not None else None,
+                changed_at=draft.updated_at if draft is not None else version.created_at,  # type: ignore[union-attr]
+                changed_by=editors.get(draft.updated_by_id or 0, "") if draft is not None else "",
+                submissions=int(counts.get(key, 0)),
+                draft_id=draft.id if draft is not None else None,
+            )
+        )
+    return sorted(rows, key=lambda row: row.title.lower())
