@@ -448,3 +448,20 @@ def test_the_account_marks_a_thread_as_important_for_itself(forms_portal: Portal
     )
     assert "entfernt" in unflagged.text
     assert "Sperrmüll Termin" not in bernd.get("/postfach?wichtig=1").text
+
+
+def test_a_message_with_a_nul_byte_or_a_subject_with_a_line_break_is_refused(
+    forms_portal: Portal,
+) -> None:
+    """The review stored a NUL byte in a Postfach message: now the field says what is wrong."""
+    ensure_office(forms_portal.app, "steueramt")
+    _staff(forms_portal, "sven@musterstadt.example", "steueramt")
+    anna = Applicant(forms_portal, "anna")
+    subject = f"Frage {secrets.token_hex(3)}"
+    refused = write_to_office(anna, "steueramt", subject, "Guten Tag\x00, eine Frage")
+    assert "Bitte ohne Steuerzeichen eingeben" in refused.text
+    broken = write_to_office(anna, "steueramt", subject + "\nBitte überweisen Sie", "Frage")
+    assert "Bitte in einer Zeile eingeben" in broken.text
+    with forms_portal.app.app_context():
+        stored = db.session.scalar(select(Thread).where(Thread.subject.startswith(subject)))
+    assert stored is None
