@@ -128,6 +128,61 @@ def publish(draft: FormDraft, staff: StaffAccount) -> FormVersion:
     return row
 
 
+def _changed(draft: FormDraft, staff: StaffAccount, definition: dict[str, Any]) -> None:
+    draft.definition = definition
+    draft.state = FormDraftState.DRAFT  # published versions stay as they are until the next
+    draft.updated_at = utcnow()
+    draft.updated_by_id = staff.id
+
+
+def save_settings(draft: FormDraft, staff: StaffAccount, settings: dict[str, Any]) -> None:
+    """Title, Leistungsschlüssel, trust level, accounts, a fixed fee (``fee_cents``), payment
+    policy and purpose of the whole form. Flushes nothing; audited."""
+    fee_cents = int(settings.pop("fee_cents"))
+    definition = {
+        **draft.definition,
+        **settings,
+        "fee": {"kind": "fixed", "amount_cents": fee_cents} if fee_cents else {"kind": "none"},
+    }
+    draft.title = str(settings["title"])[:300]
+    _changed(draft, staff, definition)
+    audit(staff, "formular.geaendert", formular=draft.key, teil="einstellungen")
+
+
+def field_of(draft: FormDraft, step_key: str, field_key: str) -> dict[str, Any] | None:
+    for step in draft.definition.get("steps", []):
+        if step.get("key") == step_key:
+            for spec in step.get("fields", []):
+                if spec.get("key") == field_key:
+                    found: dict[str, Any] = spec
+                    return found
+    return None
+
+
+def save_field(
+    draft: FormDraft, staff: StaffAccount, step_key: str, field_key: str, values: dict[str, Any]
+) -> None:
+    """Label, hint and whether the field is required. Raises ``BaukastenError`` for a field
+    the form does not have; audited."""
+    steps = []
+    found = False
+    for step in draft.definition.get("steps", []):
+        fields = []
+        for spec in step.get("fields", []):
+            changed = dict(spec)
+            if step.get("key") == step_key and spec.get("key") == field_key:
+                changed.update(values)
+                if not changed.get("help"):
+                    changed.pop("help", None)
+                found = True
+            fields.append(changed)
+        steps.append({**step, "fields": fields})
+    if not found:
+        raise BaukastenError("Dieses Feld gibt es im Formular nicht.")
+    _changed(draft, staff, {**draft.definition, "steps": steps})
+    audit(staff, "formular.geaendert", formular=draft.key, feld=f"{step_key}.{field_key}")
+
+
 def listed(office_ids: Collection[int] | None) -> list[Listed]:
     """Every form of these offices (``None``: all), Baukasten drafts and versions stored by
     ``flask forms load`` alike, by title."""
@@ -160,9 +215,7 @@ def listed(office_ids: Collection[int] | None) -> list[Listed]:
     rows = []
     for key in keys:
         draft, version = drafts.get(key), versions.get(key)
-        if draft is not None and version is not None and draft.published_version == version.version:
-            state = "veroeffentlicht"
-        elif draft is not None and version is not None:
+        if draft is not None and version is not None and draft.state == FormDraftState.DRAFT:
             state = "geaendert"
         elif draft is not None:
             state = "entwurf"

@@ -386,3 +386,105 @@ class FimUploadForm(PortalForm):
             ),
         ],
     )
+
+
+TRUST_CHOICES = [
+    SelectChoice("basisregistrierung", _l("Basisregistrierung (Benutzername und Passwort)")),
+    SelectChoice("substanziell", _l("Substanziell (zum Beispiel ELSTER-Zertifikat)")),
+    SelectChoice("hoch", _l("Hoch (Online-Ausweis)")),
+]
+PAYMENT_CHOICES = [
+    SelectChoice("none", _l("Keine Gebühr")),
+    SelectChoice("before_handoff", _l("Vor der Weitergabe an das Amt bezahlen")),
+    SelectChoice("afterwards", _l("Nach dem Absenden bezahlen")),
+    SelectChoice("optional", _l("Bezahlen möglich, nicht nötig")),
+]
+ACCOUNT_CHOICES = [
+    SelectChoice("buerger", _l("Bürgerinnen und Bürger")),
+    SelectChoice("organisation", _l("Unternehmen und Organisationen")),
+]
+
+
+class FormSettingsForm(PortalForm):
+    """Baukasten: what holds for the whole form."""
+
+    title = StringField(
+        _l("Titel des Formulars"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie den Titel des Formulars ein.")),
+            Length(max=300, message=_l("Der Titel darf höchstens 300 Zeichen lang sein.")),
+        ],
+    )
+    service = StringField(
+        _l("Leistungsschlüssel"),
+        description=_l(
+            "Die 14 Ziffern aus dem Leistungskatalog: Auf der Seite dieser Leistung erscheint "
+            "dann „Online beantragen“."
+        ),
+        validators=[
+            Optional(),
+            Regexp(r"^\d{14}$", message=_l("Der Leistungsschlüssel hat genau 14 Ziffern.")),
+        ],
+    )
+    trust_level = SelectField(
+        _l("Nötiges Vertrauensniveau der Anmeldung"),
+        choices=TRUST_CHOICES,
+        validators=[DataRequired(), AnyOf([c.value for c in TRUST_CHOICES])],
+    )
+    accounts = MultiCheckboxField(
+        _l("Wer den Antrag stellen darf"),
+        choices=ACCOUNT_CHOICES,
+        validators=[DataRequired(_l("Bitte wählen Sie, wer den Antrag stellen darf."))],
+    )
+    fee = StringField(
+        _l("Gebühr in Euro"),
+        description=_l("Ein fester Betrag, zum Beispiel „30,60“. Leer oder 0: keine Gebühr."),
+        validators=[
+            Optional(),
+            Regexp(r"^\d{1,5}(,\d{1,2})?$",
+                   message=_l("Bitte geben Sie die Gebühr als Betrag ein, zum Beispiel 30,60.")),
+        ],
+    )  # fmt: skip
+    payment = SelectField(
+        _l("Bezahlung"),
+        choices=PAYMENT_CHOICES,
+        validators=[DataRequired(), AnyOf([c.value for c in PAYMENT_CHOICES])],
+    )
+    purpose = StringField(
+        _l("Verwendungszweck der Zahlung"),
+        validators=[
+            Optional(),
+            Length(
+                max=140, message=_l("Der Verwendungszweck darf höchstens 140 Zeichen lang sein.")
+            ),
+        ],
+    )
+
+    def validate_payment(self, field: SelectField) -> None:
+        charged = bool(self.fee.data) and self.fee.data.replace(",", "").strip("0") != ""
+        if charged and field.data == "none":
+            raise ValidationError(
+                _l("Bezahlung: Bei einer Gebühr wählen Sie bitte, wann sie bezahlt wird.")
+            )
+        if not charged and field.data != "none":
+            raise ValidationError(_l("Bezahlung: Ohne Gebühr wählen Sie bitte „Keine Gebühr“."))
+
+
+class FieldEditForm(PortalForm):
+    """Baukasten: one field of a step."""
+
+    label = StringField(
+        _l("Beschriftung"),
+        validators=[
+            DataRequired(_l("Bitte geben Sie die Beschriftung des Feldes ein.")),
+            Length(max=200, message=_l("Die Beschriftung darf höchstens 200 Zeichen lang sein.")),
+        ],
+    )
+    help = TextAreaField(
+        _l("Hinweis unter der Beschriftung"),
+        validators=[
+            Optional(),
+            Length(max=1000, message=_l("Der Hinweis darf höchstens 1.000 Zeichen lang sein.")),
+        ],
+    )
+    required = BooleanField(_l("Pflichtfeld"))

@@ -14,7 +14,7 @@ from wtforms.fields.choices import SelectChoice
 
 from portal.applications import baukasten
 from portal.applications.models import FormDraft
-from portal.backoffice.forms import FimUploadForm
+from portal.backoffice.forms import FieldEditForm, FimUploadForm, FormSettingsForm
 from portal.catalog.models import Office
 from portal.core.formtools import ButtonForm, add_errors
 from portal.extensions import db
@@ -151,3 +151,70 @@ def publish(draft_id: int) -> Response:
     flash(_("Version %(version)s ist veröffentlicht. Bürgerinnen und Bürger finden das Formular "
             "unter /antrag/%(key)s.", version=row.version, key=row.key), "success")  # fmt: skip
     return redirect(url_for(".detail", draft_id=draft.id), 303)
+
+
+def _settings_of(draft: FormDraft) -> dict[str, object]:
+    definition = draft.definition
+    fee = definition.get("fee") or {}
+    cents = int(fee.get("amount_cents", 0)) if fee.get("kind") == "fixed" else 0
+    return {
+        "title": draft.title,
+        "service": definition.get("service", ""),
+        "trust_level": definition.get("trust_level", "basisregistrierung"),
+        "accounts": list(definition.get("accounts", ["buerger"])),
+        "fee": f"{cents // 100},{cents % 100:02d}" if cents else "",
+        "payment": definition.get("payment", "none"),
+        "purpose": definition.get("purpose", ""),
+    }
+
+
+@bp.route("/<int:draft_id>/einstellungen", methods=["GET", "POST"])
+@staff_required(*FORM_EDIT)
+def settings(draft_id: int) -> Response | tuple[str, int]:
+    draft = _draft(draft_id)
+    form = (
+        FormSettingsForm(data=_settings_of(draft))
+        if request.method == "GET"
+        else (FormSettingsForm())
+    )
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            page = render_template("backoffice/formulare/settings.html", draft=draft, form=form)
+            return page, 422
+        euros, _sep, cents = (form.fee.data or "0").partition(",")
+        baukasten.save_settings(draft, logged_in_staff(), {
+            "title": form.title.data.strip(), "service": (form.service.data or "").strip(),
+            "trust_level": form.trust_level.data, "accounts": list(form.accounts.data),
+            "payment": form.payment.data, "purpose": (form.purpose.data or "").strip(),
+            "fee_cents": int(euros or 0) * 100 + int((cents + "00")[:2]),
+        })  # fmt: skip
+        flash(_("Die Angaben zum Formular sind gespeichert."), "success")
+        return redirect(url_for(".detail", draft_id=draft.id), 303)
+    return render_template("backoffice/formulare/settings.html", draft=draft, form=form), 200
+
+
+@bp.route("/<int:draft_id>/felder/<step_key>/<field_key>", methods=["GET", "POST"])
+@staff_required(*FORM_EDIT)
+def edit_field(draft_id: int, step_key: str, field_key: str) -> Response | tuple[str, int]:
+    draft = _draft(draft_id)
+    spec = baukasten.field_of(draft, step_key, field_key)
+    if spec is None:
+        abort(404)
+    stored = {"label": spec.get("label", ""), "help": spec.get("help", ""),
+              "required": bool(spec.get("required"))}  # fmt: skip
+    form = FieldEditForm(data=stored) if request.method == "GET" else FieldEditForm()
+    if request.method == "POST":
+        if not form.validate_on_submit():
+            page = render_template("backoffice/formulare/field.html", draft=draft, form=form,
+                                   spec=spec, field_types=FIELD_TYPES)  # fmt: skip
+            return page, 422
+        baukasten.save_field(draft, logged_in_staff(), step_key, field_key, {
+            "label": form.label.data.strip(), "help": (form.help.data or "").strip(),
+            "required": bool(form.required.data),
+        })  # fmt: skip
+        flash(_("Das Feld „%(label)s“ ist gespeichert.", label=form.label.data.strip()),
+              "success")  # fmt: skip
+        return redirect(url_for(".detail", draft_id=draft.id) + f"#schritt-{step_key}", 303)
+    page = render_template("backoffice/formulare/field.html", draft=draft, form=form, spec=spec,
+                           field_types=FIELD_TYPES)  # fmt: skip
+    return page, 200

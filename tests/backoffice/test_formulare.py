@@ -15,12 +15,12 @@ from sqlalchemy import func, select
 from werkzeug.datastructures import FileStorage, MultiDict
 from werkzeug.test import encode_multipart
 
-from portal.applications.models import AuditEntry, FormDraft, FormVersion
+from portal.applications.models import Application, AuditEntry, FormDraft, FormVersion
 from portal.catalog.models import Office
 from portal.config import PROJECT_ROOT
 from portal.extensions import db
 from portal.identity.models import StaffAccount, StaffRole
-from tests.factories import make_office, make_person, make_staff
+from tests.factories import make_application, make_office, make_person, make_staff
 from tests.support.auth import login_as, staff_login_as
 
 pytestmark = pytest.mark.usefixtures("db_session")
@@ -165,3 +165,89 @@ def test_the_staff_who_changed_a_form_is_listed(app: Flask, client: FlaskClient)
     assert name in listing
     assert db.session.get(Office, mine) is not None
     assert Path(BLUE_CARD).exists()
+
+
+def _new_draft(client: FlaskClient, office_id: int, key: str) -> str:
+    status, location, _page = _upload(client, office_id, BLUE_CARD.read_bytes(), key=key)
+    assert status == 303
+    return location
+
+
+def test_the_whole_forms_settings_are_changed_without_code(app: Flask, client: FlaskClient) -> None:
+    mine, _other = _staff(app, client, StaffRole.FORMULARREDAKTION)
+    location = _new_draft(client, mine, "mit-gebuehr")
+    path = location + "/einstellungen"
+    token = CSRF.search(client.get(path).get_data(as_text=True))
+    assert token
+    base = {"csrf_token": token.group(1), "title": "Blaue Karte EU beantragen",
+            "service": "", "trust_level": "substanziell", "accounts": ["buerger"],
+            "fee": "100", "payment": "none", "purpose": ""}  # fmt: skip
+    for changes, message in (
+        ({"service": "123"}, "Der Leistungsschlüssel hat genau 14 Ziffern."),
+        ({"fee": "12.50"}, "Bitte geben Sie die Gebühr als Betrag ein"),
+        ({}, "Bei einer Gebühr wählen Sie bitte, wann sie bezahlt wird."),
+        ({"accounts": []}, "Bitte wählen Sie, wer den Antrag stellen darf."),
+        ({"title": "Blaue\\nKarte"}, "Bitte in einer Zeile eingeben"),
+    ):
+        data = {**base, **changes}
+        if "title" in changes:
+            data["title"] = "Blaue\nKarte"
+        answer = client.post(path, data=data)
+        assert answer.status_code == 422, changes
+        assert message in answer.get_data(as_text=True), changes
+    saved = client.post(path, data={**base, "fee": "100,5", "payment": "afterwards",
+                                    "purpose": "Blaue Karte"})  # fmt: skip
+    assert saved.status_code == 303
+    draft = db.session.scalar(select(FormDraft).where(FormDraft.key == "mit-gebuehr"))
+    assert draft is not None
+    assert draft.title == "Blaue Karte EU beantragen"
+    assert draft.definition["fee"] == {"kind": "fixed", "amount_cents": 10050}
+    assert draft.definition["trust_level"] == "substanziell"
+    assert draft.definition["payment"] == "afterwards"
+    page = client.get(path).get_data(as_text=True)
+    assert 'value="100,50"' in page  # shown as it was saved
+
+
+def test_a_field_is_relabelled_and_made_optional_and_a_republish_keeps_running_drafts(
+    app: Flask, client: FlaskClient
+) -> None:
+    mine, _other = _staff(app, client, StaffRole.FORMULARREDAKTION)
+    location = _new_draft(client, mine, "umbenannt")
+    detail = client.get(location).get_data(as_text=True)
+    edit = re.search(r'href="(/verwaltung/formulare/\d+/felder/[^"]+)"', detail)
+    assert edit
+    token = CSRF.search(client.get(edit.group(1)).get_data(as_text=True))
+    assert token
+    empty = client.post(edit.group(1), data={"csrf_token": token.group(1), "label": ""})
+    assert "Bitte geben Sie die Beschriftung des Feldes ein." in empty.get_data(as_text=True)
+    saved = client.post(edit.group(1), data={"csrf_token": token.group(1),
+                        "label": "Ihr Familienname", "help": "Wie im Pass"})  # fmt: skip
+    assert saved.status_code == 303
+    step_key, field_key = edit.group(1).rsplit("/", 2)[-2:]
+    draft = db.session.scalar(select(FormDraft).where(FormDraft.key == "umbenannt"))
+    assert draft is not None
+    step = next(s for s in draft.definition["steps"] if s["key"] == step_key)
+    spec = next(f for f in step["fields"] if f["key"] == field_key)
+    assert (spec["label"], spec["help"], spec["required"]) == ("Ihr Familienname", "Wie im Pass",
+                                                             False)  # fmt: skip
+    assert client.get(location.replace("/formulare/", "/formulare/") + "/felder/x/y").status_code \
+        == 404  # fmt: skip
+    # Published, then changed: the list says so, and a citizen's draft keeps version 1.
+    token = CSRF.search(client.get(location).get_data(as_text=True))
+    assert token
+    client.post(location + "/veroeffentlichen", data={"csrf_token": token.group(1)})
+    first = db.session.scalar(select(FormVersion).where(FormVersion.key == "umbenannt"))
+    assert first is not None
+    with app.test_request_context("/"):
+        running = make_application(first, make_person(), case_status=None).id
+        db.session.commit()
+    client.post(edit.group(1), data={"csrf_token": token.group(1), "label": "Name"})
+    listing = client.get("/verwaltung/formulare/").get_data(as_text=True)
+    assert 'data-state="geaendert"' in listing
+    client.post(location + "/veroeffentlichen", data={"csrf_token": token.group(1)})
+    versions = list(db.session.scalars(select(FormVersion.version).where(
+        FormVersion.key == "umbenannt").order_by(FormVersion.version)))  # fmt: skip
+    assert versions == [1, 2]
+    kept = db.session.get(Application, running)
+    assert kept is not None
+    assert (kept.form_version, kept.status.value) == (1, "entwurf")

@@ -142,8 +142,10 @@ def _scene(b_belongs_to: str = "gemeinde") -> Scene:
     booking = make_booking(
         calendar.offers[0], utcnow() - dt.timedelta(hours=1), name="Bruno Terminkunde"
     )
+    steps = [{"key": "angaben", "fields": [{"key": "anzahl"}]}]
     draft = FormDraft(key=f"formular-b-{case.public_id[:6]}", title="Formular-B-intern",
-                      office_id=office_b.id, definition={}, updated_at=utcnow())  # fmt: skip
+                      office_id=office_b.id, updated_at=utcnow(),
+                      definition={"steps": steps})  # fmt: skip
     db.session.add(draft)
     db.session.commit()  # a savepoint of the test's transaction: requests end their session
     attachment = thread.messages[-1].attachments[0]
@@ -191,6 +193,10 @@ def _record_routes(scene: Scene) -> dict[str, list[dict[str, Any]]]:
         "backoffice_appointments.remove_closure": [{**calendar, "closure_id": scene.closure_b}],
         "formulare.detail": [{"draft_id": scene.form_draft_b}],
         "formulare.publish": [{"draft_id": scene.form_draft_b}],
+        "formulare.settings": [{"draft_id": scene.form_draft_b}],
+        "formulare.edit_field": [
+            {"draft_id": scene.form_draft_b, "step_key": "angaben", "field_key": "anzahl"}
+        ],
         "backoffice_appointments.mark": [
             {"booking_id": scene.booking_b, "state": "nicht_erschienen"},
             {"booking_id": scene.booking_b, "state": "erschienen"},

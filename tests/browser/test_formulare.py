@@ -33,6 +33,29 @@ def _both_widths(page: Page, path: Path) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
+def _settings_and_a_field(page: Page, artifacts: Path, theme: str) -> None:
+    """The whole form's settings and one field, without code, by keyboard."""
+    tab_to(page, page.locator("[data-settings]"))
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Angaben zum Formular")
+    page.get_by_label("Gebühr in Euro").fill("100")
+    tab_to(page, page.get_by_role("button", name="Speichern"))
+    page.keyboard.press("Enter")  # a fee but "Keine Gebühr": a named error
+    expect(page.locator("[data-error-summary]")).to_contain_text("wann sie bezahlt wird")
+    _both_widths(page, artifacts / f"{theme}-formular-angaben")
+    page.get_by_label("Bezahlung").select_option("afterwards")
+    tab_to(page, page.get_by_role("button", name="Speichern"))
+    page.keyboard.press("Enter")
+    expect(page.locator(".kern-alert").first).to_contain_text("Die Angaben zum Formular sind")
+    page.locator("[data-step] a").first.click()
+    expect(page.get_by_role("heading", level=1)).to_contain_text("Feld „")
+    _both_widths(page, artifacts / f"{theme}-formular-feld")
+    page.get_by_label("Hinweis unter der Beschriftung").fill("Wie im Pass")
+    tab_to(page, page.get_by_role("button", name="Speichern"))
+    page.keyboard.press("Enter")
+    expect(page.locator(".kern-alert").first).to_contain_text("ist gespeichert")
+
+
 def test_a_form_from_a_fim_file_is_published_in_the_browser(
     page: Page, themed_server: LiveServer, artifacts: Path
 ) -> None:
@@ -69,6 +92,8 @@ def test_a_form_from_a_fim_file_is_published_in_the_browser(
     expect(page.get_by_role("heading", level=1)).to_contain_text("Blaue Karte")
     expect(page.locator("[data-notes]")).to_be_visible()
     _both_widths(page, artifacts / f"{theme}-formular-entwurf")
+
+    _settings_and_a_field(page, artifacts, theme)
 
     publish = page.get_by_role("button", name="Veröffentlichen")
     tab_to(page, publish, limit=400)

@@ -52,7 +52,7 @@ NOT_PRIVATE = {
     "backoffice_appointments.remove_closure", "backoffice_appointments.day_list",
     "backoffice_appointments.day_list_pdf", "backoffice_appointments.mark",
     "backoffice_appointments.holders", "backoffice_appointments.cancel_holder",
-    "formulare.detail", "formulare.publish",
+    "formulare.detail", "formulare.publish", "formulare.settings", "formulare.edit_field",
     "catalog.journey", "authorities.entry", "authorities.imprint",  # public
     # Redaktion of the region: tests/backoffice/test_journeys.py
     "journeys.edit", "journeys.save", "journeys.add_step", "journeys.move_step",
