@@ -14,7 +14,16 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from flask import Flask, abort, current_app, request, url_for
-from werkzeug.routing import BaseConverter, IntegerConverter, Map, ValidationError
+from werkzeug.routing import (
+    BaseConverter,
+    IntegerConverter,
+    Map,
+    PathConverter,
+    UnicodeConverter,
+    ValidationError,
+)
+
+from portal.core.textrules import clean_line
 
 # Every id is an SQL INTEGER: a larger number names nothing, and would overflow SQLite's
 # driver (a 500) if it reached a query.
@@ -41,6 +50,23 @@ class BoundedIntegerConverter(IntegerConverter):
         if len(value) > len(str(MAX_ID)):  # before int(): a 10,000-digit number is slow
             raise ValidationError
         return super().to_python(value)
+
+
+class CleanStringConverter(UnicodeConverter):
+    """``<name>`` / ``<string:name>``: a segment with a control character names nothing (404);
+    PostgreSQL would refuse a NUL in a query with an error."""
+
+    def to_python(self, value: str) -> Any:
+        if not clean_line(value):
+            raise ValidationError
+        return value
+
+
+class CleanPathConverter(PathConverter):
+    def to_python(self, value: str) -> Any:
+        if not clean_line(value):
+            raise ValidationError
+        return value
 
 
 class DayConverter(BaseConverter):
@@ -95,6 +121,9 @@ def _host_of(host: str, scheme: str) -> str:
 
 def init_urls(app: Flask) -> None:
     app.url_map.converters["int"] = BoundedIntegerConverter
+    app.url_map.converters["default"] = CleanStringConverter
+    app.url_map.converters["string"] = CleanStringConverter
+    app.url_map.converters["path"] = CleanPathConverter
     app.url_map.converters["day"] = DayConverter
     settings = app.config["PORTAL"]
     if not (settings.is_production and settings.base_url):
