@@ -57,6 +57,10 @@ PREFILL_SOURCES = frozenset(
         "organisation.external_id",
     }
 )
+# The longest text answer without a max_length of its own (a name, an address, a description):
+# checked when entered and kept at most in a draft, so no answer grows with what a script posts.
+TEXT_LIMIT = 1_000
+TEXTAREA_LIMIT = 10_000
 DEFAULT_ACCEPT = ("application/pdf", "image/jpeg", "image/png")
 DEFAULT_MAX_BYTES = 10 * 1024 * 1024
 
@@ -343,3 +347,13 @@ def parse(raw: dict[str, Any]) -> FormDefinition:
         intro=str(raw.get("intro", "")),
         source={str(k): str(v) for k, v in (raw.get("source") or {}).items()},
     )
+
+
+def length_limit(spec: Field | None) -> int:
+    """The most characters an answer to ``spec`` may have: its ``max_length``, else
+    ``TEXTAREA_LIMIT`` for a textarea and ``TEXT_LIMIT`` for anything else."""
+    if spec is not None and spec.max_length:
+        return spec.max_length
+    if spec is not None and spec.type == "textarea":
+        return TEXTAREA_LIMIT
+    return TEXT_LIMIT

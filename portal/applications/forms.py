@@ -11,7 +11,7 @@ from wtforms import Field
 from wtforms.validators import Email, Optional, ValidationError
 
 from portal.applications.definition import Field as FieldDefinition
-from portal.applications.definition import Step
+from portal.applications.definition import Step, length_limit
 from portal.applications.fields import field_type, input_attributes
 from portal.applications.fields.types import parse_date, parse_number
 from portal.core.formtools import PortalForm
@@ -57,12 +57,14 @@ class Rules:
         text = str(value).strip()
         kind = field_type(spec.type)
         if kind.limits_length:
-            if spec.max_length and len(text) > spec.max_length:
+            # Without a max_length of its own, the draft's bound (definition.length_limit):
+            # an answer is refused, never cut when it is stored.
+            if len(text) > length_limit(spec):
                 raise ValidationError(
                     _(
                         "„%(label)s“ darf höchstens %(n)d Zeichen lang sein.",
                         label=label,
-                        n=spec.max_length,
+                        n=length_limit(spec),
                     )
                 )
             if spec.min_length and len(text) < spec.min_length:

@@ -15,7 +15,14 @@ from flask_babel import gettext as _
 from sqlalchemy import ColumnElement, and_, func, select, update
 
 from portal.applications.cases import record_change
-from portal.applications.definition import DefinitionError, Field, FormDefinition, Step, parse
+from portal.applications.definition import (
+    DefinitionError,
+    Field,
+    FormDefinition,
+    Step,
+    length_limit,
+    parse,
+)
 from portal.applications.models import (
     Application,
     ApplicationFile,
@@ -35,10 +42,6 @@ from portal.extensions import db
 from portal.identity.models import Organisation, Person
 
 DRAFT_DAYS = 30
-# What a draft keeps of a text answer without a max_length of its own (a name, an address, a
-# description): a draft never grows with what a script posts.
-STORED_TEXT_LIMIT = 1_000
-STORED_TEXTAREA_LIMIT = 10_000
 
 
 class TooManyDraftsError(RuntimeError):
@@ -305,28 +308,20 @@ def save_step(
     locked: set[str],
 ) -> None:
     """Keep what was typed (valid or not): a draft never loses an entry, but keeps of a text at
-    most its field's maximum length (``STORED_TEXT_LIMIT`` without one)."""
+    most its field's maximum length (``definition.length_limit``)."""
     answers = dict(application.answers)
     current = dict(answers.get(step.key, {}))
     for key, value in values.items():
         if key in locked:
             continue
         spec = step.field(key)
-        current[key] = value[: stored_limit(spec)] if isinstance(value, str) else value
+        current[key] = value[: length_limit(spec)] if isinstance(value, str) else value
     answers[step.key] = current
     application.answers = answers
     application.complete = {**application.complete, step.key: valid}
     now = utcnow()
     application.updated_at = now
     application.draft_expires_at = now + dt.timedelta(days=DRAFT_DAYS)
-
-
-def stored_limit(spec: Field | None) -> int:
-    if spec is not None and spec.max_length:
-        return spec.max_length
-    return (
-        STORED_TEXTAREA_LIMIT if spec is not None and spec.type == "textarea" else STORED_TEXT_LIMIT
-    )
 
 
 def files_for(application: Application, step: str, field: str) -> list[ApplicationFile]:

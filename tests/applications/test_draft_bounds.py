@@ -57,6 +57,28 @@ def test_a_step_keeps_at_most_each_fields_maximum(app: Flask, client: FlaskClien
     [draft] = db.session.scalars(select(Application).where(Application.form_key == key))
     assert len(draft.answers["angaben"]["name"]) == 50
     assert len(draft.answers["angaben"]["notiz"]) == 10_000
+    assert draft.complete["angaben"] is False
+
+
+def test_a_text_longer_than_a_draft_keeps_is_refused_not_cut(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Without a max_length of its own, a textarea takes 10,000 characters: one more is a named
+    error, so no valid answer is ever shortened when it is stored."""
+    key, _person = _setup(app, client)
+    step = _begin(client, key)
+    token = CSRF.search(client.get(step).get_data(as_text=True))
+    assert token
+    data = {"csrf_token": token.group(1), "aktion": "weiter", "anzahl": "3"}
+    refused = client.post(step, data={**data, "notiz": "x" * 10_001})
+    assert refused.status_code in (200, 422)
+    assert "„Notiz“ darf höchstens 10000 Zeichen lang sein." in refused.get_data(as_text=True)
+    taken = client.post(step, data={**data, "notiz": "x" * 10_000})
+    assert taken.status_code == 303
+    db.session.expire_all()
+    [draft] = db.session.scalars(select(Application).where(Application.form_key == key))
+    assert len(draft.answers["angaben"]["notiz"]) == 10_000
+    assert draft.complete["angaben"] is True
 
 
 def test_an_account_has_a_limited_number_of_open_drafts(
