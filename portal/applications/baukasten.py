@@ -30,6 +30,7 @@ from portal.applications.services import latest_version, store_definition
 from portal.catalog.models import Office
 from portal.core.db import utcnow
 from portal.extensions import db
+from portal.identity.access import in_scope
 from portal.identity.models import StaffAccount
 
 MAX_FIM_BYTES = 5 * 1024 * 1024  # the largest Stammdatenschema in ../shared/data is ~200 KB
@@ -186,14 +187,15 @@ def save_field(
 def listed(office_ids: Collection[int] | None) -> list[Listed]:
     """Every form of these offices (``None``: all), Baukasten drafts and versions stored by
     ``flask forms load`` alike, by title."""
-    scope = (lambda column: column.in_(list(office_ids))) if office_ids is not None else None
-    drafts_query = select(FormDraft)
-    versions_query = select(FormVersion).where(FormVersion.active.is_(True))
-    if scope is not None:
-        drafts_query = drafts_query.where(scope(FormDraft.office_id))
-        versions_query = versions_query.where(scope(FormVersion.office_id))
-    drafts = {d.key: d for d in db.session.scalars(drafts_query)}
-    versions = {v.key: v for v in db.session.scalars(versions_query)}
+    scope = frozenset(office_ids) if office_ids is not None else None
+    drafts = {
+        d.key: d for d in db.session.scalars(select(FormDraft).where(
+            in_scope(FormDraft.office_id, scope)))
+    }  # fmt: skip
+    versions = {
+        v.key: v for v in db.session.scalars(select(FormVersion).where(
+            FormVersion.active.is_(True), in_scope(FormVersion.office_id, scope)))
+    }  # fmt: skip
     keys = set(drafts) | set(versions)
     counts = dict(
         db.session.execute(
@@ -215,23 +217,18 @@ def listed(office_ids: Collection[int] | None) -> list[Listed]:
     rows = []
     for key in keys:
         draft, version = drafts.get(key), versions.get(key)
-        if draft is not None and version is not None and draft.state == FormDraftState.DRAFT:
-            state = "geaendert"
-        elif draft is not None:
-            state = "entwurf"
-        else:
+        if draft is None:
+            assert version is not None  # noqa: S101 - every key comes from one of the two
+            rows.append(Listed(key, version.title, version.office_id, "veroeffentlicht",
+                               version.version, version.created_at, "",
+                               int(counts.get(key, 0)), None))  # fmt: skip
+            continue
+        if draft.state == FormDraftState.PUBLISHED:
             state = "veroeffentlicht"
-        rows.append(
-            Listed(
-                key=key,
-                title=draft.title if draft is not None else version.title,  # type: ignore[union-attr]
-                office_id=draft.office_id if draft is not None else version.office_id,  # type: ignore[union-attr]
-                state=state,
-                version=version.version if version is not None else None,
-                changed_at=draft.updated_at if draft is not None else version.created_at,  # type: ignore[union-attr]
-                changed_by=editors.get(draft.updated_by_id or 0, "") if draft is not None else "",
-                submissions=int(counts.get(key, 0)),
-                draft_id=draft.id if draft is not None else None,
-            )
-        )
+        else:
+            state = "geaendert" if version is not None else "entwurf"
+        rows.append(Listed(key, draft.title, draft.office_id, state,
+                           version.version if version is not None else None, draft.updated_at,
+                           editors.get(draft.updated_by_id or 0, ""), int(counts.get(key, 0)),
+                           draft.id))  # fmt: skip
     return sorted(rows, key=lambda row: row.title.lower())

@@ -87,6 +87,8 @@ def test_a_formularredaktion_publishes_a_form_from_the_blue_card_schema(
     assert row is not None
     assert row.active
     assert row.office_id == mine
+    listed = client.get("/verwaltung/formulare/").get_data(as_text=True)
+    assert 'data-state="veroeffentlicht"' in listed  # not "Entwurf" once published
     actions = set(db.session.scalars(select(AuditEntry.action)))
     assert {"formular.angelegt", "formular.veroeffentlicht"} <= actions
     with app.test_request_context("/"):
