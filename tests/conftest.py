@@ -16,7 +16,6 @@ from __future__ import annotations
 import os
 import re
 import secrets
-import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -28,14 +27,13 @@ from flask.testing import FlaskClient
 from flask_migrate import upgrade
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.orm import Session, scoped_session, sessionmaker
-from werkzeug.serving import make_server
 
 from portal import create_app
 from portal.extensions import db
 from portal.identity.access import trust_required
 from portal.identity.models import LoginSession, TrustLevel
 from tests.support.auth import login_as
-from tests.support.live import Portal
+from tests.support.live import Portal, serve
 
 TEST_DATABASE_URL = os.environ.get("PORTAL_TEST_DATABASE_URL", "")
 TEST_REDIS_URL = os.environ.get("PORTAL_TEST_REDIS_URL", "")
@@ -195,13 +193,8 @@ def portal(app: Flask, settings_for: Callable[..., dict[str, Any]]) -> Iterator[
     def needs_hoch() -> Any:
         return trust_required(TrustLevel.HOCH) or "Formular mit Niveau hoch"
 
-    server = make_server("127.0.0.1", 0, application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Portal(application, server)
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with serve(application) as live:
+        yield live
     dispose_engines(application)
 
 

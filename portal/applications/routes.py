@@ -39,9 +39,10 @@ from portal.applications.notices import send_confirmation
 from portal.catalog.models import Leistung
 from portal.core.db import utcnow
 from portal.core.downloads import attachment
-from portal.core.formtools import PortalForm, add_errors
+from portal.core.formtools import ButtonForm, PortalForm, add_errors
 from portal.core.jobs import enqueue
 from portal.core.notices import login_address
+from portal.core.security import setting_limit
 from portal.core.signals import application_submitted, emit
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db, limiter
@@ -55,8 +56,7 @@ bp = Blueprint("applications", __name__, template_folder="templates")
 BERLIN = ZoneInfo("Europe/Berlin")
 
 
-class ActionForm(PortalForm):
-    """Buttons that only need the CSRF token (begin, submit, delete)."""
+ActionForm = ButtonForm  # a button and its CSRF token
 
 
 class SuggestionForm(PortalForm):
@@ -146,9 +146,7 @@ def start(form_key: str) -> BaseResponse | str:
     )
 
 
-def _draft_limit() -> str:
-    limit: str = current_app.config["PORTAL"].draft_rate_limit
-    return limit
+DRAFT_WRITES = setting_limit("draft_rate_limit")  # beginning a draft and saving a step
 
 
 def _by_account() -> str:
@@ -160,7 +158,7 @@ def _by_account() -> str:
 
 @bp.post("/antrag/<form_key>/beginnen")
 @login_required  # type: ignore[untyped-decorator]
-@limiter.shared_limit(_draft_limit, scope="drafts", key_func=_by_account)
+@limiter.shared_limit(DRAFT_WRITES, scope="drafts", key_func=_by_account)
 def begin(form_key: str) -> BaseResponse | str:
     row, definition = _active_definition(form_key)
     gate = _gate(definition)
@@ -254,7 +252,7 @@ def _missing_files(application: Application, step: Step, visible: list[Any]) -> 
 
 @bp.route("/antraege/<public_id>/<step_key>", methods=["GET", "POST"])
 @login_required  # type: ignore[untyped-decorator]
-@limiter.shared_limit(_draft_limit, scope="drafts", key_func=_by_account, methods=["POST"])
+@limiter.shared_limit(DRAFT_WRITES, scope="drafts", key_func=_by_account, methods=["POST"])
 def step(public_id: str, step_key: str) -> BaseResponse | str | tuple[str, int]:  # noqa: PLR0911, PLR0912
     loaded = _draft(public_id)
     if isinstance(loaded, BaseResponse):

@@ -15,10 +15,10 @@ from dataclasses import dataclass
 
 from flask import current_app, request
 from prometheus_client import Counter
-from sqlalchemy import ColumnElement, and_, func, select
+from sqlalchemy import func, select
 
 from portal.appointments.models import Booking, BookingState
-from portal.appointments.services import OPEN_STATES, cancel
+from portal.appointments.services import cancel, still_open
 from portal.core.db import utcnow
 from portal.extensions import db
 
@@ -72,14 +72,6 @@ class Holder:
     count: int
 
 
-def _open(calendar_id: int, moment: dt.datetime) -> ColumnElement[bool]:
-    return and_(
-        Booking.calendar_id == calendar_id,
-        Booking.state.in_(OPEN_STATES),
-        Booking.ends_at > moment,
-    )
-
-
 def heavy_holders(calendar_id: int, now: dt.datetime | None = None) -> list[Holder]:
     """Addresses and clients with at least ``PORTAL_APPOINTMENT_ALERT_THRESHOLD`` open
     appointments in the calendar, most first."""
@@ -89,7 +81,7 @@ def heavy_holders(calendar_id: int, now: dt.datetime | None = None) -> list[Hold
     for kind, column in (("email", Booking.email_key), ("client", Booking.client_key)):
         rows = db.session.execute(
             select(column, func.count(Booking.id))
-            .where(_open(calendar_id, moment), column != "")
+            .where(still_open(calendar_id, moment), column != "")
             .group_by(column)
             .having(func.count(Booking.id) >= threshold)
         ).all()
@@ -104,7 +96,7 @@ def bookings_of_holder(
     return list(
         db.session.scalars(
             select(Booking)
-            .where(_open(calendar_id, now or utcnow()), column == key)
+            .where(still_open(calendar_id, now or utcnow()), column == key)
             .order_by(Booking.starts_at)
         )
     )

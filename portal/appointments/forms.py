@@ -27,7 +27,7 @@ from wtforms.validators import (
     Optional,
 )
 
-from portal.core.formtools import DayField, PortalForm, offered
+from portal.core.formtools import ButtonForm, DayField, PortalForm, offered
 
 WEEKDAYS = {"mo": 0, "di": 1, "mi": 2, "do": 3, "fr": 4, "sa": 5, "so": 6}
 WEEKDAY_NAMES = ("Mo", "Di", "Mi", "Do", "Fr", "Sa", "So")
@@ -64,8 +64,7 @@ class BookingForm(PortalForm):
     )
 
 
-class ConfirmForm(PortalForm):
-    """A button and its CSRF token (cancel a booking, mark a no-show)."""
+ConfirmForm = ButtonForm  # a button and its CSRF token
 
 
 class HolderForm(PortalForm):

@@ -37,11 +37,15 @@ from portal.core.db import utcnow
 from portal.core.downloads import attachment
 from portal.core.formtools import add_errors
 from portal.core.jobs import enqueue
+from portal.core.security import setting_limit
 from portal.core.urls import absolute_url, day_in_range
 from portal.extensions import db, limiter
 
 bp = Blueprint("appointments", __name__, url_prefix="/termine", template_folder="templates")
 DAYS_PER_PAGE = 10
+# Booking attempts per client address, and per e-mail address asked for.
+PER_CLIENT = setting_limit("appointment_rate_limit")
+PER_ADDRESS = setting_limit("appointment_email_rate_limit")
 
 
 def _offer(offer_id: int) -> tuple[Offer, Leistung, Office]:
@@ -90,16 +94,6 @@ def days(offer_id: int) -> str:
     )
 
 
-def _client_limit() -> str:
-    limit: str = current_app.config["PORTAL"].appointment_rate_limit
-    return limit
-
-
-def _email_limit() -> str:
-    limit: str = current_app.config["PORTAL"].appointment_email_rate_limit
-    return limit
-
-
 def _by_email() -> str:
     """The e-mail address asked for counts on its own: many clients cannot flood one inbox."""
     key = services.email_key(request.form.get("email", ""))[:320]
@@ -107,8 +101,8 @@ def _by_email() -> str:
 
 
 @bp.route("/<int:offer_id>/<day:chosen>", methods=["GET", "POST"])
-@limiter.limit(_client_limit, methods=["POST"])
-@limiter.limit(_email_limit, methods=["POST"], key_func=_by_email)
+@limiter.limit(PER_CLIENT, methods=["POST"])
+@limiter.limit(PER_ADDRESS, methods=["POST"], key_func=_by_email)
 def book(offer_id: int, chosen: dt.date) -> str | Response:
     offer, leistung, office = _offer(offer_id)
     moving = _moving()
@@ -198,18 +192,24 @@ def _booked(booking: Booking, moving: Booking | None) -> Response:
             send_hold, booking.id, absolute_url(".confirm", token=services.confirm_token(booking))
         )
         return redirect(url_for(".manage", token=token), 303)
-    count_booking("gebucht")
-    enqueue(send_confirmation, booking.id, absolute_url(".manage", token=token))
+    _tell_booked(booking, "gebucht")
     if moving is not None:
         old = absolute_url(".manage", token=services.manage_token(moving))
         enqueue(send_cancellation, moving.id, old)
-    flash(_("Ihr Termin ist gebucht. Eine Bestätigung ist unterwegs an %(email)s.",
-            email=booking.email), "success")  # fmt: skip
     return redirect(url_for(".manage", token=token), 303)
 
 
+def _tell_booked(booking: Booking, outcome: str) -> None:
+    """Counted, confirmed by e-mail (with the manage link) and said on the next page."""
+    count_booking(outcome)
+    manage_url = absolute_url(".manage", token=services.manage_token(booking))
+    enqueue(send_confirmation, booking.id, manage_url)
+    flash(_("Ihr Termin ist gebucht. Eine Bestätigung ist unterwegs an %(email)s.",
+            email=booking.email), "success")  # fmt: skip
+
+
 @bp.route("/bestaetigen/<token>", methods=["GET", "POST"])
-@limiter.limit(_client_limit, methods=["POST"])
+@limiter.limit(PER_CLIENT, methods=["POST"])
 def confirm(token: str) -> Response:
     """The link in the e-mail. Opening it shows a button; only the button books (mail
     scanners open links, they do not press buttons)."""
@@ -223,11 +223,7 @@ def confirm(token: str) -> Response:
         except services.HoldExpiredError:
             changed = False
         if changed:
-            count_booking("bestaetigt")
-            manage_url = absolute_url(".manage", token=services.manage_token(booking))
-            enqueue(send_confirmation, booking.id, manage_url)
-            flash(_("Ihr Termin ist gebucht. Eine Bestätigung ist unterwegs an %(email)s.",
-                    email=booking.email), "success")  # fmt: skip
+            _tell_booked(booking, "bestaetigt")
         if booking.state != BookingState.CANCELLED:
             return redirect(url_for(".manage", token=services.manage_token(booking)), 303)
     page = render_template(

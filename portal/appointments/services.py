@@ -124,10 +124,11 @@ def _taken(calendar: Calendar, start: dt.datetime, end: dt.datetime, moment: dt.
 
 
 def slots_on(offer: Offer, day: dt.date, now: dt.datetime | None = None) -> list[Slot]:
+    moment = now or utcnow()
     start, end = day_bounds(day)
-    taken = _taken(offer.calendar, start, end, now or utcnow())
+    taken = _taken(offer.calendar, start, end, moment)
     return free_slots(
-        offer.calendar, offer.duration_minutes, day, taken, now=now or utcnow(), land=holiday_land()
+        offer.calendar, offer.duration_minutes, day, taken, now=moment, land=holiday_land()
     )
 
 
@@ -163,14 +164,19 @@ def email_key(email: str) -> str:
     return email.strip().lower()
 
 
+def still_open(calendar_id: int, moment: dt.datetime) -> ColumnElement[bool]:
+    """SQL: the calendar's appointments still to come, held or booked."""
+    return and_(
+        Booking.calendar_id == calendar_id,
+        Booking.state.in_(OPEN_STATES),
+        Booking.ends_at > moment,
+    )
+
+
 def open_count(calendar_id: int, key: str, moment: dt.datetime, *, besides: int | None) -> int:
     """How many appointments still to come ``key`` holds in the calendar (held or booked)."""
     query = select(func.count(Booking.id)).where(
-        Booking.calendar_id == calendar_id,
-        Booking.email_key == key,
-        Booking.state.in_(OPEN_STATES),
-        Booking.ends_at > moment,
-        ~_lapsed(moment),
+        still_open(calendar_id, moment), Booking.email_key == key, ~_lapsed(moment)
     )
     if besides is not None:
         query = query.where(Booking.id != besides)

@@ -23,6 +23,7 @@ from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Email, Length, Optional, Regexp
 from wtforms.widgets import CheckboxInput, ListWidget
 
+from portal.applications.fields.types import parse_number
 from portal.core.formtools import PortalForm
 from portal.identity.models import StaffRole
 
@@ -460,8 +461,13 @@ class FormSettingsForm(PortalForm):
         ],
     )
 
+    def fee_cents(self) -> int:
+        """The fee as typed ("30,60"), in cents; 0 when empty."""
+        number = parse_number(self.fee.data or "")
+        return int((number or 0) * 100)
+
     def validate_payment(self, field: SelectField) -> None:
-        charged = bool(self.fee.data) and self.fee.data.replace(",", "").strip("0") != ""
+        charged = self.fee_cents() > 0
         if charged and field.data == "none":
             raise ValidationError(
                 _l("Bezahlung: Bei einer Gebühr wählen Sie bitte, wann sie bezahlt wird.")

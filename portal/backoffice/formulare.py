@@ -181,12 +181,11 @@ def settings(draft_id: int) -> Response | tuple[str, int]:
         if not form.validate_on_submit():
             page = render_template("backoffice/formulare/settings.html", draft=draft, form=form)
             return page, 422
-        euros, _sep, cents = (form.fee.data or "0").partition(",")
         baukasten.save_settings(draft, logged_in_staff(), {
             "title": form.title.data.strip(), "service": (form.service.data or "").strip(),
             "trust_level": form.trust_level.data, "accounts": list(form.accounts.data),
             "payment": form.payment.data, "purpose": (form.purpose.data or "").strip(),
-            "fee_cents": int(euros or 0) * 100 + int((cents + "00")[:2]),
+            "fee_cents": form.fee_cents(),
         })  # fmt: skip
         flash(_("Die Angaben zum Formular sind gespeichert."), "success")
         return redirect(url_for(".detail", draft_id=draft.id), 303)

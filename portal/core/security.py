@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from flask import Flask, Response, current_app
@@ -85,8 +86,16 @@ def is_safe_local_path(target: str | None) -> bool:
     return not parts.scheme and not parts.netloc
 
 
-def anonymous_write_limit() -> str:
-    """The rate limit of writes without a login (accessibility feedback, the place chooser),
-    per client address: ``PORTAL_ANONYMOUS_RATE_LIMIT``."""
-    limit: str = current_app.config["PORTAL"].anonymous_rate_limit
+def setting_limit(name: str) -> Callable[[], str]:
+    """A rate limit for Flask-Limiter read from the setting ``name`` when a request asks, so
+    that each app (and each test's settings) uses its own."""
+
+    def limit() -> str:
+        value: str = getattr(current_app.config["PORTAL"], name)
+        return value
+
     return limit
+
+
+# Writes without a login (accessibility feedback, the place chooser), per client address.
+anonymous_write_limit = setting_limit("anonymous_rate_limit")

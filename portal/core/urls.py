@@ -52,21 +52,22 @@ class BoundedIntegerConverter(IntegerConverter):
         return super().to_python(value)
 
 
-class CleanStringConverter(UnicodeConverter):
-    """``<name>`` / ``<string:name>``: a segment with a control character names nothing (404);
-    PostgreSQL would refuse a NUL in a query with an error."""
+class _Clean(BaseConverter):
+    """A segment with a control character names nothing (404): PostgreSQL would refuse a NUL
+    in a query with an error."""
 
     def to_python(self, value: str) -> Any:
         if not clean_line(value):
             raise ValidationError
-        return value
+        return super().to_python(value)
 
 
-class CleanPathConverter(PathConverter):
-    def to_python(self, value: str) -> Any:
-        if not clean_line(value):
-            raise ValidationError
-        return value
+class CleanStringConverter(_Clean, UnicodeConverter):
+    """``<name>`` and ``<string:name>``."""
+
+
+class CleanPathConverter(_Clean, PathConverter):
+    """``<path:name>``."""
 
 
 class DayConverter(BaseConverter):
@@ -75,11 +76,8 @@ class DayConverter(BaseConverter):
     regex = r"\d{4}-\d{2}-\d{2}"
 
     def to_python(self, value: str) -> dt.date:
-        try:
-            found = dt.date.fromisoformat(value)
-        except ValueError:
-            raise ValidationError from None
-        if not FIRST_DAY <= found <= LAST_DAY:
+        found = day_in_range(value)
+        if found is None:
             raise ValidationError
         return found
 

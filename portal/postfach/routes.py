@@ -29,7 +29,7 @@ from portal.applications import uploads
 from portal.applications.models import AuditEntry
 from portal.catalog.models import Office
 from portal.core.downloads import attachment as attach_file
-from portal.core.formtools import PortalForm, add_errors
+from portal.core.formtools import ButtonForm, PortalForm, add_errors
 from portal.core.storage import StoredFileMissingError, file_store
 from portal.extensions import db
 from portal.identity.access import (
@@ -93,8 +93,7 @@ class SearchForm(PortalForm):
     )
 
 
-class ActionForm(PortalForm):
-    pass
+ActionForm = ButtonForm  # a button and its CSRF token
 
 
 def _attachment(form: MessageForm) -> list[tuple[str, str, bytes]] | None:

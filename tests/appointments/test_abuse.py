@@ -8,7 +8,6 @@ import datetime as dt
 import logging
 import re
 import secrets
-import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -18,7 +17,6 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session, scoped_session
-from werkzeug.serving import make_server
 
 from portal.appointments import abuse, services
 from portal.appointments.models import Booking, BookingState, Offer
@@ -31,7 +29,7 @@ from tests.appointments.support import CSRF, World, book, build, confirm_link, c
 from tests.factories import make_office, make_person, make_staff
 from tests.support.auth import login_as, staff_login_as
 from tests.support.jobs import run_rq_jobs
-from tests.support.live import Portal
+from tests.support.live import Portal, serve
 
 LIMITS = {"appointment_rate_limit": "12 per hour", "appointment_email_rate_limit": "4 per hour",
           "trusted_proxies": 1}  # fmt: skip
@@ -40,14 +38,8 @@ LIMITS = {"appointment_rate_limit": "12 per hour", "appointment_email_rate_limit
 @pytest.fixture
 def limited_portal(app: Flask, make_app: Callable[..., Flask]) -> Iterator[Portal]:
     """A live portal with the production limits' shape (small numbers, to keep it quick)."""
-    application = make_app(**LIMITS)
-    server = make_server("127.0.0.1", 0, application, threaded=True)
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield Portal(application, server)
-    server.shutdown()
-    server.server_close()
-    thread.join(timeout=10)
+    with serve(make_app(**LIMITS)) as live:
+        yield live
 
 
 def _mails_to(app: Flask, address: str) -> int:
