@@ -42,6 +42,9 @@ def _look(page: Page, path: Path) -> None:
     page.set_viewport_size({"width": 1280, "height": 900})
     assert_accessible(page)
     page.screenshot(path=path.with_name(path.name + ".png"), full_page=True)
+    page.set_viewport_size({"width": 320, "height": 700})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320, "scrolls sideways"
+    page.set_viewport_size({"width": 1280, "height": 900})
 
 
 def _free_days(server: LiveServer, offer_id: int) -> list[tuple[dt.date, int]]:

@@ -30,6 +30,8 @@ def _both_widths(page: Page, path: Path) -> None:
     page.set_viewport_size(PHONE)
     assert_accessible(page)
     page.screenshot(path=path.with_name(path.name + "-360.png"), full_page=True)
+    page.set_viewport_size({"width": 320, "height": 700})
+    assert page.evaluate("document.documentElement.scrollWidth") <= 320, "scrolls sideways"
     page.set_viewport_size({"width": 1280, "height": 900})
 
 
