@@ -108,6 +108,8 @@ class Settings:
     # Hand-off to DMS / Fachverfahren: "office=folder:/path;*=webhook:https://…" (see README).
     # Empty: every office's packages go to the folder instance/handoff.
     handoff_targets: str = ""
+    # Where the Baukasten's Testanträge go ("kind:where"); empty: the folder instance/handoff-test.
+    handoff_test_target: str = ""
     handoff_webhook_secret: str = ""
     handoff_alert_email: str = ""
     handoff_max_attempts: int = 12
@@ -129,6 +131,7 @@ class Settings:
     home_authority: str = ""
     # Appointments: kept this many days after their day, then deleted.
     retention_appointment_days: int = 30
+    retention_test_days: int = 14  # Testanträge of the Baukasten
     # Appointments: the Land whose public holidays close every calendar (e.g. "BY", "NW");
     # empty: only the nationwide holidays.
     appointment_holidays: str = ""

@@ -119,8 +119,11 @@ def audit(
     )
 
 
-def record_change(application: Application, kind: ChangeKind) -> CaseChange:
-    """Add to the feed the office's systems read (office API cursor, webhook events)."""
+def record_change(application: Application, kind: ChangeKind) -> CaseChange | None:
+    """Add to the feed the office's systems read (office API cursor, webhook events). A
+    Testantrag is not the office's business: it never enters the feed."""
+    if application.test:
+        return None
     change = CaseChange(application_id=application.id, office_id=application.office_id, kind=kind)
     db.session.add(change)
     db.session.flush()

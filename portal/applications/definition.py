@@ -185,10 +185,11 @@ def _condition(raw: Any, where: str, earlier: set[str]) -> Condition | None:
     if raw is None:
         return None
     if not isinstance(raw, dict) or not isinstance(raw.get("field"), str):
-        raise DefinitionError(f"{where}: show_if braucht ein Feld „field“.")
+        raise DefinitionError(f"{where}: Die Bedingung nennt kein Feld (show_if.field).")
     if raw["field"] not in earlier:
         raise DefinitionError(
-            f"{where}: show_if nennt „{raw['field']}“, das kein Feld eines früheren Schritts ist."
+            f"{where}: Die Bedingung nennt „{raw['field']}“. Eine Bedingung kann nur ein Feld "
+            "eines früheren Schritts prüfen."
         )
     if "in" in raw:
         return Condition(raw["field"], any_of=tuple(str(v) for v in raw["in"]))
@@ -207,18 +208,19 @@ def _decimal(value: Any, where: str) -> Decimal | None:
 def _field(raw: dict[str, Any], where: str, earlier: set[str]) -> Field:
     key, kind = str(raw.get("key", "")), str(raw.get("type", ""))
     if not key or "." in key:
-        raise DefinitionError(f"{where}: Feld ohne gültigen Schlüssel.")
+        raise DefinitionError(f"{where}: Ein Feld hat keinen gültigen Schlüssel.")
+    named = f"{where}, Feld „{raw.get('label') or key}“"
     if kind not in FIELD_TYPES:
-        raise DefinitionError(f"{where}.{key}: unbekannter Feldtyp „{kind}“.")
+        raise DefinitionError(f"{named}: Die Art „{kind}“ gibt es nicht.")
     options = tuple(
         Option(str(item["value"]), str(item.get("label", item["value"])))
         for item in raw.get("options", [])
     )
     if kind == "choice" and not options:
-        raise DefinitionError(f"{where}.{key}: eine Auswahl braucht Optionen.")
+        raise DefinitionError(f"{named}: Eine Auswahl braucht mindestens eine Antwort.")
     prefill = raw.get("prefill")
     if prefill is not None and prefill not in PREFILL_SOURCES:
-        raise DefinitionError(f"{where}.{key}: unbekannte Vorbelegung „{prefill}“.")
+        raise DefinitionError(f"{named}: Die Vorbelegung „{prefill}“ gibt es nicht.")
     return Field(
         key=key,
         type=kind,
@@ -227,13 +229,13 @@ def _field(raw: dict[str, Any], where: str, earlier: set[str]) -> Field:
         required=bool(raw.get("required", False)),
         min_length=raw.get("min_length"),
         max_length=raw.get("max_length"),
-        minimum=_decimal(raw.get("min"), f"{where}.{key}"),
-        maximum=_decimal(raw.get("max"), f"{where}.{key}"),
+        minimum=_decimal(raw.get("min"), named),
+        maximum=_decimal(raw.get("max"), named),
         pattern=raw.get("pattern"),
         pattern_message=raw.get("pattern_message"),
         options=options,
         code_list=raw.get("code_list"),
-        show_if=_condition(raw.get("show_if"), f"{where}.{key}", earlier),
+        show_if=_condition(raw.get("show_if"), named, earlier),
         prefill=prefill,
         prefill_locked=bool(raw.get("prefill_locked", False)),
         accept=tuple(raw.get("accept", DEFAULT_ACCEPT)),
@@ -264,20 +266,23 @@ def _fee(raw: dict[str, Any] | None, fields: dict[str, Field]) -> Fee:
         return Fee()
     kind = raw.get("kind", "none")
     if kind not in ("none", "fixed", "per_item", "tiered"):
-        raise DefinitionError(f"fee: unbekannte Art „{kind}“.")
+        raise DefinitionError(f"Gebühr: Die Art „{kind}“ gibt es nicht.")
     if kind in ("per_item", "tiered") and raw.get("field") not in fields:
-        raise DefinitionError(f"fee: das Feld „{raw.get('field')}“ gibt es nicht.")
+        raise DefinitionError(
+            f"Gebühr: Das Feld „{raw.get('field')}“, nach dem sie sich richtet, gibt es nicht."
+        )
     if kind == "per_item":
         largest = _largest_quantity(fields[raw["field"]])
         if largest is None:
             raise DefinitionError(
-                f"fee: das Feld „{raw['field']}“ braucht ein „max“ (sonst unbegrenzte Gebühr)."
+                f"Gebühr: Das Feld „{fields[raw['field']].label}“ braucht einen Höchstwert, "
+                "sonst ist die Gebühr unbegrenzt."
             )
         if largest * int(raw.get("unit_cents", 0)) > MAX_FEE_CENTS:
-            raise DefinitionError("fee: die höchstmögliche Gebühr ist zu groß.")
+            raise DefinitionError("Gebühr: Die höchstmögliche Gebühr ist zu groß.")
     tiers = tuple((item.get("up_to"), int(item["amount_cents"])) for item in raw.get("tiers", []))
     if kind == "tiered" and (not tiers or tiers[-1][0] is not None):
-        raise DefinitionError("fee: die letzte Stufe gilt ohne Obergrenze (kein „up_to“).")
+        raise DefinitionError("Gebühr: Die letzte Stufe gilt ohne Obergrenze („darüber“).")
     return Fee(
         kind=kind,
         amount_cents=int(raw.get("amount_cents", 0)),
@@ -290,24 +295,31 @@ def _fee(raw: dict[str, Any] | None, fields: dict[str, Field]) -> Fee:
 def parse(raw: dict[str, Any]) -> FormDefinition:
     """Check and read a definition; raises DefinitionError naming the first problem."""
     if raw.get("schema") != SCHEMA:
-        raise DefinitionError(f"schema muss „{SCHEMA}“ sein.")
+        raise DefinitionError(f"Das Format muss „{SCHEMA}“ sein (schema).")
     key = str(raw.get("key", ""))
     if not key or not key.replace("-", "").isalnum() or key != key.lower():
-        raise DefinitionError("key: nur Kleinbuchstaben, Ziffern und Bindestriche.")
+        raise DefinitionError(
+            "Der Kurzname (key) hat nur Kleinbuchstaben, Ziffern und Bindestriche."
+        )
     steps: list[Step] = []
     earlier: set[str] = set()
     specs: dict[str, Field] = {}
     for index, step_raw in enumerate(raw.get("steps", [])):
         step_key = str(step_raw.get("key", ""))
-        where = f"steps[{index}]"
+        where = f"Schritt {index + 1} „{step_raw.get('title') or step_key}“"
         if not step_key or "." in step_key or any(s.key == step_key for s in steps):
-            raise DefinitionError(f"{where}: fehlender oder doppelter Schlüssel.")
+            raise DefinitionError(f"{where}: Der Schlüssel fehlt oder kommt zweimal vor.")
         show_if = _condition(step_raw.get("show_if"), where, earlier)
         fields = tuple(_field(item, f"{where}", earlier) for item in step_raw.get("fields", []))
-        if len({f.key for f in fields}) != len(fields):
-            raise DefinitionError(f"{where}: doppelte Feldschlüssel.")
+        seen: set[str] = set()
+        for item in fields:
+            if item.key in seen:
+                raise DefinitionError(
+                    f"{where}: Der Schlüssel „{item.key}“ kommt bei zwei Feldern vor."
+                )
+            seen.add(item.key)
         if not fields:
-            raise DefinitionError(f"{where}: ein Schritt braucht Felder.")
+            raise DefinitionError(f"{where}: Ein Schritt braucht mindestens ein Feld.")
         steps.append(
             Step(
                 step_key,
@@ -320,17 +332,22 @@ def parse(raw: dict[str, Any]) -> FormDefinition:
         earlier |= {f"{step_key}.{f.key}" for f in fields}
         specs |= {f"{step_key}.{f.key}": f for f in fields}
     if not steps:
-        raise DefinitionError("steps: mindestens ein Schritt.")
+        raise DefinitionError("Das Formular braucht mindestens einen Schritt.")
     accounts = tuple(raw.get("accounts", ["buerger"]))
     if not accounts or not set(accounts) <= ACCOUNTS:
-        raise DefinitionError("accounts: buerger und/oder organisation.")
+        raise DefinitionError(
+            "Wer den Antrag stellen darf: Bürgerinnen und Bürger, Organisationen oder beide "
+            "(accounts: buerger, organisation)."
+        )
     payment = raw.get("payment", "none")
     if payment not in PAYMENT_POLICIES:
-        raise DefinitionError(f"payment: unbekannte Regel „{payment}“.")
+        raise DefinitionError(f"Bezahlung: Die Regel „{payment}“ gibt es nicht.")
     try:
         trust = TrustLevel.from_code(raw.get("trust_level", "basisregistrierung"))
     except KeyError:
-        raise DefinitionError("trust_level: basisregistrierung, substanziell oder hoch.") from None
+        raise DefinitionError(
+            "Vertrauensniveau: basisregistrierung, substanziell oder hoch (trust_level)."
+        ) from None
     purpose = str(raw.get("purpose", raw.get("title", "")))
     return FormDefinition(
         key=key,

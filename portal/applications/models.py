@@ -12,7 +12,16 @@ import datetime as dt
 import enum
 from typing import Any
 
-from sqlalchemy import Boolean, Enum, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    Boolean,
+    Enum,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+    false,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from portal.core.db import JSONType, UTCDateTime, created_at, intpk
@@ -62,11 +71,16 @@ class FormVersion(db.Model):  # type: ignore[name-defined,misc]
     office_id: Mapped[int | None] = mapped_column(
         ForeignKey("catalog_office.id", ondelete="RESTRICT"), index=True
     )
+    # A Baukasten test version (key "<form>--test"): opened only with the Formularredaktion's
+    # test link; its applications are Testanträge.
+    test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class FormDraftState(enum.StrEnum):
     DRAFT = "entwurf"
+    TEST = "test"  # the draft as it stands can be tried as a Testantrag
     PUBLISHED = "veroeffentlicht"
+    WITHDRAWN = "zurueckgezogen"  # no longer offered online
 
 
 class FormDraft(db.Model):  # type: ignore[name-defined,misc]
@@ -97,6 +111,8 @@ class FormDraft(db.Model):  # type: ignore[name-defined,misc]
     updated_by_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_account.id", ondelete="SET NULL")
     )
+    # Staff ids who changed the draft since it was last published (the four-eyes rule).
+    editors: Mapped[list[int]] = mapped_column(JSONType, default=list)
 
 
 class Application(db.Model):  # type: ignore[name-defined,misc]
@@ -160,6 +176,9 @@ class Application(db.Model):  # type: ignore[name-defined,misc]
     assigned_to_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_account.id", ondelete="SET NULL"), index=True
     )
+    # Sent by the Formularredaktion to try a form: never counted, handed to the test target,
+    # deleted after PORTAL_RETENTION_TEST_DAYS.
+    test: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false(), index=True)
     # Set when the retention period ended: answers, files, messages and the applicant's data are
     # gone; the register entry (reference, service, office, dates, fee) stays with its payment.
     erased_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
@@ -285,4 +304,21 @@ class SuggestionChoice(db.Model):  # type: ignore[name-defined,misc]
             length=20,
             values_callable=lambda e: [m.value for m in e],
         )
+    )
+
+
+class FormPolicy(db.Model):  # type: ignore[name-defined,misc]
+    """How an office's Baukasten forms are published: with ``four_eyes``, the person who
+    publishes must not have changed the form since its last publication."""
+
+    __tablename__ = "form_policy"
+
+    id: Mapped[intpk]
+    office_id: Mapped[int] = mapped_column(
+        ForeignKey("catalog_office.id", ondelete="CASCADE"), unique=True
+    )
+    four_eyes: Mapped[bool] = mapped_column(Boolean, default=False)
+    updated_at: Mapped[dt.datetime] = mapped_column(UTCDateTime())
+    updated_by_id: Mapped[int | None] = mapped_column(
+        ForeignKey("staff_account.id", ondelete="SET NULL")
     )

@@ -20,6 +20,7 @@ from flask import (
     redirect,
     render_template,
     request,
+    session,
     url_for,
 )
 from flask_babel import get_locale
@@ -30,7 +31,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from wtforms import StringField
 from wtforms.validators import AnyOf
 
-from portal.applications import receipt, services, suggestions, uploads
+from portal.applications import baukasten, receipt, services, suggestions, uploads
 from portal.applications.definition import FormDefinition, Step
 from portal.applications.fields import field_type
 from portal.applications.forms import AUTOCOMPLETE, INPUT_MODES, INPUT_TYPES, step_form
@@ -107,10 +108,22 @@ def _gate(definition: FormDefinition) -> BaseResponse | str | None:
     return None
 
 
+TESTERS = "baukasten_test_forms"  # session: the test versions this browser may open
+
+
 def _active_definition(form_key: str) -> tuple[Any, FormDefinition]:
     row = services.active_form(form_key)
     if row is None:
+        withdrawn = baukasten.withdrawn(form_key)
+        if withdrawn is not None:
+            abort(Response(render_template("applications/withdrawn.html", **withdrawn), 410))
         abort(404)
+    if row.test:
+        granted = baukasten.test_key_from(request.args.get("pruefschluessel", ""))
+        if granted == form_key:
+            session[TESTERS] = sorted({*session.get(TESTERS, []), form_key})[-10:]
+        elif form_key not in session.get(TESTERS, []):
+            abort(404)  # only the Formularredaktion's test link opens a test version
     return row, services.definition_of(row)
 
 

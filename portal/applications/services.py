@@ -63,7 +63,9 @@ def latest_version(key: str) -> FormVersion | None:
     return found
 
 
-def store_definition(raw: dict[str, Any], office_source: str = "") -> tuple[FormVersion, bool]:
+def store_definition(
+    raw: dict[str, Any], office_source: str = "", *, test: bool = False
+) -> tuple[FormVersion, bool]:
     """Check ``raw`` and store it as a new version unless the newest one is the same.
 
     Returns the current version and whether it is new. Drafts keep the version they began with.
@@ -79,6 +81,9 @@ def store_definition(raw: dict[str, Any], office_source: str = "") -> tuple[Form
     digest = _digest(raw)
     latest = latest_version(definition.key)
     if latest is not None and latest.content_hash == digest and latest.office_id == office.id:
+        if not latest.active:  # offered again after it was withdrawn
+            latest.active = True
+            bump_revision()
         return latest, False
     version = latest.version + 1 if latest is not None else max(1, definition.version)
     row = FormVersion(
@@ -90,6 +95,7 @@ def store_definition(raw: dict[str, Any], office_source: str = "") -> tuple[Form
         content_hash=digest,
         active=True,
         office_id=office.id,
+        test=test,
     )
     if latest is not None:
         latest.active = False
@@ -111,7 +117,11 @@ def form_for_service(keys: list[str]) -> FormVersion | None:
         return None
     found: FormVersion | None = db.session.scalar(
         select(FormVersion)
-        .where(FormVersion.service_key.in_(keys), FormVersion.active.is_(True))
+        .where(
+            FormVersion.service_key.in_(keys),
+            FormVersion.active.is_(True),
+            FormVersion.test.is_(False),
+        )
         .order_by(FormVersion.key)
     )
     return found
@@ -284,6 +294,7 @@ def start_draft(row: FormVersion, person: Person, organisation: Organisation | N
         prefilled=prefilled,
         complete={},
         draft_expires_at=now + dt.timedelta(days=DRAFT_DAYS),
+        test=row.test,
     )
     db.session.add(application)
     db.session.flush()

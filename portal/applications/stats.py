@@ -43,6 +43,7 @@ def case_figures(scope: OfficeScope, now: dt.datetime | None = None) -> dict[int
         Application.status == ApplicationStatus.SUBMITTED,
         Application.office_id.is_not(None),
         in_scope(Application.office_id, scope),
+        Application.test.is_(False),  # a Testantrag is no case of the office's statistics
     )
     figures: dict[int, CaseFigures] = defaultdict(CaseFigures)
     for office_id, status, count in db.session.execute(

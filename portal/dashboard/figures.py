@@ -182,12 +182,17 @@ def usage_by_themenfeld(until: dt.datetime | None = None) -> dict[int, Usage]:
     return usage_by(Lebenslage.themenfeld_id, to_themenfeld, until=until)
 
 
+def counted_submission() -> Any:
+    """A submission that counts: a Baukasten Testantrag never does."""
+    return and_(Application.status == ApplicationStatus.SUBMITTED, Application.test.is_(False))
+
+
 def usage_by(
     group: Any, through: Callable[[Any], Any] | None = None, *, until: dt.datetime | None = None
 ) -> dict[int, Usage]:
     """Usage per value of ``group``, a column that ``through`` joins to the application; only
     applications submitted before ``until`` (``None``: all)."""
-    submitted = Application.status == ApplicationStatus.SUBMITTED
+    submitted = counted_submission()
     if until is not None:
         joined = through
 
@@ -241,7 +246,7 @@ def per_month(
         db.session.execute(
             select(month, func.count())
             .where(
-                Application.status == ApplicationStatus.SUBMITTED,
+                counted_submission(),
                 Application.submitted_at >= first,
                 Application.submitted_at < end if end is not None else true(),
                 Application.office_id.in_(offices) if offices is not None else true(),
@@ -255,7 +260,7 @@ def per_month(
 def compute(now: dt.datetime | None = None) -> Dashboard:
     """Every figure of the dashboard (unpublished: apply :func:`shown` and :func:`share`)."""
     moment = now or utcnow()
-    active_forms = select(FormVersion).where(FormVersion.active)
+    active_forms = select(FormVersion).where(FormVersion.active, FormVersion.test.is_(False))
     forms = list(db.session.scalars(active_forms))
     online_keys = {form.service_key for form in forms if form.service_key}
     forms_per_office: dict[int, set[str]] = defaultdict(set)

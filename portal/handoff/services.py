@@ -30,7 +30,13 @@ from portal.extensions import db
 from portal.handoff import fitconnect as _fitconnect  # noqa: F401 - registers the kind
 from portal.handoff.models import Delivery, DeliveryState, Notice, OutboxRow
 from portal.handoff.package import build
-from portal.handoff.targets import DeliveryError, PermanentDeliveryError, Target, targets_from
+from portal.handoff.targets import (
+    DeliveryError,
+    PermanentDeliveryError,
+    Target,
+    targets_from,
+    test_target_from,
+)
 
 log = logging.getLogger(__name__)
 LEASE = dt.timedelta(minutes=5)
@@ -38,11 +44,19 @@ FIRST_RETRY = dt.timedelta(seconds=30)
 LONGEST_WAIT = dt.timedelta(hours=6)
 
 
+TEST = "!test"  # the key of the test target: no office reference can be spelt so
+
+
 def configured_targets(app: Flask) -> dict[str, Target]:
-    """The targets of ``PORTAL_HANDOFF_TARGETS`` by office reference (checked, no database)."""
+    """The targets of ``PORTAL_HANDOFF_TARGETS`` by office reference, and the test target of
+    ``PORTAL_HANDOFF_TEST_TARGET`` under ``TEST`` (checked, no database)."""
     settings = app.config["PORTAL"]
     folder = Path(settings.instance_path) / "handoff"
-    return targets_from(settings.handoff_targets, folder, settings)
+    found = targets_from(settings.handoff_targets, folder, settings)
+    found[TEST] = test_target_from(
+        settings.handoff_test_target, Path(settings.instance_path) / "handoff-test", settings
+    )
+    return found
 
 
 def targets() -> dict[str, Target]:
@@ -60,13 +74,16 @@ def office_targets() -> dict[int, Target]:
     cached: dict[int, Target] | None = current_app.extensions.get("handoff_office_targets")
     if cached is not None:
         return cached
-    named = {reference: target for reference, target in targets().items() if reference != "*"}
+    named = {ref: target for ref, target in targets().items() if ref not in ("*", TEST)}
     resolved: dict[int, Target] = by_office_id(named, "PORTAL_HANDOFF_TARGETS")
     current_app.extensions["handoff_office_targets"] = resolved
     return resolved
 
 
-def target_for(office_id: int | None) -> Target:
+def target_for(office_id: int | None, *, test: bool = False) -> Target:
+    """The office's target; a Testantrag's goes to the test target, never to the office."""
+    if test:
+        return targets()[TEST]
     found = office_targets().get(office_id) if office_id is not None else None
     return found or targets()["*"]
 
@@ -76,6 +93,7 @@ TARGET_LABELS = {
     "webhook": _l("Fachverfahren"),
     "email": _l("E-Mail-Postfach des Amtes"),
     "fitconnect": _l("FIT-Connect-Zustellpunkt"),
+    "test": _l("Testziel des Baukastens"),
 }
 STATE_LABELS = {
     DeliveryState.WAITING: _l("wird übermittelt"),
@@ -86,7 +104,7 @@ STATE_LABELS = {
 
 def target_label(name: str) -> str:
     """A target as staff read it ("Fachverfahren"), not its setting ("ordnungsamt:webhook")."""
-    kind = name.rpartition(":")[2]
+    kind = "test" if name.startswith("test:") else name.rpartition(":")[2]
     return str(TARGET_LABELS.get(kind, _l("Ziel")))
 
 
@@ -101,7 +119,7 @@ def backoff(attempts: int) -> dt.timedelta:
 
 def schedule(application: Application) -> Delivery:
     """The application's delivery row (made once), due now; the work runs after the commit."""
-    target = target_for(application.office_id)
+    target = target_for(application.office_id, test=application.test)
     label = target.name.replace(":", "-").replace("*", "alle")
     existing = db.session.scalar(
         select(Delivery).where(

@@ -229,3 +229,17 @@ def targets_from(spec: str, default_folder: Path, settings: Settings) -> dict[st
         targets[pair.office] = factory(f"{pair.office}:{pair.kind}", pair.where, settings)
     targets.setdefault("*", FolderTarget("*:folder", default_folder))
     return targets
+
+
+def test_target_from(spec: str, default_folder: Path, settings: Settings) -> Target:
+    """``PORTAL_HANDOFF_TEST_TARGET``: one ``kind:where`` for every Testantrag of the
+    Baukasten (empty: the folder ``instance/handoff-test``). Checked at start-up."""
+    if not spec.strip():
+        return FolderTarget("test:folder", default_folder)
+    kind, _, where = spec.strip().partition(":")
+    if kind not in TARGET_KINDS or not where:
+        raise ConfigError(
+            f"PORTAL_HANDOFF_TEST_TARGET: „{spec}“ ist nicht „Art:Ziel“ mit einer Art aus "
+            f"{', '.join(sorted(TARGET_KINDS))}."
+        )
+    return TARGET_KINDS[kind](f"test:{kind}", where, settings)

@@ -75,6 +75,7 @@ def _case(public_id: str) -> Application:
             Application.public_id == public_id,
             Application.status == ApplicationStatus.SUBMITTED,
             Application.office_id.in_(client.office_ids),
+            Application.test.is_(False),  # the Baukasten's Testanträge reach only the test target
         )
     )
     if found is None:

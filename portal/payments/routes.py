@@ -169,8 +169,8 @@ def pay(public_id: str) -> BaseResponse | tuple[str, int]:  # noqa: PLR0911 - ea
     application = applications.owned(public_id, current_user.person, current_user.acting_for)
     if not PayForm().validate_on_submit():
         abort(400)
-    if application.is_draft or not application.fee_cents:
-        abort(404)
+    if application.is_draft or not application.fee_cents or application.test:
+        abort(404)  # a Testantrag is never charged
     chosen = provider_for(application)
     if chosen.is_test and current_app.config["PORTAL"].is_production:
         return render_template("payments/unavailable.html", setup=True), 503

@@ -10,6 +10,8 @@ The office must keep what it decided on; the portal keeps no more than that and 
 - A case whose package has not reached the office yet is never touched: nothing is lost.
 - Deleting an account removes its drafts and general enquiries. Submitted applications stay
   with the office, with the applicant's data as submitted, until their periods end.
+- A Testantrag of the Baukasten goes whole ``PORTAL_RETENTION_TEST_DAYS`` after it was begun:
+  answers, files, messages, its deliveries to the test target, the row itself.
 - Appointments go ``PORTAL_RETENTION_APPOINTMENT_DAYS`` after their day. Deleting an account
   removes its past appointments; those to come stay as booked by name and e-mail (the e-mailed
   link still cancels them), no longer tied to the account.
@@ -46,6 +48,7 @@ class Report:
     held_back: int = 0  # closed and due, but a package has not been delivered yet
     appointments: int = 0
     holds: int = 0  # appointments never confirmed, given back
+    tests: int = 0  # Testanträge deleted whole
 
     def __str__(self) -> str:
         return (
@@ -53,7 +56,8 @@ class Report:
             f"{self.cases} Vorgänge bis auf den Registereintrag gelöscht; "
             f"{self.held_back} zurückgehalten (Übermittlung steht aus); "
             f"{self.appointments} vergangene Termine gelöscht, "
-            f"{self.holds} nicht bestätigte Vormerkungen freigegeben"
+            f"{self.holds} nicht bestätigte Vormerkungen freigegeben; "
+            f"{self.tests} Testanträge gelöscht"
         )
 
 
@@ -131,10 +135,28 @@ def run(now: dt.datetime | None = None) -> Report:
         if erase:
             _erase(application, moment)
             report.cases += 1
+    report.tests = _drop_tests(moment - dt.timedelta(days=settings.retention_test_days))
     report.holds = appointments.release_lapsed(moment)
     report.appointments = appointments.expire(moment)
     db.session.flush()
     return report
+
+
+def _drop_tests(before: dt.datetime) -> int:
+    """Delete every Testantrag begun before ``before``, with all that hangs on it."""
+    count = 0
+    for application in db.session.scalars(
+        select(Application).where(Application.test.is_(True), Application.created_at < before)
+    ):
+        for item in list(application.files):
+            remove_file(application, item)
+        thread = _thread_of(application)
+        if thread is not None:
+            _delete_thread(thread)
+        db.session.execute(delete(Delivery).where(Delivery.application_id == application.id))
+        db.session.delete(application)
+        count += 1
+    return count
 
 
 def _erase(application: Application, moment: dt.datetime) -> None:

@@ -56,8 +56,8 @@ def test_every_demo_definition_is_valid() -> None:
     [
         ({"schema": "other"}, "schema"),
         ({"key": "Mit Leerzeichen"}, "key"),
-        ({"payment": "sofort"}, "payment"),
-        ({"accounts": ["verwaltung"]}, "accounts"),
+        ({"payment": "sofort"}, "Bezahlung"),
+        ({"accounts": ["verwaltung"]}, "Wer den Antrag stellen darf"),
         (
             {"fee": {"kind": "tiered", "field": "a.n", "tiers": [{"up_to": 2, "amount_cents": 1}]}},
             "letzte Stufe",
@@ -77,7 +77,7 @@ def test_a_per_item_fee_needs_a_bounded_quantity() -> None:
     (a 500 at submission on PostgreSQL)."""
     raw = _minimal(fee={"kind": "per_item", "field": "a.n", "unit_cents": 3060})
     del raw["steps"][0]["fields"][0]["max"]
-    with pytest.raises(DefinitionError, match="braucht ein „max“"):
+    with pytest.raises(DefinitionError, match="braucht einen Höchstwert"):
         parse(raw)
     raw["steps"][0]["fields"][0]["max"] = 10**6
     with pytest.raises(DefinitionError, match="zu groß"):
@@ -86,10 +86,26 @@ def test_a_per_item_fee_needs_a_bounded_quantity() -> None:
     assert parse(raw).fee.amount({"a": {"n": "1000"}}) == 3_060_000
 
 
+def test_errors_name_steps_and_fields_as_the_redaktion_sees_them() -> None:
+    """The Baukasten shows these messages: a step by its number and title, a field by its
+    label, never a path such as ``steps[1]``."""
+    raw = _minimal()
+    raw["steps"][1]["title"] = "Angaben zum Hund"
+    raw["steps"][1]["fields"].append(dict(raw["steps"][1]["fields"][0]))
+    with pytest.raises(DefinitionError) as caught:
+        parse(raw)
+    assert str(caught.value).startswith("Schritt 2 „Angaben zum Hund“:")
+    assert "steps[" not in str(caught.value)
+    raw = _minimal()
+    raw["steps"][1]["fields"][0] |= {"type": "choice", "label": "Rasse"}
+    with pytest.raises(DefinitionError, match="Feld „Rasse“: Eine Auswahl braucht"):
+        parse(raw)
+
+
 def test_conditions_may_only_look_back() -> None:
     raw = _minimal()
     raw["steps"][0]["show_if"] = {"field": "b.x", "equals": "1"}
-    with pytest.raises(DefinitionError, match="kein Feld eines früheren Schritts"):
+    with pytest.raises(DefinitionError, match="nur ein Feld eines früheren Schritts"):
         parse(raw)
     raw = _minimal()
     raw["steps"][1]["show_if"] = {"field": "a.n", "in": ["1", "2"]}
