@@ -26,7 +26,14 @@ from flask import Flask, url_for
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 
-from portal.applications.models import Application, CaseEvent, CaseStatus, FormDraft
+from portal.applications.models import (
+    Application,
+    CaseEvent,
+    CaseStatus,
+    FormDraft,
+    FormPolicy,
+    FormVersion,
+)
 from portal.appointments.models import Booking, Calendar, Closure, Offer
 from portal.appointments.slots import BERLIN
 from portal.catalog.models import AuthorityKind, LocalOverride, Office, Zustaendigkeit
@@ -66,6 +73,7 @@ LISTS = (
     "apiclients.overview",
     "backoffice_appointments.overview",
     "formulare.overview",
+    "formulare.import_package",
 )
 # Not records of an office: the Lebenslagen span the region's authorities and any Redaktion keeps
 # them (tests/backoffice/test_journeys.py checks who may).
@@ -197,6 +205,11 @@ def _record_routes(scene: Scene) -> dict[str, list[dict[str, Any]]]:
         "formulare.edit_field": [
             {"draft_id": scene.form_draft_b, "step_key": "angaben", "field_key": "anzahl"}
         ],
+        **{f"formulare.{name}": [{"draft_id": scene.form_draft_b}] for name in (
+            "structure", "add_step", "preview", "test", "withdraw", "versions", "export",
+            "copy")},
+        "formulare.edit_step": [{"draft_id": scene.form_draft_b, "step_key": "angaben"}],
+        "formulare.add_field": [{"draft_id": scene.form_draft_b, "step_key": "angaben"}],
         "backoffice_appointments.mark": [
             {"booking_id": scene.booking_b, "state": "nicht_erschienen"},
             {"booking_id": scene.booking_b, "state": "erschienen"},
@@ -267,6 +280,16 @@ def _state() -> dict[str, Any]:
         ),
         "offers": count(Offer),
         "bookings": sorted((b.id, b.state) for b in db.session.scalars(select(Booking))),
+        "form_drafts": sorted(
+            (d.id, d.key, d.state, d.office_id, repr(sorted(d.definition.items())))
+            for d in db.session.scalars(select(FormDraft))
+        ),
+        "form_versions": sorted(
+            (v.key, v.version, v.active) for v in db.session.scalars(select(FormVersion))
+        ),
+        "form_policies": sorted(
+            (p.office_id, p.four_eyes) for p in db.session.scalars(select(FormPolicy))
+        ),
     }
 
 

@@ -53,6 +53,9 @@ NOT_PRIVATE = {
     "backoffice_appointments.day_list_pdf", "backoffice_appointments.mark",
     "backoffice_appointments.holders", "backoffice_appointments.cancel_holder",
     "formulare.detail", "formulare.publish", "formulare.settings", "formulare.edit_field",
+    "formulare.structure", "formulare.add_step", "formulare.edit_step", "formulare.add_field",
+    "formulare.preview", "formulare.test", "formulare.withdraw", "formulare.versions",
+    "formulare.export", "formulare.copy",
     "catalog.journey", "authorities.entry", "authorities.imprint",  # public
     # Redaktion of the region: tests/backoffice/test_journeys.py
     "journeys.edit", "journeys.save", "journeys.add_step", "journeys.move_step",
