@@ -25,6 +25,7 @@ BENCHMARKS = [
     ("throughput (wrk)", "bench_load.py", []),
     ("Postfach", "bench_postfach.py", []),
     ("submissions under load", "bench_submissions.py", []),
+    ("Baukasten editor", "bench_baukasten.py", []),
 ]
 
 
