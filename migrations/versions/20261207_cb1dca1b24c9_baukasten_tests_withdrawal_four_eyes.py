@@ -56,6 +56,9 @@ def upgrade():
                 nullable=False,
             )
         )
+        batch_op.add_column(
+            sa.Column("shared", sa.Boolean(), server_default=sa.false(), nullable=False)
+        )
 
     with op.batch_alter_table("form_version", schema=None) as batch_op:
         batch_op.add_column(
@@ -71,6 +74,7 @@ def downgrade():
         batch_op.drop_column("test")
 
     with op.batch_alter_table("form_draft", schema=None) as batch_op:
+        batch_op.drop_column("shared")
         batch_op.drop_column("editors")
 
     with op.batch_alter_table("application", schema=None) as batch_op:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 from dataclasses import dataclass
+from html import unescape
 from typing import Any
 
 from flask import current_app
@@ -30,7 +31,7 @@ from portal.applications.models import (
     FormVersion,
 )
 from portal.applications.services import latest_version, store_definition
-from portal.catalog.models import Office
+from portal.catalog.models import Leistung, Office
 from portal.core.db import utcnow
 from portal.core.pagecache import bump_revision
 from portal.core.textrules import loads
@@ -687,3 +688,112 @@ def copy(draft: FormDraft, office: Office, staff: StaffAccount, key: str) -> For
     """A new Entwurf with the same content, for ``office`` (the same or another)."""
     return _new_draft(dict(draft.definition), office, staff, key=key,
                       source=f"Kopie von „{draft.title}“", notes=[])  # fmt: skip
+
+
+# --- a new form from a catalogue service -----------------------------------------------------
+
+LIST_ITEM = re.compile(r"<li[^>]*>(.*?)</li>", re.IGNORECASE | re.DOTALL)
+TAG = re.compile(r"<[^>]+>")
+MAX_DOCUMENTS = 10
+
+
+def documents_of(service: Leistung) -> list[str]:
+    """The documents the service's description asks for ("Unterlagen"), one per list item."""
+    html = (service.texts.get("unterlagen") or {}).get("de", "")
+    items = [" ".join(TAG.sub(" ", unescape(item)).split()) for item in LIST_ITEM.findall(html)]
+    return [item[:200] for item in items if item][:MAX_DOCUMENTS]
+
+
+def from_service(service: Leistung, office: Office, staff: StaffAccount, key: str) -> FormDraft:
+    """A new Entwurf for a catalogue service: its name, Leistungsschlüssel and fee, the
+    applicant's details (prefilled from the account), the request in words, and an upload for
+    each document the description lists. Raises ``BaukastenError`` (the key)."""
+    person = [
+        ("vorname", "Vorname", "person.given_name"),
+        ("familienname", "Familienname", "person.family_name"),
+        ("strasse", "Straße und Hausnummer", "person.street"),
+        ("postleitzahl", "Postleitzahl", "person.postal_code"),
+        ("ort", "Ort", "person.locality"),
+        ("email", "E-Mail-Adresse", "person.email"),
+    ]
+    steps: list[dict[str, Any]] = [
+        {"key": "person", "title": "Angaben zu Ihrer Person", "fields": [
+            {"key": k, "type": "email" if k == "email" else "postal_code" if k == "postleitzahl"
+             else "text", "label": label, "required": True, "prefill": source}
+            for k, label, source in person]},
+        {"key": "anliegen", "title": "Ihr Anliegen", "fields": [
+            {"key": "beschreibung", "type": "textarea", "label": "Was möchten Sie beantragen?",
+             "required": True, "max_length": 2000}]},
+    ]  # fmt: skip
+    documents = documents_of(service)
+    notes = [f"Aus der Leistungsbeschreibung „{service.name}“ angelegt: Bitte prüfen Sie jede "
+             "Frage, und fügen Sie hinzu, was das Amt für die Entscheidung braucht."]  # fmt: skip
+    if documents:
+        taken: set[str] = set()
+        fields = []
+        for document in documents:
+            field_key = new_key(document, taken, fallback="nachweis")
+            taken.add(field_key)
+            fields.append({"key": field_key, "type": "file", "label": document,
+                           "required": True})  # fmt: skip
+        steps.append({"key": "unterlagen", "title": "Unterlagen", "fields": fields})
+        notes.append(f"{len(documents)} Uploads aus „Erforderliche Unterlagen“ übernommen: "
+                     "Bitte prüfen, welche wirklich Pflicht sind.")  # fmt: skip
+    fees = [fee for fee in service.fees if fee.get("amount_cents")]
+    fee: dict[str, Any] = {"kind": "none"}
+    if fees:
+        fee = {"kind": "fixed", "amount_cents": int(fees[0]["amount_cents"])}
+        if len(fees) > 1:
+            notes.append("Die Leistung nennt mehrere Gebühren; übernommen ist die erste.")
+    codes = [item.key for item in service.keys]
+    definition = {"schema": "serviceportal-form/1", "key": key, "title": service.name[:300],
+                  "service": codes[0] if codes else "", "steps": steps, "fee": fee,
+                  "payment": "afterwards" if fee["kind"] != "none" else "none",
+                  "purpose": service.name[:140]}  # fmt: skip
+    return _new_draft(definition, office, staff, key=key,
+                      source=f"Leistung: {service.name}", notes=notes)  # fmt: skip
+
+
+# --- region-wide: one office offers, every other adopts with its own office -------------------
+
+
+def share(draft: FormDraft, staff: StaffAccount, *, on: bool) -> None:
+    """Offer the published form to every office of the region (or stop). Raises
+    ``BaukastenError`` for a form that was never published: only a tried version is offered."""
+    if on and not draft.published_version:
+        raise BaukastenError("Nur ein veröffentlichtes Formular kann der Region angeboten werden.")
+    draft.shared = on
+    audit(staff, "formular.geteilt", formular=draft.key, an="ja" if on else "nein")
+
+
+def offers(scope: Collection[int] | None) -> list[FormDraft]:
+    """Forms other offices offer to the region, to be adopted by the offices of ``scope``."""
+    query = select(FormDraft).where(
+        FormDraft.shared.is_(True), FormDraft.published_version.is_not(None)
+    )
+    if scope is not None:
+        query = query.where(FormDraft.office_id.not_in(list(scope) or [0]))
+    return list(db.session.scalars(query.order_by(FormDraft.title)))
+
+
+def offered(draft_id: int) -> FormDraft | None:
+    found = db.session.get(FormDraft, draft_id)
+    if found is None or not found.shared or not found.published_version:
+        return None
+    return found
+
+
+def adopt(draft: FormDraft, office: Office, staff: StaffAccount, key: str) -> FormDraft:
+    """A new Entwurf for ``office`` from the offered form's published version (not its draft
+    in progress); the fee is noted, since each Kommune charges by its own Satzung."""
+    latest = latest_version(draft.key)
+    if latest is None:
+        raise BaukastenError("Dieses Formular ist nicht mehr veröffentlicht.")
+    origin = db.session.get(Office, draft.office_id)
+    name = origin.name if origin is not None else "einem anderen Amt"
+    notes = [f"Aus der Region übernommen: „{draft.title}“, Version {latest.version}, von {name}."]
+    if (latest.definition.get("fee") or {}).get("kind", "none") != "none":
+        notes.append(f"Gebühr von {name} übernommen ({_fee_words(latest.definition.get('fee'))})"
+                     ": Bitte an Ihre eigene Gebührensatzung anpassen.")  # fmt: skip
+    return _new_draft(dict(latest.definition), office, staff, key=key,
+                      source=f"Region: {name}", notes=notes)  # fmt: skip

@@ -113,6 +113,8 @@ class FormDraft(db.Model):  # type: ignore[name-defined,misc]
     )
     # Staff ids who changed the draft since it was last published (the four-eyes rule).
     editors: Mapped[list[int]] = mapped_column(JSONType, default=list)
+    # Offered to every office of the region: each adopts the published version as its own.
+    shared: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class Application(db.Model):  # type: ignore[name-defined,misc]

@@ -495,3 +495,20 @@ class CopyForm(PortalForm):
 class FourEyesForm(PortalForm):
     office = StringField(validators=[Regexp(r"^\d{1,10}$")])
     on = StringField(validators=[AnyOf(["ja", "nein"])])
+
+
+class FromServiceForm(PortalForm):
+    """A new form for a catalogue service, picked from a search."""
+
+    office = _office_field()
+    leistung = SelectField(
+        _l("Leistung"),
+        default="",
+        validate_choice=False,
+        validators=[offered(_l("Leistung: Bitte wählen Sie eine der gefundenen Leistungen."))],
+    )
+    key = _key_field()
+
+    def validate_key(self, field: StringField) -> None:
+        if not (field.data or "").strip():
+            raise ValidationError(_l("Bitte geben Sie einen Kurznamen für das Formular ein."))

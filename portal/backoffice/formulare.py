@@ -39,6 +39,7 @@ from portal.backoffice.baukasten_forms import (
     FimUploadForm,
     FormSettingsForm,
     FourEyesForm,
+    FromServiceForm,
     ImportForm,
     NewFieldForm,
     NewStepForm,
@@ -46,6 +47,7 @@ from portal.backoffice.baukasten_forms import (
     StructureForm,
     tiers_text,
 )
+from portal.catalog.editing import find_services
 from portal.catalog.models import Office
 from portal.core.formtools import ButtonForm, add_errors
 from portal.extensions import db
@@ -147,6 +149,7 @@ def overview() -> str:
         forms=baukasten.listed(scope),
         offices=offices,
         state_labels=STATE_LABELS,
+        offers=baukasten.offers(scope),
         rules=[
             (o, baukasten.four_eyes(o.id))
             for o in offices.values()
@@ -226,6 +229,31 @@ def import_package() -> PageResult:
         add_errors(form, form.package, [str(error)])
         return _page("import.html", 422, form=form)
     flash(_("Das Formular ist als Entwurf übernommen. Prüfen Sie Amt, Gebühr und Hinweise."),
+          "success")  # fmt: skip
+    return _to_detail(draft)
+
+
+@bp.route("/neu/leistung", methods=["GET", "POST"])
+@staff_required(*FORM_EDIT)
+def from_service() -> PageResult:
+    """Search the catalogue (``?suche=``), pick a service, and start from its description."""
+    offices = _offices()
+    words = (request.values.get("suche") or "").strip()[:100]
+    found = find_services(words) if words else []
+    form = FromServiceForm()
+    _office_choices(form, offices)
+    form.leistung.choices = [SelectChoice(str(s.id), s.name) for s in found]
+    context = {"form": form, "words": words, "found": found}
+    if request.method == "GET" or not form.validate_on_submit():
+        return _page("new_service.html", 200 if request.method == "GET" else 422, **context)
+    service = next(s for s in found if str(s.id) == form.leistung.data)
+    office = next(o for o in offices if str(o.id) == form.office.data)
+    try:
+        draft = baukasten.from_service(service, office, logged_in_staff(), form.key.data.strip())
+    except baukasten.BaukastenError as error:
+        add_errors(form, form.key, [str(error)])
+        return _page("new_service.html", 422, **context)
+    flash(_("Das Formular ist als Entwurf angelegt. Prüfen Sie jede Frage und die Hinweise."),
           "success")  # fmt: skip
     return _to_detail(draft)
 
@@ -608,6 +636,47 @@ def withdraw(draft_id: int) -> BaseResponse:
         "success",
     )
     return _to_detail(draft)
+
+
+@bp.post("/<int:draft_id>/teilen")
+@staff_required(*FORM_EDIT)
+def share(draft_id: int) -> BaseResponse:
+    draft = _draft(draft_id)
+    if not ButtonForm().validate_on_submit():
+        abort(400)
+    try:
+        baukasten.share(draft, logged_in_staff(), on=not draft.shared)
+    except baukasten.BaukastenError as error:
+        flash(str(error), "warning")
+        return _to_detail(draft)
+    flash(_("Das Formular wird jetzt allen Ämtern der Region angeboten.") if draft.shared
+          else _("Das Formular wird der Region nicht mehr angeboten."), "success")  # fmt: skip
+    return _to_detail(draft)
+
+
+@bp.route("/angebote/<int:draft_id>", methods=["GET", "POST"])
+@staff_required(*FORM_EDIT)
+def adopt(draft_id: int) -> PageResult:
+    """Another office's form offered to the region, adopted for one of the staff's offices."""
+    offer = baukasten.offered(draft_id)
+    if offer is None:
+        abort(404)
+    offices = _offices()
+    get = request.method == "GET"
+    form = CopyForm(data={"key": offer.key}) if get else CopyForm()
+    _office_choices(form, offices)
+    context = {"draft": offer, "form": form, "adopting": True}
+    if get or not form.validate_on_submit():
+        return _page("copy.html", 200 if get else 422, **context)
+    office = next(o for o in offices if str(o.id) == form.office.data)
+    try:
+        made = baukasten.adopt(offer, office, logged_in_staff(), form.key.data.strip())
+    except baukasten.BaukastenError as error:
+        add_errors(form, form.key, [str(error)])
+        return _page("copy.html", 422, **context)
+    flash(_("Das Formular ist als Entwurf für %(office)s übernommen. Prüfen Sie Gebühr und "
+            "Hinweise.", office=office.name), "success")  # fmt: skip
+    return _to_detail(made)
 
 
 @bp.get("/<int:draft_id>/versionen")

@@ -23,9 +23,10 @@ from portal.applications.models import Application, FormDraft, FormPolicy, FormV
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.handoff.models import Delivery, DeliveryState
+from portal.catalog.models import LeistungKey
 from portal.identity.models import StaffRole
 from portal.retention import services as retention
-from tests.factories import make_office, make_person, make_staff
+from tests.factories import make_office, make_person, make_service, make_staff
 from tests.support.auth import login_as, staff_login_as
 
 pytestmark = pytest.mark.usefixtures("db_session")
@@ -389,3 +390,73 @@ def test_the_four_eyes_rule_of_another_office_cannot_be_switched(
     assert desk.post(f"{BASE}/vier-augen", {"office": str(other), "on": "ja"}).status_code == 404
     assert desk.post(f"{BASE}/vier-augen", {"office": "x", "on": "ja"}).status_code == 400
     assert db.session.scalar(select(FormPolicy).where(FormPolicy.office_id == other)) is None
+
+
+def test_a_form_starts_from_a_catalogue_service_with_its_documents_and_fee(
+    app: Flask, client: FlaskClient
+) -> None:
+    desk, mine, _other = _desk(app, client, StaffRole.FORMULARREDAKTION)
+    with app.test_request_context("/"):
+        service = make_service(
+            name="Sondernutzungserlaubnis Zwetschgenstand",
+            texts={"unterlagen": {"de": "<ul><li>Lageplan des Standes</li>"
+                                        "<li>Nachweis der Haftpflicht &amp; Unfall</li></ul>"}},
+            fees=[{"amount_cents": 4550, "currency": "EUR", "text": ""}],
+        )  # fmt: skip
+        service.keys.append(LeistungKey(key="99999999999999"))
+        db.session.commit()
+        service_id = service.id
+    found = desk.page(f"{BASE}/neu/leistung?suche=Zwetschgen")
+    assert "Sondernutzungserlaubnis Zwetschgenstand" in found
+    assert "Keine Leistung gefunden" in desk.page(f"{BASE}/neu/leistung?suche=Quittenmus")
+    unknown = desk.post(f"{BASE}/neu/leistung?suche=Zwetschgen",
+                        {"leistung": "999999", "office": str(mine), "key": "stand"})  # fmt: skip
+    assert unknown.status_code == 422
+    assert "Bitte wählen Sie eine der gefundenen Leistungen." in unknown.get_data(as_text=True)
+    made = desk.post(f"{BASE}/neu/leistung?suche=Zwetschgen",
+                     {"leistung": str(service_id), "office": str(mine), "key": "stand"})  # fmt: skip
+    assert made.status_code == 303
+    draft = db.session.scalar(select(FormDraft).where(FormDraft.key == "stand"))
+    assert draft is not None
+    definition = draft.definition
+    assert definition["service"] == "99999999999999"
+    assert definition["fee"] == {"kind": "fixed", "amount_cents": 4550}
+    uploads = [f["label"] for s in definition["steps"] for f in s["fields"] if f["type"] == "file"]
+    assert uploads == ["Lageplan des Standes", "Nachweis der Haftpflicht & Unfall"]
+    assert "data-publish" in desk.page(made.headers["Location"])  # complete from the start
+
+
+def test_a_form_offered_to_the_region_is_adopted_by_another_office_with_its_own(
+    app: Flask, client: FlaskClient
+) -> None:
+    desk, mine, _other = _desk(app, client, StaffRole.FORMULARREDAKTION)
+    draft_id, location = _imported(desk, mine)
+    desk.post(f"{location}/teilen")
+    assert "Nur ein veröffentlichtes Formular" in desk.page(location)
+    desk.post(f"{location}/veroeffentlichen")
+    desk.post(f"{location}/felder/nachweis/rasse", {"label": "Noch nicht veröffentlicht"})
+    assert desk.post(f"{location}/teilen").status_code == 303
+    assert _draft(draft_id).shared
+    neighbour = app.test_client()
+    with app.test_request_context("/"):
+        gemeinde = make_office(name="Ordnungsamt Neudorf")
+        staff_login_as(neighbour, make_staff((StaffRole.FORMULARREDAKTION, gemeinde)))
+        db.session.commit()
+        gemeinde_id = gemeinde.id
+    theirs = Desk(neighbour)
+    listing = theirs.page(f"{BASE}/")
+    assert 'data-offer="hund"' in listing
+    assert client.get(f"{BASE}/").get_data(as_text=True).count('data-offer="hund"') == 0  # own
+    assert neighbour.get(location).status_code == 404  # the offer is no key to the draft
+    made = theirs.post(f"{BASE}/angebote/{draft_id}", {"office": str(gemeinde_id),
+                                                        "key": "hund-neudorf"})  # fmt: skip
+    assert made.status_code == 303
+    adopted = db.session.scalar(select(FormDraft).where(FormDraft.key == "hund-neudorf"))
+    assert adopted is not None
+    assert adopted.office_id == gemeinde_id
+    labels = [f["label"] for s in adopted.definition["steps"] for f in s["fields"]]
+    assert "Rasse" in labels  # the published version, not the change in progress
+    assert "Noch nicht veröffentlicht" not in labels
+    assert "Bitte an Ihre eigene Gebührensatzung anpassen" in theirs.page(made.headers["Location"])
+    desk.post(f"{location}/teilen")  # no longer offered
+    assert theirs.client.get(f"{BASE}/angebote/{draft_id}").status_code == 404

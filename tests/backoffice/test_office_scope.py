@@ -74,6 +74,7 @@ LISTS = (
     "backoffice_appointments.overview",
     "formulare.overview",
     "formulare.import_package",
+    "formulare.from_service",
 )
 # Not records of an office: the Lebenslagen span the region's authorities and any Redaktion keeps
 # them (tests/backoffice/test_journeys.py checks who may).
@@ -207,7 +208,7 @@ def _record_routes(scene: Scene) -> dict[str, list[dict[str, Any]]]:
         ],
         **{f"formulare.{name}": [{"draft_id": scene.form_draft_b}] for name in (
             "structure", "add_step", "preview", "test", "withdraw", "versions", "export",
-            "copy")},
+            "copy", "share", "adopt")},
         "formulare.edit_step": [{"draft_id": scene.form_draft_b, "step_key": "angaben"}],
         "formulare.add_field": [{"draft_id": scene.form_draft_b, "step_key": "angaben"}],
         "backoffice_appointments.mark": [

@@ -55,7 +55,8 @@ NOT_PRIVATE = {
     "formulare.detail", "formulare.publish", "formulare.settings", "formulare.edit_field",
     "formulare.structure", "formulare.add_step", "formulare.edit_step", "formulare.add_field",
     "formulare.preview", "formulare.test", "formulare.withdraw", "formulare.versions",
-    "formulare.export", "formulare.copy",
+    "formulare.export", "formulare.copy", "formulare.share",
+    "formulare.adopt",  # offered to every office: tests/backoffice/test_baukasten_editing.py
     "catalog.journey", "authorities.entry", "authorities.imprint",  # public
     # Redaktion of the region: tests/backoffice/test_journeys.py
     "journeys.edit", "journeys.save", "journeys.add_step", "journeys.move_step",
