@@ -8,6 +8,7 @@ import datetime as dt
 import io
 import json
 import re
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,10 +21,11 @@ from werkzeug.test import encode_multipart
 
 from portal.applications import stats
 from portal.applications.models import Application, FormDraft, FormPolicy, FormVersion
+from portal.catalog.models import LeistungKey
+from portal.config import ConfigError
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.handoff.models import Delivery, DeliveryState
-from portal.catalog.models import LeistungKey
 from portal.identity.models import StaffRole
 from portal.retention import services as retention
 from tests.factories import make_office, make_person, make_service, make_staff
@@ -40,14 +42,32 @@ def _definition(**changes: Any) -> dict[str, Any]:
         "key": "hund",
         "title": "Hund anmelden",
         "steps": [
-            {"key": "hund", "title": "Ihr Hund", "fields": [
-                {"key": "anzahl", "type": "integer", "label": "Anzahl der Hunde",
-                 "required": True, "min": 1, "max": 5},
-                {"key": "gefaehrlich", "type": "yesno", "label": "Ist der Hund gefährlich?",
-                 "required": True}]},
-            {"key": "nachweis", "title": "Nachweise", "fields": [
-                {"key": "rasse", "type": "text", "label": "Rasse", "required": True}]},
-        ],  # fmt: skip
+            {
+                "key": "hund",
+                "title": "Ihr Hund",
+                "fields": [
+                    {
+                        "key": "anzahl",
+                        "type": "integer",
+                        "label": "Anzahl der Hunde",
+                        "required": True,
+                        "min": 1,
+                        "max": 5,
+                    },
+                    {
+                        "key": "gefaehrlich",
+                        "type": "yesno",
+                        "label": "Ist der Hund gefährlich?",
+                        "required": True,
+                    },
+                ],
+            },
+            {
+                "key": "nachweis",
+                "title": "Nachweise",
+                "fields": [{"key": "rasse", "type": "text", "label": "Rasse", "required": True}],
+            },
+        ],
         "fee": {"kind": "per_item", "field": "hund.anzahl", "unit_cents": 750},
         "payment": "afterwards",
     }
@@ -56,8 +76,13 @@ def _definition(**changes: Any) -> dict[str, Any]:
 
 
 def _package(definition: dict[str, Any], source: str = "Kreis Nachbarland") -> bytes:
-    manifest = {"format": "serviceportal-form-export/1", "source": source, "key": "hund",
-                "version": 3, "licence": "CC BY 4.0"}  # fmt: skip
+    manifest = {
+        "format": "serviceportal-form-export/1",
+        "source": source,
+        "key": "hund",
+        "version": 3,
+        "licence": "CC BY 4.0",
+    }
     return json.dumps({"manifest": manifest, "definition": definition}).encode()
 
 
@@ -77,8 +102,8 @@ class Desk:
         fields = MultiDict({"csrf_token": self.token, **values})
         fields.add(field, FileStorage(io.BytesIO(data), filename="formular.json"))
         boundary, body = encode_multipart(fields)
-        return self.client.post(path, data=body,
-                                content_type=f"multipart/form-data; boundary={boundary}")  # fmt: skip
+        kind = f"multipart/form-data; boundary={boundary}"
+        return self.client.post(path, data=body, content_type=kind)
 
     def page(self, path: str) -> str:
         return str(self.client.get(path).get_data(as_text=True))
@@ -93,8 +118,13 @@ def _desk(app: Flask, client: FlaskClient, *roles: StaffRole) -> tuple[Desk, int
 
 
 def _imported(desk: Desk, office: int, key: str = "hund", **changes: Any) -> tuple[int, str]:
-    answer = desk.upload(f"{BASE}/uebernehmen", "package", _package(_definition(**changes)),
-                         office=str(office), key=key)  # fmt: skip
+    answer = desk.upload(
+        f"{BASE}/uebernehmen",
+        "package",
+        _package(_definition(**changes)),
+        office=str(office),
+        key=key,
+    )
     assert answer.status_code == 303, answer.get_data(as_text=True)[-3000:]
     location = answer.headers["Location"]
     return int(location.rsplit("/", 1)[1]), location
@@ -121,29 +151,47 @@ def test_steps_and_fields_are_built_and_conditions_only_look_back(
     assert answer.status_code == 303
     assert answer.headers["Location"].endswith("/schritte/versicherung/felder")
     assert "Ein Schritt braucht mindestens ein Feld" in desk.page(location)  # not publishable
-    made = desk.post(f"{location}/schritte/versicherung/felder",
-                     {"kind": "choice", "label": "Versicherer"})  # fmt: skip
+    made = desk.post(
+        f"{location}/schritte/versicherung/felder", {"kind": "choice", "label": "Versicherer"}
+    )
     assert made.status_code == 303
     edit = f"{location}/felder/versicherung/versicherer"
     assert made.headers["Location"].endswith(edit)
     page = desk.page(edit)
     assert "hund.gefaehrlich=ja" in page  # an earlier step's answer can be the condition
     assert "nachweis.rasse" not in page
-    saved = desk.post(edit, {"label": "Versicherer", "required": "y",
-                             "options": "A | Allianz\nHUK-Coburg\n", "condition": "hund.gefaehrlich=ja"})  # fmt: skip
+    saved = desk.post(
+        edit,
+        {
+            "label": "Versicherer",
+            "required": "y",
+            "options": "A | Allianz\nHUK-Coburg\n",
+            "condition": "hund.gefaehrlich=ja",
+        },
+    )
     assert saved.status_code == 303
-    spec = next(f for s in _draft(draft_id).definition["steps"] for f in s["fields"]
-                if f["key"] == "versicherer")  # fmt: skip
-    assert spec["options"] == [{"value": "A", "label": "Allianz"},
-                               {"value": "huk_coburg", "label": "HUK-Coburg"}]  # fmt: skip
+    spec = next(
+        f
+        for s in _draft(draft_id).definition["steps"]
+        for f in s["fields"]
+        if f["key"] == "versicherer"
+    )
+    assert spec["options"] == [
+        {"value": "A", "label": "Allianz"},
+        {"value": "huk_coburg", "label": "HUK-Coburg"},
+    ]
     assert spec["show_if"] == {"field": "hund.gefaehrlich", "equals": "ja"}
     assert spec["required"] is True
     # A condition on a later step, or a made-up one, is refused with the field's name.
-    later = desk.post(f"{location}/felder/hund/anzahl", {"label": "Anzahl der Hunde",
-                                                         "condition": "nachweis.rasse=Dackel"})  # fmt: skip
+    later = desk.post(
+        f"{location}/felder/hund/anzahl",
+        {"label": "Anzahl der Hunde", "condition": "nachweis.rasse=Dackel"},
+    )
     assert later.status_code == 422
-    assert "Nur zeigen, wenn: Eine Bedingung kann nur eine Antwort eines früheren Schritts" \
-        in later.get_data(as_text=True)  # fmt: skip
+    assert (
+        "Nur zeigen, wenn: Eine Bedingung kann nur eine Antwort eines früheren Schritts"
+        in later.get_data(as_text=True)
+    )
     # A field used by a condition cannot be removed; one used by the fee neither.
     refused = desk.post(f"{location}/aufbau", {"aktion": "feld-entfernen:hund:gefaehrlich"})
     assert refused.status_code == 303
@@ -192,7 +240,7 @@ def test_versions_are_told_in_words(app: Flask, client: FlaskClient) -> None:
     assert "erste Version" in history
 
 
-def test_a_testantrag_goes_the_whole_way_to_the_test_target_and_counts_nowhere(
+def test_a_testantrag_goes_the_whole_way_to_the_test_target_and_counts_nowhere(  # noqa: PLR0915
     app: Flask, client: FlaskClient
 ) -> None:
     desk, mine, _other = _desk(app, client, StaffRole.FORMULARREDAKTION)
@@ -216,10 +264,12 @@ def test_a_testantrag_goes_the_whole_way_to_the_test_target_and_counts_nowhere(
     begun = citizen.post("/antrag/hund--test/beginnen", data={"csrf_token": csrf})
     assert begun.status_code == 303
     step = begun.headers["Location"]
-    answer = citizen.post(step, data={"csrf_token": csrf, "anzahl": "2", "gefaehrlich": "nein",
-                                      "aktion": "weiter"})  # fmt: skip
-    answer = citizen.post(answer.headers["Location"], data={"csrf_token": csrf, "rasse": "Dackel",
-                                                            "aktion": "weiter"})  # fmt: skip
+    answer = citizen.post(
+        step, data={"csrf_token": csrf, "anzahl": "2", "gefaehrlich": "nein", "aktion": "weiter"}
+    )
+    answer = citizen.post(
+        answer.headers["Location"], data={"csrf_token": csrf, "rasse": "Dackel", "aktion": "weiter"}
+    )
     summary = answer.headers["Location"]
     assert summary.endswith("/pruefen")
     sent = citizen.post(summary.replace("/pruefen", "/absenden"), data={"csrf_token": csrf})
@@ -231,8 +281,9 @@ def test_a_testantrag_goes_the_whole_way_to_the_test_target_and_counts_nowhere(
     assert application.test
     assert application.fee_cents == 1500  # the fee is worked out as it would be
     application_id, reference = application.id, application.reference
-    pay = citizen.post(sent.headers["Location"].replace("/bestaetigung", "/bezahlen"),
-                       data={"csrf_token": csrf})  # fmt: skip
+    pay = citizen.post(
+        sent.headers["Location"].replace("/bestaetigung", "/bezahlen"), data={"csrf_token": csrf}
+    )
     assert pay.status_code == 404  # but never charged
     # Delivered to the test target, not to the office's.
     delivery = db.session.scalar(select(Delivery).where(Delivery.application_id == application_id))
@@ -242,7 +293,9 @@ def test_a_testantrag_goes_the_whole_way_to_the_test_target_and_counts_nowhere(
     folder = Path(app.config["PORTAL"].instance_path) / "handoff-test" / delivery.idempotency_key
     data = json.loads((folder / "data.json").read_text("utf-8"))
     assert data["answers"]["nachweis"]["rasse"] == "Dackel"
-    assert not (Path(app.config["PORTAL"].instance_path) / "handoff" / delivery.idempotency_key).exists()
+    assert not (
+        Path(app.config["PORTAL"].instance_path) / "handoff" / delivery.idempotency_key
+    ).exists()
     # The Formularredaktion sees it arrive; the office's figures do not count it.
     assert f'data-test-application="{reference}"' in desk.page(location)
     with app.test_request_context("/"):
@@ -285,8 +338,10 @@ def test_the_four_eyes_rule_needs_a_second_person(app: Flask, client: FlaskClien
     assert other_desk.post(f"{location}/veroeffentlichen").status_code == 303
     assert db.session.scalar(select(FormVersion).where(FormVersion.key == "hund")) is not None
     # Only Amtsleitung or Administration may switch it: a Formularredaktion may not.
-    assert other_desk.post(f"{BASE}/vier-augen", {"office": str(mine), "on": "nein"}).status_code \
-        == 403  # fmt: skip
+    assert (
+        other_desk.post(f"{BASE}/vier-augen", {"office": str(mine), "on": "nein"}).status_code
+        == 403
+    )
 
 
 def test_a_withdrawn_form_says_how_to_apply_and_comes_back_when_published(
@@ -316,11 +371,26 @@ def test_a_withdrawn_form_says_how_to_apply_and_comes_back_when_published(
         (b'{"manifest": {"format": "anders"}, "definition": {}}', "Format serviceportal-form"),
         (b"[1, 2]", "keine Formular-Datei eines Serviceportals"),
         (b" " * (6 * 1024 * 1024), "zu groß"),
-        (_package(_definition(steps=[{"key": "a", "title": "Angaben", "fields": [
-            {"key": "x", "type": "text", "label": "Name"},
-            {"key": "x", "type": "text", "label": "Vorname"}]}], fee={"kind": "none"},
-            payment="none")), "Schritt 1 „Angaben“: Der Schlüssel „x“ kommt bei zwei Feldern vor."),
-    ],  # fmt: skip
+        (
+            _package(
+                _definition(
+                    steps=[
+                        {
+                            "key": "a",
+                            "title": "Angaben",
+                            "fields": [
+                                {"key": "x", "type": "text", "label": "Name"},
+                                {"key": "x", "type": "text", "label": "Vorname"},
+                            ],
+                        }
+                    ],
+                    fee={"kind": "none"},
+                    payment="none",
+                )
+            ),
+            "Schritt 1 „Angaben“: Der Schlüssel „x“ kommt bei zwei Feldern vor.",
+        ),
+    ],
 )
 def test_a_bad_package_is_refused_in_german_and_stores_nothing(
     app: Flask, client: FlaskClient, data: bytes, message: str
@@ -349,8 +419,9 @@ def test_export_import_and_copy_carry_the_form_to_another_office(
     assert body["manifest"]["version"] == 1
     assert "office" not in body["definition"]
     # Another Kommune (here: another office of ours) takes it over as its own Entwurf.
-    again = desk.upload(f"{BASE}/uebernehmen", "package", exported.get_data(), office=str(mine),
-                        key="hund-nachbar")  # fmt: skip
+    again = desk.upload(
+        f"{BASE}/uebernehmen", "package", exported.get_data(), office=str(mine), key="hund-nachbar"
+    )
     assert again.status_code == 303
     copied = desk.post(f"{location}/kopieren", {"office": str(mine), "key": "hund-kopie"})
     assert copied.status_code == 303
@@ -358,9 +429,12 @@ def test_export_import_and_copy_carry_the_form_to_another_office(
     assert "gibt es schon" in taken.get_data(as_text=True)
     keys = set(db.session.scalars(select(FormDraft.key).where(FormDraft.key.like("hund%"))))
     assert keys == {"hund", "hund-nachbar", "hund-kopie"}
-    assert _draft(draft_id).definition["steps"] == next(
-        d for d in db.session.scalars(select(FormDraft)) if d.key == "hund-kopie"
-    ).definition["steps"]
+    assert (
+        _draft(draft_id).definition["steps"]
+        == next(
+            d for d in db.session.scalars(select(FormDraft)) if d.key == "hund-kopie"
+        ).definition["steps"]
+    )
 
 
 def test_the_preview_shows_every_step_and_checks_without_storing(
@@ -399,22 +473,28 @@ def test_a_form_starts_from_a_catalogue_service_with_its_documents_and_fee(
     with app.test_request_context("/"):
         service = make_service(
             name="Sondernutzungserlaubnis Zwetschgenstand",
-            texts={"unterlagen": {"de": "<ul><li>Lageplan des Standes</li>"
-                                        "<li>Nachweis der Haftpflicht &amp; Unfall</li></ul>"}},
+            texts={
+                "unterlagen": {
+                    "de": "<ul><li>Lageplan des Standes</li>"
+                    "<li>Nachweis der Haftpflicht &amp; Unfall</li></ul>"
+                }
+            },
             fees=[{"amount_cents": 4550, "currency": "EUR", "text": ""}],
-        )  # fmt: skip
+        )
         service.keys.append(LeistungKey(key="99999999999999"))
         db.session.commit()
         service_id = service.id
     found = desk.page(f"{BASE}/neu/leistung?suche=Zwetschgen")
     assert "Sondernutzungserlaubnis Zwetschgenstand" in found
     assert "Keine Leistung gefunden" in desk.page(f"{BASE}/neu/leistung?suche=Quittenmus")
-    unknown = desk.post(f"{BASE}/neu/leistung?suche=Zwetschgen",
-                        {"leistung": "999999", "office": str(mine), "key": "stand"})  # fmt: skip
+    unknown = desk.post(
+        f"{BASE}/neu/leistung?suche=Zwetschgen",
+        {"leistung": "999999", "office": str(mine), "key": "stand"},
+    )
     assert unknown.status_code == 422
     assert "Bitte wählen Sie eine der gefundenen Leistungen." in unknown.get_data(as_text=True)
-    made = desk.post(f"{BASE}/neu/leistung?suche=Zwetschgen",
-                     {"leistung": str(service_id), "office": str(mine), "key": "stand"})  # fmt: skip
+    chosen = {"leistung": str(service_id), "office": str(mine), "key": "stand"}
+    made = desk.post(f"{BASE}/neu/leistung?suche=Zwetschgen", chosen)
     assert made.status_code == 303
     draft = db.session.scalar(select(FormDraft).where(FormDraft.key == "stand"))
     assert draft is not None
@@ -448,8 +528,9 @@ def test_a_form_offered_to_the_region_is_adopted_by_another_office_with_its_own(
     assert 'data-offer="hund"' in listing
     assert client.get(f"{BASE}/").get_data(as_text=True).count('data-offer="hund"') == 0  # own
     assert neighbour.get(location).status_code == 404  # the offer is no key to the draft
-    made = theirs.post(f"{BASE}/angebote/{draft_id}", {"office": str(gemeinde_id),
-                                                        "key": "hund-neudorf"})  # fmt: skip
+    made = theirs.post(
+        f"{BASE}/angebote/{draft_id}", {"office": str(gemeinde_id), "key": "hund-neudorf"}
+    )
     assert made.status_code == 303
     adopted = db.session.scalar(select(FormDraft).where(FormDraft.key == "hund-neudorf"))
     assert adopted is not None
@@ -460,3 +541,18 @@ def test_a_form_offered_to_the_region_is_adopted_by_another_office_with_its_own(
     assert "Bitte an Ihre eigene Gebührensatzung anpassen" in theirs.page(made.headers["Location"])
     desk.post(f"{location}/teilen")  # no longer offered
     assert theirs.client.get(f"{BASE}/angebote/{draft_id}").status_code == 404
+
+
+@pytest.mark.parametrize(
+    ("spec", "message"),
+    [
+        ("ftp:server", "PORTAL_HANDOFF_TEST_TARGET"),
+        ("folder", "PORTAL_HANDOFF_TEST_TARGET"),
+        ("webhook:mailto:x", "keine http"),
+    ],
+)
+def test_a_bad_test_target_stops_the_start(
+    make_app: Callable[..., Flask], spec: str, message: str
+) -> None:
+    with pytest.raises(ConfigError, match=message):
+        make_app(handoff_test_target=spec, handoff_webhook_secret="s" * 32)

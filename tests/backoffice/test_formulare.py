@@ -188,12 +188,18 @@ def test_the_whole_forms_settings_are_changed_without_code(app: Flask, client: F
     for changes, message in (
         ({"service": "123"}, "Der Leistungsschlüssel hat genau 14 Ziffern."),
         ({"fee": "12.50"}, "Fester Betrag: Bitte geben Sie einen Betrag ein"),
-        ({"fee_kind": "per_item", "payment": "afterwards"},
-         "Feld, nach dem sich die Gebühr richtet: Bitte wählen Sie ein Feld."),
-        ({"fee_kind": "tiered", "payment": "afterwards", "fee_field": "kein.feld"},
-         "Bitte wählen Sie eines der angebotenen Felder."),
-        ({"fee_kind": "tiered", "payment": "afterwards", "tiers": "bis 2: 10,00\nbis 1: 5,00"},
-         "Stufen, Zeile 2: Die Obergrenzen müssen von Zeile zu Zeile steigen."),
+        (
+            {"fee_kind": "per_item", "payment": "afterwards"},
+            "Feld, nach dem sich die Gebühr richtet: Bitte wählen Sie ein Feld.",
+        ),
+        (
+            {"fee_kind": "tiered", "payment": "afterwards", "fee_field": "kein.feld"},
+            "Bitte wählen Sie eines der angebotenen Felder.",
+        ),
+        (
+            {"fee_kind": "tiered", "payment": "afterwards", "tiers": "bis 2: 10,00\nbis 1: 5,00"},
+            "Stufen, Zeile 2: Die Obergrenzen müssen von Zeile zu Zeile steigen.",
+        ),
         ({"fee_kind": "fixed", "payment": "afterwards", "tiers": "bis zwei: 10"}, None),
         ({"fee_kind": "unbekannt"}, "Gebühr: Bitte wählen Sie eine der angebotenen Arten."),
         ({"trust_level": "sehr hoch"}, "Vertrauensniveau: Bitte wählen Sie eines der angebotenen."),
@@ -206,7 +212,7 @@ def test_the_whole_forms_settings_are_changed_without_code(app: Flask, client: F
             data["title"] = "Blaue\nKarte"
         answer = client.post(path, data=data)
         if message is None:  # what does not apply to the kind of fee is not checked
-            assert answer.status_code == 303, re.findall(r"kern-error.{0,300}", answer.get_data(as_text=True), re.S)
+            assert answer.status_code == 303, changes
             continue
         assert answer.status_code == 422, changes
         assert message in answer.get_data(as_text=True), changes

@@ -134,14 +134,16 @@ def _fill_step(page: Page, upload: Path, yes: set[str]) -> None:
             item.fill("2026-01-15")
         elif kind == "select":
             values = [o.get_attribute("value") for o in item.locator("option").all()]
-            item.select_option([v for v in values if v][0])
+            item.select_option(next(v for v in values if v))
         elif kind in ("radio", "checkbox"):
             continue
         elif (item.get_attribute("inputmode") or "") in ("numeric", "decimal") or kind == "number":
             item.fill("1")
         elif kind == "email":
             item.fill("anna@example.org")
-        elif "Postleitzahl" in form.locator(f"label[for='{item.get_attribute('id')}']").inner_text():
+        elif (
+            "Postleitzahl" in form.locator(f"label[for='{item.get_attribute('id')}']").inner_text()
+        ):
             item.fill("12345")
         else:
             item.fill("Muster")
