@@ -4,12 +4,14 @@ four-eyes rule, withdrawal, versions in words, and Nachnutzung (export, import, 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import io
 import json
 import re
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import pytest
@@ -21,6 +23,7 @@ from werkzeug.test import encode_multipart
 
 from portal.applications import stats
 from portal.applications.models import Application, FormDraft, FormPolicy, FormVersion
+from portal.backoffice import formulare
 from portal.catalog.models import LeistungKey
 from portal.config import ConfigError
 from portal.core.db import utcnow
@@ -556,3 +559,29 @@ def test_a_bad_test_target_stops_the_start(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         make_app(handoff_test_target=spec, handoff_webhook_secret="s" * 32)
+
+
+def test_a_fee_is_refused_while_citizens_could_not_pay_it(
+    app: Flask, client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """In production with only the test provider, the pay button would say "unavailable": a fee
+    cannot be set up there, and the Formularredaktion is told whom to ask."""
+    desk, mine, _other = _desk(app, client, StaffRole.FORMULARREDAKTION)
+    draft_id, location = _imported(desk, mine, fee={"kind": "none"}, payment="none")
+    settings = {
+        "title": "Hund anmelden",
+        "trust_level": "basisregistrierung",
+        "accounts": "buerger",
+        "fee_kind": "fixed",
+        "fee": "30,60",
+        "payment": "afterwards",
+    }
+    production = dataclasses.replace(app.config["PORTAL"], env="production")
+    monkeypatch.setattr(formulare, "current_app", SimpleNamespace(config={"PORTAL": production}))
+    refused = desk.post(f"{location}/einstellungen", settings)
+    assert refused.status_code == 422
+    assert "kein Bezahldienst eingerichtet" in refused.get_data(as_text=True)
+    assert _draft(draft_id).definition["fee"] == {"kind": "none"}
+    monkeypatch.undo()
+    assert desk.post(f"{location}/einstellungen", settings).status_code == 303
+    assert _draft(draft_id).definition["fee"] == {"kind": "fixed", "amount_cents": 3060}
