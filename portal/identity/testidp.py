@@ -135,6 +135,17 @@ PERSONAS = [
         staff=True,
     ),
     Persona(
+        "formularredaktion",
+        "Frieda Formular – Verwaltung, Formularredaktion im Bürgerbüro und Ordnungsamt",
+        "substanziell",
+        {
+            "given_name": "Frieda",
+            "family_name": "Formular",
+            "email": "frieda@musterstadt.example",
+        },
+        staff=True,
+    ),
+    Persona(
         "admin",
         "Ada Admin – Verwaltung, Administration",
         "substanziell",

@@ -156,7 +156,9 @@ def test_the_demo_loader_makes_the_test_providers_staff(portal: Portal) -> None:
         )
         db.session.commit()
     with portal.app.app_context():
-        assert load_staff_demo().startswith("Sachbearbeitung (")  # other tests add offices
+        assert load_staff_demo().startswith("Sachbearbeitung und Formularredaktion (")
         db.session.commit()
     _, html = log_in(portal.url, "sachbearbeitung", "/verwaltung/anmelden")
     assert "Sachbearbeitung – Bürgerbüro" in html
+    _, html = log_in(portal.url, "formularredaktion", "/verwaltung/anmelden")
+    assert "Formularredaktion – Bürgerbüro" in html
