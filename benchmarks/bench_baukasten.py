@@ -110,7 +110,7 @@ def _measure(kind: str) -> list[Row]:  # noqa: PLR0915 - one scene, three measur
                 last_seen_at=now, expires_at=now + dt.timedelta(hours=8),
                 idle_seconds=8 * 3600))  # fmt: skip
             db.session.commit()
-            draft_id = draft.id
+            draft_id, office_id = draft.id, office.id
         client = app.test_client()
         client.set_cookie(STAFF_COOKIE, token, path=STAFF_PATH)
         base = f"/verwaltung/formulare/{draft_id}"
@@ -120,6 +120,7 @@ def _measure(kind: str) -> list[Row]:  # noqa: PLR0915 - one scene, three measur
         field = {"csrf_token": csrf, "label": "Frage 5.0", "required": "y", "max_length": "80",
                  "help": "Wie im Ausweis.", "condition": "", "prefill": ""}  # fmt: skip
         settings = {"csrf_token": csrf, "title": "Hundert Felder", "service": "",
+                    "office": str(office_id),
                     "trust_level": "basisregistrierung", "accounts": "buerger",
                     "fee_kind": "per_item", "fee_field": "s0.f1", "unit": "5,00",
                     "payment": "afterwards", "purpose": ""}  # fmt: skip

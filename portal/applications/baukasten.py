@@ -183,7 +183,7 @@ def make_test(draft: FormDraft, staff: StaffAccount) -> FormVersion:
         row, _new = store_definition(raw, test=True)
     except DefinitionError as error:
         raise BaukastenError(f"Das Formular ist noch nicht vollständig: {error}") from None
-    if draft.state != FormDraftState.PUBLISHED:
+    if draft.state == FormDraftState.DRAFT:  # published or withdrawn stay what they are
         draft.state = FormDraftState.TEST
     audit(staff, "formular.test", formular=draft.key, version=str(row.version))
     return row
@@ -235,6 +235,16 @@ def save_settings(draft: FormDraft, staff: StaffAccount, settings: dict[str, Any
     draft.title = str(settings["title"])[:300]
     _changed(draft, staff, definition)
     audit(staff, "formular.geaendert", formular=draft.key, teil="einstellungen")
+
+
+def move_to(draft: FormDraft, staff: StaffAccount, office: Office) -> None:
+    """The office that works the cases; the next published version carries it (running cases
+    keep theirs). Audited when it changes."""
+    if office.id == draft.office_id:
+        return
+    audit(staff, "formular.amt", formular=draft.key, von=str(draft.office_id), zu=str(office.id))
+    draft.office_id = office.id
+    _changed(draft, staff, {**draft.definition, "office": str(office.id)})
 
 
 def field_of(draft: FormDraft, step_key: str, field_key: str) -> dict[str, Any] | None:

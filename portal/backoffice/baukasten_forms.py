@@ -125,6 +125,7 @@ class FormSettingsForm(PortalForm):
             Length(max=300, message=_l("Der Titel darf höchstens 300 Zeichen lang sein.")),
         ],
     )
+    office = _office_field()
     service = StringField(
         _l("Leistungsschlüssel"),
         description=_l(

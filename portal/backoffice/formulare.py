@@ -493,6 +493,7 @@ def _settings_of(draft: FormDraft) -> dict[str, object]:
 
     return {
         "title": draft.title,
+        "office": str(draft.office_id),
         "service": definition.get("service", ""),
         "trust_level": definition.get("trust_level", "basisregistrierung"),
         "accounts": list(definition.get("accounts", ["buerger"])),
@@ -532,6 +533,8 @@ def settings(draft_id: int) -> PageResult:
     get = request.method == "GET"
     form = FormSettingsForm(data=_settings_of(draft)) if get else FormSettingsForm()
     form.fee_field.choices = _count_fields(draft)
+    offices = _offices()
+    _office_choices(form, offices)
     if get:
         return _page("settings.html", draft=draft, form=form)
     valid = form.validate_on_submit()
@@ -544,6 +547,8 @@ def settings(draft_id: int) -> PageResult:
         valid = False
     if not valid:
         return _page("settings.html", 422, draft=draft, form=form)
+    office = next(o for o in offices if str(o.id) == form.office.data)
+    baukasten.move_to(draft, logged_in_staff(), office)
     baukasten.save_settings(draft, logged_in_staff(), {
         "title": form.title.data.strip(), "service": (form.service.data or "").strip(),
         "trust_level": form.trust_level.data, "accounts": list(form.accounts.data),

@@ -53,7 +53,11 @@ def load_history() -> str:
         return "schon vorhanden"
     rng = random.Random(2026)  # noqa: S311 - reproducible demo data, not security
     now = utcnow()
-    forms = list(db.session.scalars(select(FormVersion).where(FormVersion.active)))
+    forms = list(
+        db.session.scalars(
+            select(FormVersion).where(FormVersion.active, FormVersion.test.is_(False))
+        )
+    )
     prefix = current_app.config["PORTAL"].reference_prefix
     created = 0
     for month in last_months(now):

@@ -570,6 +570,7 @@ def test_a_fee_is_refused_while_citizens_could_not_pay_it(
     draft_id, location = _imported(desk, mine, fee={"kind": "none"}, payment="none")
     settings = {
         "title": "Hund anmelden",
+        "office": str(mine),
         "trust_level": "basisregistrierung",
         "accounts": "buerger",
         "fee_kind": "fixed",

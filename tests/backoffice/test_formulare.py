@@ -181,7 +181,7 @@ def test_the_whole_forms_settings_are_changed_without_code(app: Flask, client: F
     path = location + "/einstellungen"
     token = CSRF.search(client.get(path).get_data(as_text=True))
     assert token
-    base = {"csrf_token": token.group(1), "title": "Blaue Karte EU beantragen",
+    base = {"csrf_token": token.group(1), "title": "Blaue Karte EU beantragen", "office": str(mine),
             "service": "", "trust_level": "substanziell", "accounts": ["buerger"],
             "fee_kind": "fixed", "fee": "100", "payment": "none", "purpose": "",
             "fee_field": "", "unit": "", "tiers": ""}  # fmt: skip
