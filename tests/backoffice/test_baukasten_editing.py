@@ -586,3 +586,28 @@ def test_a_fee_is_refused_while_citizens_could_not_pay_it(
     monkeypatch.undo()
     assert desk.post(f"{location}/einstellungen", settings).status_code == 303
     assert _draft(draft_id).definition["fee"] == {"kind": "fixed", "amount_cents": 3060}
+
+
+def test_the_office_that_works_the_cases_is_chosen_among_ones_own(
+    app: Flask, client: FlaskClient
+) -> None:
+    with app.test_request_context("/"):
+        first, second, foreign = make_office(name="Amt A"), make_office(name="Amt B"), make_office()
+        staff_login_as(client, make_staff((StaffRole.FORMULARREDAKTION, first),
+                                          (StaffRole.FORMULARREDAKTION, second)))  # fmt: skip
+        db.session.commit()
+        ids = first.id, second.id, foreign.id
+    desk = Desk(client)
+    draft_id, location = _imported(desk, ids[0], fee={"kind": "none"}, payment="none")
+    settings = {"title": "Hund anmelden", "trust_level": "basisregistrierung",
+                "accounts": "buerger", "fee_kind": "none", "payment": "none"}  # fmt: skip
+    refused = desk.post(f"{location}/einstellungen", {**settings, "office": str(ids[2])})
+    assert refused.status_code == 422
+    assert "Bitte wählen Sie das Amt, das die Anträge bearbeitet." in refused.get_data(as_text=True)
+    assert desk.post(f"{location}/einstellungen", {**settings, "office": str(ids[1])}).status_code \
+        == 303  # fmt: skip
+    assert _draft(draft_id).office_id == ids[1]
+    desk.post(f"{location}/veroeffentlichen")
+    version = db.session.scalar(select(FormVersion).where(FormVersion.key == "hund"))
+    assert version is not None
+    assert version.office_id == ids[1]
