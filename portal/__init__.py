@@ -124,6 +124,7 @@ def register_blueprints(app: Flask) -> None:
     from portal.catalog.cli import authorities_cli, catalog_cli  # noqa: PLC0415
     from portal.catalog.places import PLACE_COOKIE  # noqa: PLC0415
     from portal.catalog.routes import bp as catalog  # noqa: PLC0415
+    from portal.core.errors import answer_with_problems  # noqa: PLC0415
     from portal.identity import demo as _identity_demo  # noqa: F401, PLC0415 - registers loader
     from portal.identity.cli import staff_cli  # noqa: PLC0415
     from portal.pages.routes import bp as pages  # noqa: PLC0415
@@ -132,6 +133,7 @@ def register_blueprints(app: Flask) -> None:
     app.register_blueprint(catalog)
     app.config["PAGE_CACHE_VARY"].append(PLACE_COOKIE)  # a service page names the place's office
     app.register_blueprint(catalog_api)
+    answer_with_problems(app, "/api/")  # every API error, unmatched addresses too, as JSON
     app.register_blueprint(authorities)
     app.register_blueprint(backoffice)
     app.register_blueprint(decisions)

@@ -12,7 +12,7 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, jsonify, request
 from sqlalchemy import func, select
-from werkzeug.exceptions import BadRequest, HTTPException, NotFound
+from werkzeug.exceptions import BadRequest, NotFound
 from werkzeug.wrappers import Response
 
 from portal.catalog import places, search, services
@@ -32,12 +32,6 @@ def cached(payload: Any) -> Response:
     response.cache_control.max_age = CACHE_SECONDS
     response.add_etag()
     return response.make_conditional(request)
-
-
-@bp.errorhandler(HTTPException)
-def api_error(error: HTTPException) -> tuple[Response, int]:
-    code = error.code or 500
-    return jsonify({"error": {"status": code, "message": error.description}}), code
 
 
 def _int_arg(name: str, default: int, maximum: int) -> int:

@@ -25,8 +25,9 @@ def _json(schema: dict[str, Any], description: str) -> dict[str, Any]:
 
 
 ERROR = {
-    "description": "Fehler",
-    "content": {"application/json": {"schema": _ref("Error")}},
+    "description": "Fehler als Problem Details (RFC 9457); auch für eine Adresse, die es nicht "
+    "gibt, oder eine Kennung, die keine Zahl ist",
+    "content": {"application/problem+json": {"schema": _ref("Problem")}},
 }
 NOT_MODIFIED = {"description": "Unverändert seit dem ETag aus If-None-Match"}
 
@@ -36,7 +37,7 @@ def openapi_document() -> dict[str, Any]:
         "openapi": "3.1.0",
         "info": {
             "title": "Serviceportal – Leistungskatalog",
-            "version": "1.1.0",
+            "version": "1.2.0",
             "description": (
                 "Lesender Zugriff auf die veröffentlichten Leistungen, Themenfelder, Stellen und "
                 "die Gebietskörperschaften der Region. "
@@ -164,16 +165,10 @@ def _schemas() -> dict[str, Any]:
         "api_url": {"type": "string", "format": "uri"},
     }
     return {
-        "Error": {
+        "Problem": {
             "type": "object",
-            "required": ["error"],
-            "properties": {
-                "error": {
-                    "type": "object",
-                    "required": ["status", "message"],
-                    "properties": {"status": INTEGER, "message": STRING},
-                }
-            },
+            "required": ["type", "title", "status"],
+            "properties": {"type": STRING, "title": STRING, "status": INTEGER, "detail": STRING},
         },
         "ServiceSummary": {
             "type": "object",

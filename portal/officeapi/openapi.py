@@ -288,6 +288,12 @@ def openapi_document() -> dict[str, Any]:
                         "200": _json("Token", "Token für zehn Minuten"),
                         "400": {"description": "OAuth-Fehler"},
                         "401": {"description": "Client unbekannt oder Geheimnis falsch"},
+                        "429": {
+                            "description": "Zu viele Anmeldeversuche von dieser Adresse; "
+                            "Retry-After nennt die Sekunden bis zum nächsten Versuch",
+                            "headers": {"Retry-After": {"schema": {"type": "integer"}}},
+                            "content": {"application/problem+json": {"schema": _ref("Problem")}},
+                        },
                     },
                 }
             },

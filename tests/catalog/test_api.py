@@ -93,7 +93,7 @@ def test_search_and_themenfeld_filter(
     assert all(item["name"] != "Gewerbe-Anmeldung" for item in education["items"])
     bad = client.get("/api/v1/services?themenfeld=gibt-es-nicht")
     assert bad.status_code == 400
-    conforms(document, "Error", bad.json)
+    conforms(document, "Problem", bad.json)
     assert client.get("/api/v1/services?per_page=101").status_code == 400
 
 
@@ -189,8 +189,27 @@ def test_the_region_and_the_offices_responsible_for_a_place(
     ):
         refused = client.get(f"{base}?place={bad}")
         assert refused.status_code == 400
-        assert reason in refused.json["error"]["message"]  # type: ignore[index]
+        assert reason in refused.json["detail"]  # type: ignore[index]
+        assert refused.content_type == "application/problem+json"
     office_id = sued["responsible_here"][0]["id"]
     office = client.get(f"/api/v1/offices/{office_id}").json
     conforms(document, "Office", office)
     assert office["authority_id"] == region.kreis  # type: ignore[index]
+
+
+@pytest.mark.parametrize(
+    "path",
+    ["/api/v1/services/null,null", "/api/v1/offices/abc", "/api/v1/gibt-es-nicht",
+     "/api/v1/services/99999999"],
+)  # fmt: skip
+def test_a_malformed_or_unknown_address_answers_problem_details(
+    client: FlaskClient, path: str
+) -> None:
+    """Issue 31, 17: the HTML 404 page was served for ids that are no number."""
+    answer = client.get(path)
+    assert answer.status_code == 404
+    assert answer.content_type == "application/problem+json"
+    body = answer.get_json()
+    assert body["status"] == 404
+    assert body["title"]
+    assert "<html" not in answer.get_data(as_text=True)

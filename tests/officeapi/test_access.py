@@ -239,3 +239,21 @@ def test_a_cursor_beyond_every_change_is_a_problem_not_a_server_error(
         assert answer.content_type == "application/problem+json"
     since = call(client, "GET", "/cases?since=0001-01-01T00:00:00%2B14:00", bearer)
     assert since.status_code == 400
+
+
+def test_the_token_endpoint_says_too_many_attempts_as_documented(
+    make_app: Callable[..., Flask], db_session: scoped_session[Session]
+) -> None:
+    """Issue 31, 17: the token endpoint's 429 was sent but not in the OpenAPI document."""
+    limited = make_app(login_rate_limit="2 per minute")
+    world = build_world(limited)
+    api = limited.test_client()
+    answers = [fetch_token(api, world.full_a).status_code for _ in range(3)]
+    assert answers == [200, 200, 429]
+    refused = fetch_token(api, world.full_a)
+    assert refused.content_type == "application/problem+json"
+    assert int(refused.headers["Retry-After"]) > 0
+    document = api.get(f"{BASE}/openapi.json").get_json()
+    responses = document["paths"]["/token"]["post"]["responses"]
+    assert "429" in responses
+    assert "Retry-After" in responses["429"]["headers"]
