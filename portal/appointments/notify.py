@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import datetime as dt
+from email.utils import parseaddr
 from urllib.parse import urlsplit
 
 from flask import current_app
 from flask_babel import force_locale
 from flask_babel import gettext as _
 from icalendar import Calendar as ICalendar
-from icalendar import Event
+from icalendar import Event, vCalAddress, vText
 from sqlalchemy import select
 
 from portal.appointments.display import when as local_time
@@ -39,8 +40,15 @@ def ics(booking: Booking, manage_url: str) -> bytes:
     calendar = ICalendar()
     calendar.add("prodid", "-//Serviceportal//Termine//DE")
     calendar.add("version", "2.0")
-    calendar.add("method", "CANCEL" if cancelled else "PUBLISH")
+    calendar.add("method", method(booking))
     event = Event()
+    # RFC 5546 asks for an ORGANIZER in PUBLISH and CANCEL; without one Outlook ignores the
+    # cancellation and the appointment stays in the citizen's calendar.
+    address = office.email if office is not None and office.email else ""
+    address = address or parseaddr(current_app.config["PORTAL"].mail_from)[1]
+    organizer = vCalAddress(f"mailto:{address}")
+    organizer.params["cn"] = vText(office.name if office is not None else portal_name())
+    event.add("organizer", organizer)
     event.add("uid", f"{booking.reference}@{host}")
     event.add("dtstamp", utcnow())
     event.add("dtstart", booking.starts_at)
@@ -52,6 +60,11 @@ def ics(booking: Booking, manage_url: str) -> bytes:
     event.add("description", manage_url)
     calendar.add_component(event)
     return bytes(calendar.to_ical())
+
+
+def method(booking: Booking) -> str:
+    """The iCalendar method of the booking's file, also named in the e-mail's part."""
+    return "CANCEL" if booking.state == BookingState.CANCELLED else "PUBLISH"
 
 
 def _body(booking: Booking, lead: str, manage_url: str) -> str:
@@ -82,7 +95,13 @@ def _send(booking: Booking, subject: str, lead: str, manage_url: str) -> None:
         booking.email,
         f"{portal_name()}: {subject}",
         _body(booking, lead, manage_url),
-        [(ics(booking, manage_url), "text/calendar", "termin.ics")],
+        [
+            (
+                ics(booking, manage_url),
+                f"text/calendar; method={method(booking)}; charset=utf-8",
+                "termin.ics",
+            )
+        ],
     )
 
 

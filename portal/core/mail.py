@@ -101,7 +101,8 @@ def send_mail(
     to: str, subject: str, body: str, attachments: Sequence[tuple[bytes, str, str]] = ()
 ) -> None:
     """Send a plain-text message from ``PORTAL_MAIL_FROM`` with ``attachments`` given as
-    (content, MIME type, file name). Raises on delivery failure."""
+    (content, MIME type, file name); the type may carry parameters ("text/calendar;
+    method=CANCEL"). Raises on delivery failure."""
     message = EmailMessage()
     message["From"] = current_app.config["PORTAL"].mail_from
     message["To"] = to
@@ -111,6 +112,10 @@ def send_mail(
     message["Message-ID"] = make_msgid(domain=sender_domain)
     message.set_content(body)
     for content, mime_type, filename in attachments:
-        maintype, _, subtype = mime_type.partition("/")
-        message.add_attachment(content, maintype=maintype, subtype=subtype, filename=filename)
+        kind, *parameters = (part.strip() for part in mime_type.split(";"))
+        maintype, _, subtype = kind.partition("/")
+        params = dict(part.partition("=")[::2] for part in parameters if "=" in part)
+        message.add_attachment(
+            content, maintype=maintype, subtype=subtype, filename=filename, params=params
+        )
     get_mailer().send(message)

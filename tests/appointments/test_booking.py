@@ -5,8 +5,10 @@ from __future__ import annotations
 import datetime as dt
 import re
 from pathlib import Path
+from typing import Any
 
 import pytest
+import vobject
 from flask import Flask
 from flask.testing import FlaskClient
 from icalendar import Calendar as ICalendar
@@ -109,6 +111,25 @@ def test_bad_input_is_refused_with_german_errors_and_books_nothing(
     assert _bookings(world) == []
 
 
+def _same_event_for_two_parsers(mail: Any, method: str, status: str) -> None:
+    """Issue 31, 18: each file names its ORGANIZER (Outlook ignores a cancellation without one)
+    and the e-mail's calendar part names its method; icalendar and vobject read the same."""
+    [part] = [p for p in mail.iter_attachments() if p.get_content_type() == "text/calendar"]
+    assert part.get_param("method") == method
+    data = part.get_content()
+    text = data.decode() if isinstance(data, bytes) else data
+    first = ICalendar.from_ical(text)
+    event = first.walk("VEVENT")[0]
+    assert str(first["method"]) == method
+    assert str(event["organizer"]).startswith("mailto:")
+    assert str(event["status"]) == status
+    second = vobject.readOne(text)
+    assert second.method.value == method
+    assert second.vevent.organizer.value == str(event["organizer"])
+    assert second.vevent.uid.value == str(event["uid"])
+    assert second.vevent.dtstart.value == event.decoded("dtstart")
+
+
 def test_a_taken_time_is_refused_and_bookable_again_once_cancelled(
     app: Flask, client: FlaskClient, mail_folder: Path
 ) -> None:
@@ -124,8 +145,13 @@ def test_a_taken_time_is_refused_and_bookable_again_once_cancelled(
     token = csrf(client, location)
     assert client.post(location + "/absagen", data={"csrf_token": token}).status_code == 303
     assert 'data-booking="abgesagt"' in client.get(location).get_data(as_text=True)
-    cancelled = _mails(app, mail_folder, "erste@example.org")[-1]
+    booked, cancelled = _mails(app, mail_folder, "erste@example.org")[-2:]
     assert "abgesagt" in str(cancelled["Subject"])  # type: ignore[index]
+    for mail, method, status in (
+        (booked, "PUBLISH", "CONFIRMED"),
+        (cancelled, "CANCEL", "CANCELLED"),
+    ):
+        _same_event_for_two_parsers(mail, method, status)
     client.post(location + "/absagen", data={"csrf_token": token})  # twice: nothing more
     assert len(_mails(app, mail_folder, "erste@example.org")) == 3  # asked, booked, cancelled
 
