@@ -110,7 +110,7 @@ AUTOCOMPLETE = {
     "person.given_name": "given-name",
     "person.family_name": "family-name",
     "person.birth_date": "bday",
-    "person.street": "street-address",
+    "person.street": "address-line1",  # "street-address" belongs on a textarea
     "person.postal_code": "postal-code",
     "person.locality": "address-level2",
     "person.email": "email",

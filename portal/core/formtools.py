@@ -57,6 +57,12 @@ class PortalForm(FlaskForm):  # type: ignore[misc]
     breaks, control or bidi characters; multi-line fields no control characters. The error
     names the field."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        token = getattr(self, "csrf_token", None)
+        if token is not None:  # a page with several forms must not repeat an id
+            token.render_kw = {**(token.render_kw or {}), "id": False}
+
     def validate(self, extra_validators: Any = None) -> bool:
         valid: bool = super().validate(extra_validators)
         for field in self:
