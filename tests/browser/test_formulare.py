@@ -49,7 +49,8 @@ def _settings_and_a_field(page: Page, artifacts: Path, theme: str) -> None:
     tab_to(page, page.locator("[data-settings]"))
     page.keyboard.press("Enter")
     expect(page.get_by_role("heading", level=1)).to_have_text("Angaben zum Formular")
-    page.get_by_label("Gebühr in Euro").fill("100")
+    page.get_by_label("Gebühr", exact=True).select_option("fixed")
+    page.get_by_label("Fester Betrag in Euro").fill("100")
     tab_to(page, page.get_by_role("button", name="Speichern"))
     page.keyboard.press("Enter")  # a fee but "Keine Gebühr": a named error
     expect(page.locator("[data-error-summary]")).to_contain_text("wann sie bezahlt wird")
@@ -106,6 +107,7 @@ def test_a_form_from_a_fim_file_is_published_in_the_browser(
 
     _settings_and_a_field(page, artifacts, theme)
 
+    page.goto(page.url.split("#")[0])  # the saved field's anchor is below the form's actions
     publish = page.get_by_role("button", name="Veröffentlichen")
     tab_to(page, publish, limit=400)
     page.keyboard.press("Enter")
