@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import secrets
 from collections.abc import Callable
 from pathlib import Path
 
@@ -181,3 +182,29 @@ def test_the_start_pages_search_is_on_a_phones_first_screen(
     assert page.evaluate("document.documentElement.scrollWidth") <= width
     theme = themed_server.app.config["PORTAL"].theme
     page.screenshot(path=artifacts / f"{theme}-start-erster-bildschirm-{width}.png")
+
+
+def test_long_addresses_wrap_instead_of_widening_the_page(
+    page: Page, themed_server: LiveServer
+) -> None:
+    """Issue 31, 15: a long e-mail address made the Personalausweis page 20 px too wide at
+    320 px. Every e-mail address, link and value of a description list may wrap anywhere."""
+    from portal.catalog.models import Leistung, Office, Zustaendigkeit
+    from portal.extensions import db
+
+    long_mail = "buergerservice.verwaltungsgemeinschaft-langenwiesenbach@beispielgemeinde.example"
+    key = f"lang-mail-{secrets.token_hex(3)}"
+    with themed_server.app.app_context():
+        office = Office(source="test", source_id=key, name="Bürgerbüro Langenwiesenbach",
+                        slug=key, email=long_mail, content_hash="x")  # fmt: skip
+        service = Leistung(source="test", source_id=key, name="Personalausweis lang",
+                           slug=key, content_hash="x")  # fmt: skip
+        service.zustaendigkeiten.append(Zustaendigkeit(office=office, area=""))
+        db.session.add_all([office, service])
+        db.session.commit()
+        paths = [f"/stellen/{office.id}", f"/leistungen/{service.id}"]
+    page.set_viewport_size({"width": 320, "height": 700})
+    for path in paths:
+        page.goto(themed_server.url + path)
+        expect(page.get_by_text(long_mail).first).to_be_visible()
+        assert page.evaluate("document.documentElement.scrollWidth") <= 320, path
