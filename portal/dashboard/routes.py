@@ -115,7 +115,15 @@ def page() -> str:
             for month, count in data.months
         ],
         theme_rows=[
-            (theme.label, theme.figures.online, format_decimal(theme.figures.online))
+            (
+                theme.label,
+                theme.figures.online / theme.figures.services if theme.figures.services else None,
+                _(
+                    "%(online)s von %(all)s",
+                    online=format_decimal(theme.figures.online),
+                    all=format_decimal(theme.figures.services),
+                ),
+            )
             for theme in data.themes
         ],
         levels=[

@@ -7,6 +7,7 @@ import csv
 import datetime as dt
 import io
 import json
+import re
 from collections.abc import Callable
 
 import jsonschema
@@ -286,3 +287,22 @@ def test_the_page_shows_charts_with_names_and_tables(open_data: FlaskClient) -> 
     assert html.count("<table") == 4
     assert "weniger als 5" in html
     assert 'href="/digitalisierung"' in open_data.get("/impressum").get_data(as_text=True)
+
+
+def test_each_themes_bar_is_measured_against_its_own_total(app: Flask) -> None:
+    """Issue 31, 14: one online service of eight drew a full-width bar (the largest count set
+    the scale). Shares are drawn against 1: 1 of 8 is an eighth of a full bar."""
+    with app.test_request_context("/"):
+        chart = app.jinja_env.get_template("dashboard/_chart.html").module.bar_chart  # type: ignore[attr-defined]
+        svg = str(chart("c", "T", "D", [("Bauen", 1 / 8, "1 von 8"), ("Familie", 0.5, "2 von 4")],
+                        top=1))  # fmt: skip
+    widths = re.findall(r'<rect class="chart__bar"[^>]*width="([0-9.]+)%"', svg)
+    assert widths == ["8.8", "35.0"]  # 70 % is a whole
+    assert "1 von 8" in svg
+
+
+def test_the_page_says_that_only_complete_months_are_counted(open_data: FlaskClient) -> None:
+    html = open_data.get("/digitalisierung").get_data(as_text=True)
+    assert "data-complete-months" in html
+    assert "Der laufende Monat erscheint, sobald er vorbei ist." in html
+    assert "Jeder Balken zeigt den Anteil der Leistungen eines Themas" in html
