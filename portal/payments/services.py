@@ -188,7 +188,9 @@ def record_event(
     if payment.state == PaymentState.PAID and payment.paid_at is None:
         payment.paid_at = utcnow()
         db.session.flush()
-        emit(payment_settled, payment=payment)
+        # late: the citizen was told it failed or was cancelled; the Postfach tells them now
+        emit(payment_settled, payment=payment,
+             late=before in (PaymentState.FAILED, PaymentState.CANCELLED))  # fmt: skip
     if payment.state != before:
         payment.updated_at = utcnow()
     db.session.flush()

@@ -8,14 +8,18 @@ from flask import Flask
 
 
 def init_postfach(app: Flask) -> None:
-    from portal.core.signals import application_submitted  # noqa: PLC0415
+    from portal.core.signals import application_submitted, payment_settled  # noqa: PLC0415
     from portal.postfach import decisions, services  # noqa: PLC0415
     from portal.postfach.routes import bp  # noqa: PLC0415
 
     def on_submitted(_sender: Any, application: Any, **_: Any) -> None:
         services.acknowledge_submission(application)
 
+    def on_paid(_sender: Any, payment: Any, late: bool = False, **_: Any) -> None:
+        services.acknowledge_payment(payment.application_id, payment.amount_cents, late=late)
+
     application_submitted.connect(on_submitted, sender=app, weak=False)
+    payment_settled.connect(on_paid, sender=app, weak=False)
     app.register_blueprint(bp)
     # For the applicant's page of an application (templates of lower packages use them).
     app.jinja_env.globals["thread_of"] = services.existing_thread

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
 from flask import abort
-from flask_babel import force_locale, format_date
+from flask_babel import force_locale, format_currency, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import ColumnElement, and_, case, delete, distinct, func, select, union
@@ -386,6 +386,28 @@ def acknowledge_submission(application: Application) -> None:
         from_office=True,
         kind="eingangsbestaetigung",
     )
+
+
+def payment_text(application: Application, amount_cents: int, *, late: bool) -> str:
+    euros = format_currency(amount_cents / 100, "EUR")
+    text = _("Ihre Zahlung von %(amount)s für den Antrag „%(title)s“ (Aktenzeichen %(reference)s) "
+             "ist eingegangen.", amount=euros, title=application.title,
+             reference=application.reference)  # fmt: skip
+    if late:
+        text += " " + _("Sie galt zunächst als nicht gelungen; der Zahlungsanbieter hat sie "
+                        "inzwischen bestätigt. Bitte bezahlen Sie nicht noch einmal.")  # fmt: skip
+    return str(text)
+
+
+def acknowledge_payment(application_id: int, amount_cents: int, *, late: bool) -> None:
+    """A paid fee, in the application's thread: the citizen hears of it by e-mail too, also
+    when the provider confirmed it only after they had been told it failed."""
+    application = db.session.get(Application, application_id)
+    if application is None or application.is_draft:
+        return
+    with force_locale("de"):
+        text = payment_text(application, amount_cents, late=late)
+    post(thread_for_application(application), text, from_office=True, kind="zahlung")
 
 
 def rotate_bodies() -> int:

@@ -65,7 +65,8 @@ def test_paying_through_the_payment_service_of_the_stadtkasse(
     expect(page.get_by_role("heading", level=1)).to_have_text("Zahlung wird geprüft")
     expect(page.locator("[data-kassenzeichen]")).to_have_count(0)  # the Kasse's comes once paid
     assert_accessible(page)
-    page.get_by_role("button", name="Jetzt bezahlen").click()  # the same open transaction
+    expect(page.get_by_role("button", name="Jetzt bezahlen")).to_have_count(0)  # not prominent
+    page.get_by_role("button", name="Zahlung beim Anbieter fortsetzen").click()  # the same one
     page.get_by_role("button", name="Bezahlen", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_have_text("Zahlung eingegangen")
     kassenzeichen = page.locator("[data-kassenzeichen]").inner_text()

@@ -33,6 +33,8 @@ from portal.identity.models import LoginSession, Person, StaffRole
 from portal.payments import reconcile
 from portal.payments.models import Payment, PaymentEvent, PaymentState, Refund
 from portal.payments.xbd_standin import SPEC, StandInState, create_standin, schema_validator
+from portal.postfach.models import Thread
+from portal.postfach.services import unseal
 from tests.factories import make_office, make_staff
 from tests.support.auth import staff_login_as
 from tests.support.html import visible_text
@@ -127,7 +129,8 @@ def _citizen(
 ) -> Citizen:
     """A logged-in citizen with a submitted Bewohnerparkausweis for two years (61,20 Euro)."""
     with app.app_context():
-        person = Person(issuer="https://idp.example", subject=name, given_name="Bernd", sources={})
+        person = Person(issuer="https://idp.example", subject=name, given_name="Bernd",
+                        email=f"{name}@example.org", sources={})  # fmt: skip
         db_session.add(person)
         db_session.flush()
         if db_session.scalar(select(Office).filter_by(source="xbd-test")) is None:
@@ -317,15 +320,22 @@ def test_open_then_paid_is_found_by_reconciliation(
 
 
 def test_failed_then_captured_ends_paid_with_one_hand_off(
-    xbd_app: Flask, service: Service, db_session: scoped_session[Session], login: Any
+    xbd_app: Flask,
+    service: Service,
+    db_session: scoped_session[Session],
+    login: Any,
+    mails: Callable[[], list[str]],
 ) -> None:
     citizen = _citizen(xbd_app, db_session, login, "xbd-capture")
     transaction = _started(citizen, service)
     _choose(service, transaction, "LATE")
     payment = _payment(db_session, citizen)
     pid = payment.public_id
-    assert "nicht geklappt" in _result(citizen, pid)  # first query: FAILED
+    failed = _result(citizen, pid)
+    assert "nicht geklappt" in failed  # first query: FAILED
+    assert "nichts abgebucht" not in failed  # the service may still capture (issue 31, 2)
     assert _payment(db_session, citizen).state == PaymentState.FAILED
+    before = len(mails())
     for minutes in (10, 60, 600):
         _reconcile(xbd_app, minutes)
     payment = _payment(db_session, citizen)
@@ -333,6 +343,16 @@ def test_failed_then_captured_ends_paid_with_one_hand_off(
     assert (payment.events[0].source, payment.events[0].kind) == ("start", "open")
     assert [event.kind for event in payment.events][1:] == ["failed", "paid"]
     assert _deliveries(db_session, citizen) == 1
+    # The citizen, told it failed, hears that it arrived: in the Postfach and by e-mail.
+    with xbd_app.app_context():
+        where = Thread.application_id == payment.application_id
+        thread = db_session.scalar(select(Thread).where(where))
+        assert thread is not None
+        notices = [m for m in thread.messages if m.kind == "zahlung"]
+        assert len(notices) == 1
+        assert "Bitte bezahlen Sie nicht noch einmal" in unseal(notices[0].body)
+    assert len(mails()) > before
+    assert any("Neue Nachricht in Ihrem Postfach" in mail for mail in mails()[before:])
     _reconcile(xbd_app, 1200)
     assert _deliveries(db_session, citizen) == 1
 
