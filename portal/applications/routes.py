@@ -50,8 +50,7 @@ from portal.extensions import db, limiter
 from portal.identity.access import TRUST_LEVEL_LABELS, trust_required
 from portal.identity.models import Person, TrustLevel
 
-# A fee due before processing is asked for within this time (said on the application's page).
-PAY_WITHIN = dt.timedelta(days=14)
+PAY_WITHIN = services.PAY_WITHIN
 
 bp = Blueprint("applications", __name__, template_folder="templates")
 BERLIN = ZoneInfo("Europe/Berlin")
@@ -378,6 +377,7 @@ def summary(public_id: str) -> BaseResponse | str:
         sections=services.visible_answers(application, definition),
         missing=services.missing_steps(application, definition),
         fee_cents=definition.fee.amount(application.answers),
+        pay_days=PAY_WITHIN.days,
         files=application.files,
         form=ActionForm(),
     )

@@ -42,6 +42,9 @@ from portal.extensions import db
 from portal.identity.models import Organisation, Person
 
 DRAFT_DAYS = 30
+# A fee due before processing is asked for within this time (said on the application's page,
+# in the confirmation e-mail and on "Angaben prüfen").
+PAY_WITHIN = dt.timedelta(days=14)
 
 
 class TooManyDraftsError(RuntimeError):

@@ -49,3 +49,26 @@ def test_the_sweep_gives_up_on_submissions_days_old(app: Flask, mail_folder: Pat
     db.session.commit()
     send_missing_confirmations()
     assert _sent_to(mail_folder, address) == 0
+
+
+@pytest.mark.parametrize(
+    ("payment", "expected"),
+    [("before_handoff", "Offene Gebühr: 61,20 €. An das Amt geht Ihr Antrag erst"),
+     ("afterwards", "Gebühr: 61,20 €. Falls noch nicht geschehen")],
+)  # fmt: skip
+def test_the_confirmation_of_an_unpaid_submission_names_the_fee_and_the_day(
+    app: Flask, mail_folder: Path, payment: str, expected: str
+) -> None:
+    """Issue 31, 4: the e-mail said nothing of the open fee."""
+    address = f"gebuehr-{payment}-{utcnow().timestamp()}@example.org"
+    submitted = dt.datetime(2026, 3, 2, 10, tzinfo=dt.UTC)
+    application = make_application(make_form(make_office(), payment=payment),
+                                   make_person(email=address), fee_cents=6120,
+                                   submitted_at=submitted)  # fmt: skip
+    db.session.commit()
+    send_confirmation(application.id)
+    [mail] = [m for m in FolderMailer(mail_folder).sent() if m["To"] == address]
+    body = mail.get_body(("plain",)).get_content()  # type: ignore[union-attr]
+    assert expected in body
+    if payment == "before_handoff":
+        assert "bis zum 16.03.2026" in body
