@@ -56,6 +56,10 @@ def test_without_videos_the_page_gives_the_texts(client: FlaskClient) -> None:
     text = visible_text(html)
     for topic in ("Was bietet das Serviceportal?", "So finden Sie sich zurecht"):
         assert topic in text
+    # Issue 31, 13: it says plainly that there are no videos yet, and where signed
+    # explanations are (the federal Bundesfachstelle Barrierefreiheit).
+    assert "Hier gibt es noch keine Videos in Deutscher Gebärdensprache" in text
+    assert 'href="https://www.bundesfachstelle-barrierefreiheit.de/' in html
 
 
 def _theme_with(tmp_path: Path, dgs: str, video: str | None = "video/dgs-inhalt.mp4") -> Path:
