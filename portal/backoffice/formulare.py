@@ -51,7 +51,7 @@ from portal.catalog.editing import find_services
 from portal.catalog.models import Office
 from portal.core.formtools import ButtonForm, add_errors
 from portal.extensions import db
-from portal.handoff.services import deliveries_of
+from portal.handoff.services import deliveries_of, target_for
 from portal.identity.access import (
     FORM_EDIT,
     in_scope,
@@ -616,6 +616,13 @@ def publish(draft_id: int) -> BaseResponse:
     draft = _draft(draft_id)
     if not ButtonForm().validate_on_submit():
         abort(400)
+    if target_for(draft.office_id).name.endswith(":fitconnect") and not draft.definition.get(
+        "service"
+    ):
+        flash(_("Die Anträge dieses Amtes gehen über FIT-Connect, das jede Einreichung einer "
+                "Leistung zuordnet: Bitte tragen Sie zuerst den Leistungsschlüssel ein."),
+              "warning")  # fmt: skip
+        return _to_detail(draft)
     try:
         row = baukasten.publish(draft, logged_in_staff())
     except baukasten.BaukastenError as error:

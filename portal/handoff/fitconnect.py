@@ -180,6 +180,14 @@ class FitConnectTarget:
         ids = fitconnect_ids(package)
         if progress is None:
             service = package.metadata.get("publicServiceType", {})
+            if not service.get("identifier"):
+                # FIT-Connect routes by the Leistung: an empty identifier is never sent.
+                raise PermanentDeliveryError(
+                    f"FIT-Connect: Das Formular „{service.get('name', '')}“ hat keinen "
+                    "Leistungsschlüssel; ohne ihn nimmt FIT-Connect keine Einreichung an. Bitte "
+                    "den Leistungsschlüssel im Formular eintragen, veröffentlichen und die "
+                    "Übergabe erneut anstoßen."
+                )
             created = api.create(
                 self.destination_id,
                 list(ids.values()),

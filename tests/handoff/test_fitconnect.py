@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
@@ -51,10 +52,11 @@ def fit_app(
     )
 
 
-def _scheduled(app: Flask) -> tuple[int, str]:
+def _scheduled(app: Flask, service: str = "99123456789012") -> tuple[int, str]:
     """A submitted case with an uploaded file, its delivery scheduled: (delivery id, key)."""
     with app.test_request_context("/"):
-        application = make_application(make_form(make_office()), make_person(), with_file=True)
+        form = make_form(make_office(), service=service)
+        application = make_application(form, make_person(), with_file=True)
         delivery = handoff.schedule(application)
         db.session.commit()
         return delivery.id, delivery.idempotency_key
@@ -150,3 +152,51 @@ def test_a_bad_setting_stops_the_start(
 ) -> None:
     with pytest.raises(ConfigError, match=message):
         make_app(**overrides)
+
+
+def test_a_form_without_leistungsschluessel_is_never_sent_with_an_empty_service(
+    fit_app: Flask, standin: SubmissionApiStandIn
+) -> None:
+    """Issue 31, 20: the submission named an empty service identifier. It is given up at once,
+    with the alert saying what to fix, and nothing reaches the Zustelldienst."""
+    delivery_id, key = _scheduled(fit_app, service="")
+    with fit_app.test_request_context("/"):
+        assert handoff.deliver(delivery_id) is False
+        failed = _delivery(delivery_id)
+        assert failed.state == DeliveryState.GIVEN_UP
+        assert "keinen Leistungsschlüssel" in failed.last_error
+    assert standin.created == 0
+    mails = (Path(fit_app.config["PORTAL"].instance_path) / "mail").glob("*.eml")
+    assert any(key in mail.read_text("utf-8") for mail in mails)
+
+
+def test_the_baukasten_will_not_publish_a_form_without_leistungsschluessel_for_fitconnect(
+    fit_app: Flask,
+) -> None:
+    """Issue 31, 20: refused where the form is stored, before any citizen can apply."""
+    from portal.applications import baukasten
+    from portal.applications.models import FormDraft, FormVersion
+    from portal.identity.models import StaffRole
+    from tests.factories import definition, make_staff
+    from tests.support.auth import staff_login_as
+
+    client = fit_app.test_client()
+    with fit_app.test_request_context("/"):
+        office = make_office()
+        editor = make_staff((StaffRole.FORMULARREDAKTION, office))
+        raw = {"manifest": {"format": baukasten.EXPORT_FORMAT}, "definition": definition(office)}
+        draft = baukasten.import_export(json.dumps(raw).encode(), office, editor, "ohne-leika")
+        staff_login_as(client, editor)
+        db.session.commit()
+        draft_id = draft.id
+    page = client.get(f"/verwaltung/formulare/{draft_id}").get_data(as_text=True)
+    found = re.search(r'name="csrf_token"[^>]*value="([^"]+)"', page)
+    assert found
+    token = found.group(1)
+    client.post(f"/verwaltung/formulare/{draft_id}/veroeffentlichen", data={"csrf_token": token})
+    with fit_app.test_request_context("/"):
+        assert db.session.scalar(select(FormVersion).filter_by(key="ohne-leika")) is None
+        assert db.session.get(FormDraft, draft_id) is not None
+    assert "zuerst den Leistungsschlüssel ein" in client.get(
+        f"/verwaltung/formulare/{draft_id}"
+    ).get_data(as_text=True)
