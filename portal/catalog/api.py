@@ -24,6 +24,7 @@ from portal.extensions import db
 bp = Blueprint("catalog_api", __name__, url_prefix="/api")
 CACHE_SECONDS = 300
 MAX_PER_PAGE = 100
+MAX_QUERY = 200
 
 
 def cached(payload: Any) -> Response:
@@ -72,7 +73,9 @@ def service_list() -> Response:
         )
     page = _int_arg("page", 1, 100_000)
     per_page = _int_arg("per_page", 20, MAX_PER_PAGE)
-    query = request.args.get("q", "").strip()[:200]
+    query = request.args.get("q", "").strip()
+    if len(query) > MAX_QUERY:  # as the OpenAPI document says: refused, not silently cut
+        raise BadRequest(f"'q' darf höchstens {MAX_QUERY} Zeichen lang sein.")
     themenfeld_slug = request.args.get("themenfeld", "")
     allowed: set[int] | None = None
     if themenfeld_slug:

@@ -65,7 +65,12 @@ def openapi_document() -> dict[str, Any]:
                         {
                             "name": "page",
                             "in": "query",
-                            "schema": {"type": "integer", "minimum": 1, "default": 1},
+                            "schema": {
+                                "type": "integer",
+                                "minimum": 1,
+                                "maximum": 100_000,
+                                "default": 1,
+                            },
                         },
                         {
                             "name": "per_page",

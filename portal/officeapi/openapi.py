@@ -306,14 +306,16 @@ def openapi_document() -> dict[str, Any]:
                         {
                             "name": "cursor",
                             "in": "query",
-                            "schema": STRING,
-                            "description": "nextCursor der letzten Seite",
+                            "schema": {"type": "string", "pattern": "^[0-9]{1,10}$"},
+                            "description": "nextCursor der letzten Seite: eine ganze Zahl von 0 "
+                            "bis 2147483647",
                         },
                         {
                             "name": "since",
                             "in": "query",
                             "schema": {"type": "string", "format": "date-time"},
-                            "description": "nur Änderungen ab diesem Zeitpunkt",
+                            "description": "nur Änderungen ab diesem Zeitpunkt (ISO 8601, Jahr "
+                            "1900 bis 9000)",
                         },
                         {
                             "name": "limit",

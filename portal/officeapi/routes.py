@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 import json
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
@@ -109,13 +110,15 @@ def openapi() -> Response:
     return jsonify(openapi_document())
 
 
+CURSOR = re.compile(r"[0-9]{1,10}")  # the OpenAPI document's pattern, ASCII digits only
+
+
 def _cursor(raw: str) -> int:
-    try:
-        value = int(raw or "0")
-    except ValueError:
-        raise ProblemError(400, "Ungültiger Cursor", "„cursor“ ist keine Zahl.") from None
-    if value < 0:
-        raise ProblemError(400, "Ungültiger Cursor", "„cursor“ ist negativ.")
+    if raw and not CURSOR.fullmatch(raw):  # "+5", " 5" or "٥" are what int() takes, not we
+        raise ProblemError(
+            400, "Ungültiger Cursor", "„cursor“ ist keine Zahl aus 1 bis 10 Ziffern."
+        )
+    value = int(raw or "0")
     if value > MAX_ID:
         raise ProblemError(400, "Ungültiger Cursor", "„cursor“ ist größer als jede Änderung.")
     return value

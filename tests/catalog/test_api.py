@@ -213,3 +213,24 @@ def test_a_malformed_or_unknown_address_answers_problem_details(
     assert body["status"] == 404
     assert body["title"]
     assert "<html" not in answer.get_data(as_text=True)
+
+
+def test_the_documents_limits_are_the_codes_limits(client: FlaskClient) -> None:
+    """Issue 31, 23: ``q`` was documented as at most 200 characters but silently cut, and the
+    page's maximum was enforced but not documented. Every limit the document states is tried."""
+    document = client.get("/api/openapi.json").get_json()
+    parameters = {p["name"]: p["schema"] for p in
+                  document["paths"]["/api/v1/services"]["get"]["parameters"]}  # fmt: skip
+    assert parameters["page"]["maximum"] == 100_000
+    for name, schema in parameters.items():
+        if "maxLength" in schema:
+            assert client.get("/api/v1/services", query_string={
+                name: "x" * schema["maxLength"]}).status_code in (200, 400)  # fmt: skip
+            too_long = client.get("/api/v1/services",
+                                  query_string={name: "x" * (schema["maxLength"] + 1)})  # fmt: skip
+            assert too_long.status_code == 400, name
+        if "maximum" in schema:
+            beyond = client.get("/api/v1/services", query_string={name: schema["maximum"] + 1})
+            assert beyond.status_code == 400, name
+            within = client.get("/api/v1/services", query_string={name: schema["maximum"]})
+            assert within.status_code == 200, name

@@ -257,3 +257,22 @@ def test_the_token_endpoint_says_too_many_attempts_as_documented(
     responses = document["paths"]["/token"]["post"]["responses"]
     assert "429" in responses
     assert "Retry-After" in responses["429"]["headers"]
+
+
+@pytest.mark.parametrize("cursor", ["+5", " 5", "٥", "-1", "12345678901", "0x10"])
+def test_the_cursor_is_what_the_document_says_and_nothing_else(
+    app: Flask, client: FlaskClient, db_session: scoped_session[Session], cursor: str
+) -> None:
+    """Issue 31, 23: ``int()`` took "+5", " 5" and Arabic-Indic digits; the document now gives
+    the pattern, and the code refuses everything outside it."""
+    world = build_world(app)
+    bearer = token(client, world, world.full_a)
+    document = client.get(f"{BASE}/openapi.json").get_json()
+    [parameter] = [p for p in document["paths"]["/cases"]["get"]["parameters"]
+                   if p["name"] == "cursor"]  # fmt: skip
+    assert parameter["schema"]["pattern"] == "^[0-9]{1,10}$"
+    answer = client.get(f"{BASE}/cases", query_string={"cursor": cursor},
+                        headers={"Authorization": f"Bearer {bearer}"})  # fmt: skip
+    assert answer.status_code == 400
+    assert answer.content_type == "application/problem+json"
+    assert call(client, "GET", "/cases?cursor=0", bearer).status_code == 200
