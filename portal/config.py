@@ -61,6 +61,9 @@ class Settings:
     metrics_token: str = ""
     # How long the public dashboard's figures are kept per process; 0: computed on every visit.
     dashboard_cache_seconds: int = 300
+    # The operator's DCAT-AP.de Datenbereitsteller-ID (dcat-ap.de/def/contributors/<id>), which
+    # GovData assigns; a bare id or the whole IRI. Empty: one built from the municipality's name.
+    dcat_contributor_id: str = ""
     # "json": one JSON object per log line (request id included); "text": for reading by eye.
     log_format: str = "json"
     # 1: the app compresses pages (Brotli or gzip, as the client asks); 0: a reverse proxy does.

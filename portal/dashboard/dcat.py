@@ -5,19 +5,47 @@ API) and the dashboard's figures (CSV and JSON), under dl-de/by-2-0. Built with 
 from __future__ import annotations
 
 import datetime as dt
+import re
 
 from rdflib import DCAT, DCTERMS, FOAF, RDF, XSD, Graph, Literal, Namespace, URIRef
 
 from portal.core.urls import absolute_url
 
 DCATDE = Namespace("http://dcat-ap.de/def/dcatde/")
+CONTRIBUTORS = "http://dcat-ap.de/def/contributors/"
+CONTRIBUTOR_ID = re.compile(r"[A-Za-z][A-Za-z0-9]{1,99}")
+UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "Ä": "Ae", "Ö": "Oe", "Ü": "Ue",
+                         "ß": "ss"})  # fmt: skip
 LICENCE = URIRef("http://dcat-ap.de/def/licenses/dl-by-de/2.0")
 FILE_TYPE = "http://publications.europa.eu/resource/authority/file-type/"
 THEME_GOVERNMENT = URIRef("http://publications.europa.eu/resource/authority/data-theme/GOVE")
 GERMAN = URIRef("http://publications.europa.eu/resource/authority/language/DEU")
+KEYWORDS = {
+    "leistungskatalog": ("Verwaltungsleistungen", "Leistungskatalog", "Zuständigkeiten"),
+    "digitalisierung": ("Onlinezugangsgesetz", "Digitalisierung", "Kennzahlen"),
+}
 
 
-def catalogue_graph(municipality: str, modified: dt.datetime) -> Graph:
+def contributor(setting: str, municipality: str) -> URIRef:
+    """``PORTAL_DCAT_CONTRIBUTOR_ID`` as an IRI of the DCAT-AP.de contributors list (K12/13:
+    every data set names exactly one); empty: built the list's way from the municipality's
+    name ("Kreis Musterland" → contributors/kreisMusterland) until GovData assigns one.
+    Raises ``ValueError`` for anything else."""
+    value = setting.strip().removeprefix(CONTRIBUTORS)
+    if not value:
+        words = re.findall(r"[A-Za-z0-9]+", municipality.translate(UMLAUTS)) or ["serviceportal"]
+        value = words[0].lower() + "".join(word[:1].upper() + word[1:] for word in words[1:])
+    if not CONTRIBUTOR_ID.fullmatch(value):
+        raise ValueError(
+            f"PORTAL_DCAT_CONTRIBUTOR_ID: „{setting}“ ist keine Datenbereitsteller-ID nach "
+            f"DCAT-AP.de ({CONTRIBUTORS}<id>, Buchstaben und Ziffern)."
+        )
+    return URIRef(CONTRIBUTORS + value)
+
+
+def catalogue_graph(
+    municipality: str, modified: dt.datetime, contributor_id: URIRef | None = None
+) -> Graph:
     """The catalogue, its data sets and their distributions, with absolute addresses."""
     graph = Graph()
     graph.bind("dcat", DCAT)
@@ -61,6 +89,8 @@ def catalogue_graph(municipality: str, modified: dt.datetime) -> Graph:
             ],
         ),
     ]
+    landing = {"leistungskatalog": URIRef(absolute_url("catalog.a_z")),
+               "digitalisierung": URIRef(absolute_url("dashboard.page"))}  # fmt: skip
     for key, title, description, distributions in data_sets:
         data_set = URIRef(f"{catalogue}#{key}")
         graph.add((catalogue, DCAT.dataset, data_set))
@@ -69,6 +99,10 @@ def catalogue_graph(municipality: str, modified: dt.datetime) -> Graph:
         graph.add((data_set, DCTERMS.title, Literal(title, lang="de")))
         graph.add((data_set, DCTERMS.description, Literal(description, lang="de")))
         graph.add((data_set, DCTERMS.publisher, publisher))
+        graph.add((data_set, DCATDE.contributorID, contributor_id or contributor("", municipality)))
+        graph.add((data_set, DCAT.landingPage, landing[key]))
+        for word in KEYWORDS[key]:
+            graph.add((data_set, DCAT.keyword, Literal(word, lang="de")))
         graph.add((data_set, DCTERMS.modified, stamp))
         graph.add((data_set, DCAT.theme, THEME_GOVERNMENT))
         graph.add((data_set, DCTERMS.language, GERMAN))

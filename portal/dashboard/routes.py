@@ -16,7 +16,7 @@ from flask import Blueprint, Response, current_app, render_template
 from flask_babel import format_date, format_decimal, format_percent
 from flask_babel import gettext as _
 
-from portal.dashboard.dcat import catalogue_graph
+from portal.dashboard.dcat import catalogue_graph, contributor
 from portal.dashboard.figures import FEW, SMALL, Dashboard, Shown, compute, rounded, shown
 
 bp = Blueprint("dashboard", __name__, template_folder="templates")
@@ -193,7 +193,9 @@ def schema() -> Response:
 
 @bp.get("/digitalisierung/katalog.rdf")
 def dcat() -> Response:
-    graph = catalogue_graph(municipality(), dashboard().computed_at)
+    settings = current_app.config["PORTAL"]
+    graph = catalogue_graph(municipality(), dashboard().computed_at,
+                            contributor(settings.dcat_contributor_id, municipality()))  # fmt: skip
     return Response(
         graph.serialize(format="pretty-xml"),
         mimetype="application/rdf+xml",

@@ -9,8 +9,10 @@ import io
 import json
 import re
 from collections.abc import Callable
+from pathlib import Path
 
 import jsonschema
+import pyshacl
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -26,6 +28,8 @@ from portal.catalog.models import (
     OzgLeistung,
     Themenfeld,
 )
+from portal.config import ConfigError
+from portal.dashboard.dcat import contributor
 from portal.dashboard.figures import (
     FEW,
     Usage,
@@ -306,3 +310,38 @@ def test_the_page_says_that_only_complete_months_are_counted(open_data: FlaskCli
     assert "data-complete-months" in html
     assert "Der laufende Monat erscheint, sobald er vorbei ist." in html
     assert "Jeder Balken zeigt den Anteil der Leistungen eines Themas" in html
+
+
+SHAPES = Path(__file__).with_name("dcat_ap_de_shapes.ttl")
+
+
+def test_the_dcat_description_meets_govdatas_conventions(open_data: FlaskClient) -> None:
+    """Issue 31, 21: GovData refuses a harvest without dcatde:contributorID; the description is
+    validated against SHACL shapes for the conventions it checks (pyshacl)."""
+    graph = Graph().parse(data=open_data.get("/digitalisierung/katalog.rdf").data, format="xml")
+    conforms, _report, text = pyshacl.validate(graph, shacl_graph=Graph().parse(SHAPES))
+    assert conforms, text
+    contributors = set(graph.objects(None, URIRef("http://dcat-ap.de/def/dcatde/contributorID")))
+    assert len(contributors) == 1
+    stripped = Graph()
+    for triple in graph:
+        if str(triple[1]) != "http://dcat-ap.de/def/dcatde/contributorID":
+            stripped.add(triple)
+    assert not pyshacl.validate(stripped, shacl_graph=Graph().parse(SHAPES))[0]  # shapes bite
+
+
+@pytest.mark.parametrize(
+    ("setting", "name", "expected"),
+    [("", "Kreis Musterland", "kreisMusterland"), ("", "Bad Münstereifel", "badMuenstereifel"),
+     ("stadtRostock", "x", "stadtRostock"),
+     ("http://dcat-ap.de/def/contributors/landBrandenburg", "x", "landBrandenburg")],
+)  # fmt: skip
+def test_the_contributor_id_is_the_operators_or_built_from_the_name(
+    setting: str, name: str, expected: str
+) -> None:
+    assert str(contributor(setting, name)) == f"http://dcat-ap.de/def/contributors/{expected}"
+
+
+def test_a_wrong_contributor_id_stops_the_start(make_app: Callable[..., Flask]) -> None:
+    with pytest.raises(ConfigError, match="PORTAL_DCAT_CONTRIBUTOR_ID"):
+        make_app(dcat_contributor_id="https://example.org/nicht-aus-der-liste")
