@@ -75,14 +75,14 @@ def check(payment: Payment, source: str, now: dt.datetime | None = None) -> str:
     answered, else the problem (its code, or UNAVAILABLE); the next check is scheduled."""
     now = now or utcnow()
     asked = provider_named(payment.provider)
-    problem = ""
+    problem = explanation = ""
     if asked is None:
         problem = NOT_CONFIGURED
     else:
         try:
             events = asked.status(payment)
         except PaymentProblemError as error:
-            problem = error.code
+            problem, explanation = error.code, error.text
         except ProviderUnavailableError:
             problem = UNAVAILABLE
         else:
@@ -102,7 +102,8 @@ def check(payment: Payment, source: str, now: dt.datetime | None = None) -> str:
             f"Zahlungsstatus nicht abrufbar: {payment.kassenzeichen}",
             f"Der Zahlungsanbieter {payment.provider} hat auf die Statusabfrage der Zahlung "
             f"mit dem Kassenzeichen {payment.kassenzeichen} mit „{problem}“ geantwortet.\n"
-            "Das Portal fragt weiter nach. Bleibt es dabei, bitte den Bezahldienst prüfen.",
+            + (f"Erklärung des Zahlungsanbieters: {explanation}\n" if explanation else "")
+            + "Das Portal fragt weiter nach. Bleibt es dabei, bitte den Bezahldienst prüfen.",
         )
     payment.last_problem = problem
     payment.checks += 1

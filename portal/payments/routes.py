@@ -145,14 +145,16 @@ def _owned_payment(public_id: str) -> tuple[Payment, Application]:
     return payment, application
 
 
-def _cannot_start(payment: Payment, problem: str) -> tuple[str, int]:
+def _cannot_start(payment: Payment, problem: str, explanation: str = "") -> tuple[str, int]:
     """The citizen's page when the payment service refused or was away; nothing was paid and
-    the application stays as it is. The operator hears of every refusal."""
+    the application stays as it is. The operator hears of every refusal, with the service's
+    own explanation (its ``functionalText``) where it gave one."""
     if problem != reconcile.UNAVAILABLE:
+        said = f"\nErklärung des Zahlungsanbieters: {explanation}\n" if explanation else ""
         reconcile.alert(
             f"Zahlung abgelehnt: {problem}",
             f"Der Zahlungsanbieter {payment.provider} hat die Zahlung mit dem Kassenzeichen "
-            f"{payment.kassenzeichen} abgelehnt: {problem}.\n"
+            f"{payment.kassenzeichen} abgelehnt: {problem}.\n{said}"
             "Das liegt meist an der Einrichtung (Zugangsdaten, originatorId, endPointId, "
             "Buchungsdaten). Die Antragstellenden können später erneut bezahlen.",
         )
@@ -204,7 +206,7 @@ def pay(public_id: str) -> BaseResponse | tuple[str, int]:  # noqa: PLR0911 - ea
             break
         except PaymentProblemError as problem:
             if problem.code != "PAYMENT_EXISTS":
-                return _cannot_start(payment, problem.code)
+                return _cannot_start(payment, problem.code, problem.text)
             # An earlier request with this id reached the service but its answer never
             # reached us: that transaction's pay page was never shown, so nobody can pay it.
             log.warning("payment %s: request id already used, next attempt", payment.public_id)

@@ -70,6 +70,11 @@ class StandInState:
     down: bool = False
     requests: list[tuple[str, str, Any]] = field(default_factory=list)
     tokens_issued: int = 0
+    # Tests: what other implementations do — a 200 instead of 201 to the POST, transaction ids
+    # of up to 44 characters, a token only for a required OAuth scope.
+    create_status: int = 201
+    id_length: int = 24
+    required_scope: str = ""
     lock: threading.RLock = field(default_factory=threading.RLock)
 
     def set_status(self, transaction_id: str, status: str) -> None:
@@ -98,6 +103,7 @@ def _problem(code: str, detail: str, status: int | None = None) -> Response:
         "title": "Payment service problem" if code != "PAYMENT_EXISTS" else "Conflict",
         "detail": detail,
         "functionalCode": code,
+        "functionalText": f"Erklärung des Bezahldienstes: {detail}",
     }
     return Response(json.dumps(body), status=status, mimetype="application/problem+json")
 
@@ -172,6 +178,11 @@ def create_standin(state: StandInState) -> Flask:  # noqa: PLR0915 - one small A
             return Response(json.dumps({"error": "unsupported_grant_type"}), 400)
         if (client_id, secret) != (state.client_id, state.client_secret):
             return Response(json.dumps({"error": "invalid_client"}), 401)
+        if (
+            state.required_scope
+            and state.required_scope not in request.form.get("scope", "").split()
+        ):
+            return Response(json.dumps({"error": "invalid_scope"}), 400)
         value = secrets.token_urlsafe(24)
         with state.lock:
             state.tokens[value] = dt.datetime.now(dt.UTC) + dt.timedelta(
@@ -207,7 +218,7 @@ def create_standin(state: StandInState) -> Flask:  # noqa: PLR0915 - one small A
         with state.lock:
             if body["requestId"] in state.by_request:
                 return _problem("PAYMENT_EXISTS", "Diese requestId ist bereits vergeben.")
-            transaction_id = secrets.token_hex(12)
+            transaction_id = secrets.token_hex(32)[: state.id_length]
             base = f"{request.host_url.rstrip('/')}{request.script_root}"
             state.transactions[transaction_id] = {
                 "endpoint": endpoint,
@@ -224,7 +235,7 @@ def create_standin(state: StandInState) -> Flask:  # noqa: PLR0915 - one small A
             }
             state.by_request[body["requestId"]] = transaction_id
         answer = _public(state.transactions[transaction_id])
-        response = Response(json.dumps(answer), 201, mimetype="application/json")
+        response = Response(json.dumps(answer), state.create_status, mimetype="application/json")
         response.headers["Location"] = answer["paymentInformation"]["transactionUrl"]
         return response
 

@@ -52,7 +52,7 @@ log = logging.getLogger(__name__)
 TIMEOUT = 10  # seconds per call: a citizen waits for it
 ID = re.compile(r"^[\w\d-]{1,36}$", re.ASCII)
 REQUIRED = ("base_url", "token_url", "client_id", "client_secret", "originator_id", "endpoint_id")
-OPTIONAL = ("pay_origin", "refund_email")
+OPTIONAL = ("pay_origin", "refund_email", "scope")
 KINDS = {"PAYED": "paid", "FAILED": "failed", "CANCELED": "cancelled", "INITIAL": "open"}
 PROBLEM_CODES = frozenset(
     {
@@ -72,12 +72,15 @@ TESTDIENST_MOUNT = "/testdienst/xbezahldienste"
 
 
 class PaymentProblemError(ProviderUnavailableError):
-    """The payment service answered with a problem (its ``functionalCode``, or UNSPECIFIED)."""
+    """The payment service answered with a problem (its ``functionalCode``, or UNSPECIFIED);
+    ``text`` is the service's own explanation (``functionalText``, else ``detail``), for the
+    operator's alert, never for the citizen."""
 
     def __init__(self, code: str, status: int, detail: str = "") -> None:
         super().__init__(f"{code} ({status}) {detail}".strip())
         self.code = code if code in PROBLEM_CODES else "UNSPECIFIED"
         self.status = status
+        self.text = detail
 
 
 @dataclass(frozen=True)
@@ -91,6 +94,7 @@ class XbdService:
     endpoint_id: str
     pay_origin: str = ""  # where the pay page lives, if not at base_url's origin
     refund_email: str = ""  # the Kasse's address for refund requests
+    scope: str = ""  # the OAuth scope some payment services require for the token
 
 
 def services_from(spec: str) -> dict[str, XbdService]:
@@ -189,6 +193,7 @@ class XBezahldiensteProvider:
             token_endpoint=self.service.token_url,
             grant_type="client_credentials",
             token_endpoint_auth_method="client_secret_basic",  # noqa: S106 - a method's name
+            scope=self.service.scope or None,
         )
         for prefix, adapter in self.adapters.items():
             session.mount(prefix, adapter)
@@ -248,7 +253,9 @@ class XBezahldiensteProvider:
         code = str(body.get("functionalCode") or "") if isinstance(body, dict) else ""
         if not code:
             code = "FORBIDDEN" if response.status_code in (401, 403) else "UNSPECIFIED"
-        detail = str(body.get("detail") or "")[:300] if isinstance(body, dict) else ""
+        detail = ""
+        if isinstance(body, dict):
+            detail = str(body.get("functionalText") or body.get("detail") or "")[:500]
         return PaymentProblemError(code, response.status_code, detail)
 
     def _transaction(self, payment: Payment) -> dict[str, Any]:

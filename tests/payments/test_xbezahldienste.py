@@ -411,6 +411,10 @@ def test_every_problem_code_is_told_plainly_and_alerted(  # noqa: PLR0917 - fixt
     assert payment.last_problem == code
     alerts = mails()
     assert any(code in mail and kz in mail for mail in alerts)
+    # Issue 31, 19: the service's own explanation (functionalText) reaches the operator.
+    assert any("Erklärung des Bezahldienstes: Eingestellter Testfehler." in mail
+               for mail in alerts)  # fmt: skip
+    assert "Eingestellter Testfehler" not in text  # never the citizen
     assert _started(citizen, service)  # the next try works; nothing was paid before
 
 
@@ -687,3 +691,43 @@ def test_a_fee_paid_twice_is_reported_to_the_operator(
     assert len(twice) == 1
     assert all(reference in twice[0] for reference in references)
     assert _deliveries(db_session, citizen) == 1
+
+
+@pytest.mark.parametrize(("status", "length"), [(200, 24), (201, 44)])
+def test_other_implementations_answers_are_taken(  # noqa: PLR0917 - fixtures
+    xbd_app: Flask,
+    service: Service,
+    db_session: scoped_session[Session],
+    login: Any,
+    status: int,
+    length: int,
+) -> None:
+    """Issue 31, 19: a 200 to the POST (not only 201) and transaction ids of 44 characters, as
+    another implementation issues them; both are in our schema and the answer validates."""
+    service.state.create_status, service.state.id_length = status, length
+    citizen = _citizen(xbd_app, db_session, login, f"xbd-{status}-{length}")
+    transaction = _started(citizen, service)
+    assert len(transaction) == length
+    answer = service.state.transactions[transaction]
+    assert not list(schema_validator("PaymentTransaction").iter_errors(
+        {"paymentInformation": answer["paymentInformation"]}))  # fmt: skip
+    _choose(service, transaction, "PAYED")
+    assert "Vielen Dank" in _result(citizen, _payment(db_session, citizen).public_id)
+    assert _payment(db_session, citizen).state == PaymentState.PAID
+
+
+def test_a_required_oauth_scope_is_sent(
+    make_app: Callable[..., Flask], service: Service, db_session: scoped_session[Session],
+    login: Any,
+) -> None:  # fmt: skip
+    """Issue 31, 6: some payment services give a token only for their scope."""
+    service.state.required_scope = "zahlung"
+    settings = _settings(service)
+    config = json.loads(settings["xbezahldienste"])
+    refused = make_app(**settings)
+    citizen = _citizen(refused, db_session, login, "xbd-scope-missing")
+    assert _pay(citizen).status_code == 503  # no token without the scope
+    config["kasse"]["scope"] = "zahlung"
+    scoped = make_app(**{**settings, "xbezahldienste": json.dumps(config)})
+    citizen = _citizen(scoped, db_session, login, "xbd-scope")
+    assert _started(citizen, service)
