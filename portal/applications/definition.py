@@ -16,6 +16,8 @@ with, so a new version never changes a running draft. Shape (``schema: servicepo
 
 Field types: text, textarea, number, integer, date, choice (``options``), checkbox, yesno,
 email, phone, iban, postal_code, file (``accept``, ``max_bytes``) and info (text only).
+A date may bound its answers (``earliest``, ``latest``: "today", "today-30y", "today+1y",
+"today-14d", an ISO date, or ``step.field`` of a date asked before it).
 Conditions (``show_if``) name a field of an *earlier* step as ``step.field`` with ``equals`` or
 ``in``, so the server alone decides what is shown, with or without script.
 Fees: fixed (``amount_cents``), per_item (``field``, ``unit_cents``) or tiered (``field``,
@@ -26,6 +28,7 @@ Payment: none, optional, before_handoff or afterwards.
 from __future__ import annotations
 
 import dataclasses
+import re
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 from typing import Any
@@ -111,6 +114,10 @@ class Field:
     accept: tuple[str, ...] = DEFAULT_ACCEPT
     max_bytes: int = DEFAULT_MAX_BYTES
     section: str = ""
+    # A date's plausible range: "today", "today-30y", "today+1y", "today-14d", "2000-01-01",
+    # or "step.field", another date answered before it (the dog is not kept before its birth).
+    earliest: str | None = None
+    latest: str | None = None
 
 
 @dataclass(frozen=True)
@@ -205,7 +212,26 @@ def _decimal(value: Any, where: str) -> Decimal | None:
         raise DefinitionError(f"{where}: „{value}“ ist keine Zahl.") from None
 
 
-def _field(raw: dict[str, Any], where: str, earlier: set[str]) -> Field:
+DATE_BOUND = re.compile(r"today(?:[+-]\d{1,3}[yd])?|\d{4}-\d{2}-\d{2}|[\w-]+\.[\w-]+")
+
+
+def _date_bound(raw: Any, named: str, kind: str, dates: set[str]) -> str | None:
+    if raw is None:
+        return None
+    text = str(raw)
+    if kind != "date" or not DATE_BOUND.fullmatch(text):
+        raise DefinitionError(
+            f"{named}: Ein Datumsbereich (earliest, latest) ist „today“, „today-30y“, "
+            "„today+14d“, ein Datum wie 2000-01-01 oder ein früher gefragtes Datumsfeld."
+        )
+    if "." in text and text not in dates:
+        raise DefinitionError(
+            f"{named}: Der Datumsbereich nennt „{text}“, das kein vorher gefragtes Datumsfeld ist."
+        )
+    return text
+
+
+def _field(raw: dict[str, Any], where: str, earlier: set[str], dates: set[str]) -> Field:
     key, kind = str(raw.get("key", "")), str(raw.get("type", ""))
     if not key or "." in key:
         raise DefinitionError(f"{where}: Ein Feld hat keinen gültigen Schlüssel.")
@@ -241,6 +267,8 @@ def _field(raw: dict[str, Any], where: str, earlier: set[str]) -> Field:
         accept=tuple(raw.get("accept", DEFAULT_ACCEPT)),
         max_bytes=int(raw.get("max_bytes", DEFAULT_MAX_BYTES)),
         section=str(raw.get("section", "")),
+        earliest=_date_bound(raw.get("earliest"), named, kind, dates),
+        latest=_date_bound(raw.get("latest"), named, kind, dates),
     )
 
 
@@ -292,7 +320,7 @@ def _fee(raw: dict[str, Any] | None, fields: dict[str, Field]) -> Fee:
     )
 
 
-def parse(raw: dict[str, Any]) -> FormDefinition:
+def parse(raw: dict[str, Any]) -> FormDefinition:  # noqa: PLR0912 - one check per rule
     """Check and read a definition; raises DefinitionError naming the first problem."""
     if raw.get("schema") != SCHEMA:
         raise DefinitionError(f"Das Format muss „{SCHEMA}“ sein (schema).")
@@ -303,6 +331,7 @@ def parse(raw: dict[str, Any]) -> FormDefinition:
         )
     steps: list[Step] = []
     earlier: set[str] = set()
+    dates: set[str] = set()
     specs: dict[str, Field] = {}
     for index, step_raw in enumerate(raw.get("steps", [])):
         step_key = str(step_raw.get("key", ""))
@@ -310,7 +339,12 @@ def parse(raw: dict[str, Any]) -> FormDefinition:
         if not step_key or "." in step_key or any(s.key == step_key for s in steps):
             raise DefinitionError(f"{where}: Der Schlüssel fehlt oder kommt zweimal vor.")
         show_if = _condition(step_raw.get("show_if"), where, earlier)
-        fields = tuple(_field(item, f"{where}", earlier) for item in step_raw.get("fields", []))
+        fields_list = []
+        for item in step_raw.get("fields", []):
+            fields_list.append(_field(item, where, earlier, dates))
+            if item.get("type") == "date":  # a later date may be bounded by this one
+                dates.add(f"{step_key}.{item.get('key')}")
+        fields = tuple(fields_list)
         seen: set[str] = set()
         for item in fields:
             if item.key in seen:

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import re
 from typing import Any, ClassVar
+from zoneinfo import ZoneInfo
 
 from flask_babel import gettext as _
 from flask_wtf import FlaskForm
@@ -49,7 +51,36 @@ class Rules:
     def __init__(self, spec: FieldDefinition) -> None:
         self.spec = spec
 
-    def __call__(self, form: Any, field: Field) -> None:  # noqa: ARG002
+    def _in_range(self, form: Any, text: str) -> None:
+        """A date within its plausible range (``earliest``, ``latest``): not in the future
+        where it cannot be, not before the date it follows (issue 31, 10)."""
+        spec, answer = self.spec, parse_date(text)
+        if answer is None:
+            return
+        answers = {**getattr(form, "answers", {})}
+        step_key = getattr(form, "step_key", "")
+        typed = {f.name: f.data for f in form if isinstance(f.data, str)}
+        answers[step_key] = {**answers.get(step_key, {}), **typed}
+        for bound, too_early in ((spec.earliest, True), (spec.latest, False)):
+            if not bound:
+                continue
+            limit, other = date_bound(bound, answers, getattr(form, "labels", {}))
+            if limit is None or (answer >= limit if too_early else answer <= limit):
+                continue
+            shown = limit.strftime("%d.%m.%Y")
+            if other:
+                message = _("„%(label)s“ darf nicht vor „%(other)s“ (%(day)s) liegen.",
+                            label=spec.label, other=other, day=shown) if too_early else _(
+                            "„%(label)s“ darf nicht nach „%(other)s“ (%(day)s) liegen.",
+                            label=spec.label, other=other, day=shown)  # fmt: skip
+            else:
+                message = _("„%(label)s“ darf nicht vor dem %(day)s liegen.", label=spec.label,
+                            day=shown) if too_early else _(
+                            "„%(label)s“ darf nicht nach dem %(day)s liegen.", label=spec.label,
+                            day=shown)  # fmt: skip
+            raise ValidationError(message)
+
+    def __call__(self, form: Any, field: Field) -> None:
         spec, label = self.spec, self.spec.label
         value = field.data
         if value is None or value is False or (isinstance(value, str) and not value.strip()):
@@ -78,6 +109,8 @@ class Rules:
         problem = kind.check(spec, text)
         if problem:
             raise ValidationError(problem)
+        if spec.type == "date" and (spec.earliest or spec.latest):
+            self._in_range(form, text)
         # The pattern applies to the answer as it will be stored ("ms ab 123" → "MS-AB 123").
         if spec.pattern and not re.fullmatch(spec.pattern, kind.normalise(spec, text)):
             raise ValidationError(
@@ -119,7 +152,41 @@ AUTOCOMPLETE = {
 }
 
 
-def step_form(step: Step, visible: list[FieldDefinition], locked: set[str]) -> type[FlaskForm]:
+BERLIN = ZoneInfo("Europe/Berlin")
+RELATIVE = re.compile(r"today(?:([+-])(\d{1,3})([yd]))?")
+
+
+def date_bound(
+    bound: str, answers: dict[str, Any], labels: dict[str, str]
+) -> tuple[dt.date | None, str]:
+    """The day a bound names, and the label of the field it names ("" for a fixed day); the
+    day is ``None`` when the named answer is missing or unreadable (nothing to compare)."""
+    relative = RELATIVE.fullmatch(bound)
+    if relative:
+        today = dt.datetime.now(BERLIN).date()
+        sign, amount, unit = relative.groups()
+        if not amount:
+            return today, ""
+        count = int(amount) * (-1 if sign == "-" else 1)
+        if unit == "d":
+            return today + dt.timedelta(days=count), ""
+        try:
+            return today.replace(year=today.year + count), ""
+        except ValueError:  # 29 February in a year without one
+            return today.replace(year=today.year + count, day=28), ""
+    if "." not in bound:
+        return parse_date(bound), ""
+    step, _sep, name = bound.partition(".")
+    return parse_date(str(answers.get(step, {}).get(name) or "")), labels.get(bound, name)
+
+
+def step_form(
+    step: Step,
+    visible: list[FieldDefinition],
+    locked: set[str],
+    answers: dict[str, Any] | None = None,
+    labels: dict[str, str] | None = None,
+) -> type[FlaskForm]:
     """A FlaskForm class for the visible fields of ``step`` (field names are the keys)."""
 
     class StepForm(PortalForm):
@@ -130,4 +197,6 @@ def step_form(step: Step, visible: list[FieldDefinition], locked: set[str]) -> t
         if built is not None:
             setattr(StepForm, spec.key, built)
     StepForm.step_key = step.key
+    StepForm.answers = answers or {}  # earlier steps' answers, for dates bounded by them
+    StepForm.labels = labels or {}
     return StepForm

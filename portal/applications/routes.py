@@ -282,7 +282,8 @@ def step(public_id: str, step_key: str) -> BaseResponse | str | tuple[str, int]:
         return redirect(url_for(".summary", public_id=public_id), 303)
     fields = definition.visible_fields(current, answers)
     locked = services.locked_fields(application, current)
-    form_class = step_form(current, fields, locked)
+    labels = {f"{s.key}.{f.key}": f.label for s in definition.steps for f in s.fields}
+    form_class = step_form(current, fields, locked, answers, labels)
     stored = answers.get(current.key, {})
     form = form_class(data=stored) if request.method == "GET" else form_class()
     for key in locked:  # what the identity said, whatever was posted
