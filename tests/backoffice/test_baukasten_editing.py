@@ -33,6 +33,7 @@ from portal.identity.models import StaffRole
 from portal.retention import services as retention
 from tests.factories import make_office, make_person, make_service, make_staff
 from tests.support.auth import login_as, staff_login_as
+from tests.support.jobs import run_rq_jobs
 
 pytestmark = pytest.mark.usefixtures("db_session")
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -289,6 +290,7 @@ def test_a_testantrag_goes_the_whole_way_to_the_test_target_and_counts_nowhere( 
     )
     assert pay.status_code == 404  # but never charged
     # Delivered to the test target, not to the office's.
+    run_rq_jobs(app)  # with Redis the hand-off waits for a worker
     delivery = db.session.scalar(select(Delivery).where(Delivery.application_id == application_id))
     assert delivery is not None
     assert delivery.target == "test:folder"
