@@ -19,6 +19,7 @@ from wtforms import (
 from wtforms.fields.choices import SelectChoice
 from wtforms.validators import AnyOf, DataRequired, Length, Optional, Regexp
 
+from portal.applications.baukasten import new_key
 from portal.applications.fields.types import parse_number
 from portal.backoffice.forms import MultiCheckboxField
 from portal.core.formtools import PortalForm, offered
@@ -392,7 +393,11 @@ class FieldEditForm(PortalForm):
             if not line.strip():
                 continue
             label = (label if bar else value).strip()
-            value = value.strip() if bar else option_value(label, {o["value"] for o in found})
+            value = (
+                value.strip()
+                if bar
+                else new_key(label, {o["value"] for o in found}, fallback="antwort")
+            )
             found.append({"value": value, "label": label})
         return found
 
@@ -413,19 +418,6 @@ class FieldEditForm(PortalForm):
             )
 
     meta_kind = ""  # the field's type, set by the view
-
-
-def option_value(label: str, taken: set[str]) -> str:
-    base = re.sub(r"[^a-z0-9]+", "_", label.lower().translate(UMLAUTS)).strip("_")[:40]
-    base = base or "antwort"
-    value, number = base, 1
-    while value in taken:
-        number += 1
-        value = f"{base}_{number}"
-    return value
-
-
-UMLAUTS = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 
 
 class StepEditForm(PortalForm):
