@@ -100,10 +100,11 @@ def suche() -> tuple[str, int]:
     form = SearchForm(formdata=request.args)
     query = (form.q.data or "").strip()
     ids: list[int] = []
+    partial = False
     valid = form.validate()
     language = str(get_locale() or "de")
     if valid and query:
-        ids = search.ranked_ids(
+        ids, partial = search.ranked(
             query,
             online_only=bool(form.online.data),
             addressee=form.fuer.data or "",
@@ -115,12 +116,15 @@ def suche() -> tuple[str, int]:
     args = {key: value for key, value in request.args.items() if key != "seite"}
     results = search.load_in_order(shown)
     corrected = (
-        search.corrected_query(query, [item.name for item in results], language) if ids else None
+        search.corrected_query(query, [item.name for item in results], language)
+        if ids and not partial
+        else None
     )
     return (
         render_template(
             "catalog/suche.html",
             corrected=corrected,
+            partial=partial,
             form=form,
             query=query,
             total=len(ids),

@@ -15,7 +15,9 @@ What citizens get forgiven:
 - ranking: the exact service name first, then services whose Redaktion keywords contain the
   query as a whole keyword, then names starting with the query (each alphabetically), then
   the index's relevance (BM25 on SQLite, ts_rank_cd on PostgreSQL) with the name weighted
-  above the Redaktion's keywords and those above the text.
+  above the Redaktion's keywords and those above the text;
+- a word nothing matches together with the others: the services matching most of the words
+  come instead, marked as partial matches (:func:`ranked`).
 """
 
 from __future__ import annotations
@@ -43,6 +45,9 @@ STOP_WORD_FILE = Path(__file__).resolve().parent / "data" / "stoppwoerter.txt"
 FOLD = str.maketrans({"ä": "ae", "ö": "oe", "ü": "ue", "ß": "ss"})
 TOKEN = re.compile(r"[a-z0-9]+")
 MAX_CANDIDATES = 500
+MAX_PARTIAL_WORDS = 6  # words looked up one by one when no service matches them all
+MIN_COMPOUND, MIN_PART = 8, 4  # unknown words this long are tried as two known ones
+MAX_SPELLINGS = 30  # combinations of synonyms compared with the names when ranking
 BODY_MODULES = ("teaser", "kurztext", "volltext", "voraussetzungen", "unterlagen")
 
 
@@ -193,14 +198,20 @@ def _within_one_edit(a: str, b: str) -> bool:
     return any(longer[:i] + longer[i + 1 :] == shorter for i in range(len(longer)))
 
 
+def _prefix_known(term: str) -> bool:
+    """Whether the index knows a term starting with ``term``."""
+    return bool(
+        db.session.scalar(
+            text("SELECT 1 FROM catalog_search_term WHERE term >= :term AND term < :end LIMIT 1"),
+            {"term": term, "end": term + "\uffff"},
+        )
+    )
+
+
 def _alternatives(term: str, word: str) -> list[str]:
     """The term itself if the index knows a word starting with it; otherwise indexed terms one
     typo away from the stem or from the typed word (a typo can change what the stemmer cuts)."""
-    prefix_known = db.session.scalar(
-        text("SELECT 1 FROM catalog_search_term WHERE term >= :term AND term < :end LIMIT 1"),
-        {"term": term, "end": term + "\uffff"},
-    )
-    if prefix_known or len(term) < 4:
+    if len(term) < 4 or _prefix_known(term):
         return [term]
     candidates = db.session.scalars(
         text("SELECT term FROM catalog_search_term WHERE term LIKE :start"),
@@ -215,6 +226,51 @@ def _alternatives(term: str, word: str) -> list[str]:
         )
     )
     return close or [term]
+
+
+def _split_compound(word: str, language: str) -> list[str] | None:
+    """An unknown compound as two words the index or the synonyms know ("kitaplatz" → "kita",
+    "platz"), or of which they know the part that makes up most of it ("anwohnerparkausweis" →
+    "anwohner", "parkausweis"); ``None`` if there is no such split."""
+    if len(word) < MIN_COMPOUND:
+        return None
+    table = synonyms(language)
+
+    def known(part: str) -> bool:
+        return len(part) >= MIN_PART and ((stem(part),) in table or _prefix_known(stem(part)))
+
+    best: tuple[int, int, list[str]] | None = None
+    for cut in range(MIN_PART, len(word) - MIN_PART + 1):
+        first, rest = word[:cut], word[cut:]
+        for second in (rest, rest[1:] if rest[:1] == "s" else ""):  # the Fugen-s
+            if len(second) < MIN_PART:
+                continue
+            first_known, second_known = known(first), known(second)
+            if not (first_known and second_known):
+                # One known part alone must carry most of the word ("anwohner|parkausweis"),
+                # or any word ending in "-verordnung" would find every Verordnung.
+                known_part = first if first_known else second if second_known else ""
+                if 2 * len(known_part) < len(word):
+                    continue
+            longest = max(
+                len(part) for part, ok in ((first, first_known), (second, second_known)) if ok
+            )
+            score = (int(first_known and second_known), longest, [first, second])
+            if best is None or score[:2] > best[:2]:
+                best = score
+    return best[2] if best else None
+
+
+def _joined(words: list[str]) -> list[str] | None:
+    """Two neighbouring words the index knows as one compound ("vaterschaft anerkennen" →
+    "vaterschaftsanerkennen", with or without the Fugen-s), the rest as typed; else ``None``."""
+    for position in range(len(words) - 1):
+        first, second = words[position], words[position + 1]
+        for glue in ("", "s", "n", "en"):
+            compound = f"{first}{glue}{second}"
+            if _prefix_known(stem(compound)):
+                return [*words[:position], compound, *words[position + 2 :]]
+    return None
 
 
 Alternative = tuple[str, ...]  # terms that must all match (as prefixes)
@@ -240,8 +296,13 @@ def query_groups(query: str, language: str = "de") -> list[list[Alternative]]:
 
 
 def _groups(words: list[str], language: str = "de") -> list[list[Alternative]]:
+    return [group for group, _words in _grouped(words, language)]
+
+
+def _grouped(words: list[str], language: str = "de") -> list[tuple[list[Alternative], str]]:
+    """Each AND-ed group with the typed words it stands for (a synonym may take several)."""
     terms = [stem(word) for word in words]
-    groups: list[list[Alternative]] = []
+    groups: list[tuple[list[Alternative], str]] = []
     table = synonyms(language)
     position = 0
     while position < len(terms):
@@ -249,12 +310,19 @@ def _groups(words: list[str], language: str = "de") -> list[list[Alternative]]:
             phrase = tuple(terms[position : position + length])
             if phrase in table:
                 expansions = {tuple(analyse(target)) for target in table[phrase]}
-                groups.append(sorted({phrase, *(e for e in expansions if e)}))
+                typed = " ".join(words[position : position + length])
+                groups.append((sorted({phrase, *(e for e in expansions if e)}), typed))
                 position += length
                 break
         else:
-            alternatives = _alternatives(terms[position], words[position])
-            groups.append([(term,) for term in alternatives])
+            word, term = words[position], terms[position]
+            alternatives = _alternatives(term, word)
+            unknown = alternatives == [term] and not _prefix_known(term)
+            parts = _split_compound(word, language) if unknown else None
+            if parts:
+                groups.extend(_grouped(parts, language))
+            else:
+                groups.append(([(term,) for term in alternatives], word))
             position += 1
     return groups
 
@@ -294,49 +362,114 @@ def _matches(groups: list[list[Alternative]], names_only: bool) -> Any:
 def ranked_ids(
     query: str, *, online_only: bool = False, addressee: str = "", language: str = "de"
 ) -> list[int]:
-    """Ids of the published Leistungen matching the query, best first.
+    """Ids of the published Leistungen matching every word of the query, best first."""
+    return ranked(query, online_only=online_only, addressee=addressee, language=language)[0]
 
-    One round trip: the index's best matches joined to the plain columns the ranking and the
-    filters need (not ORM objects: a broad query ranks hundreds, of which a page shows twenty).
+
+def ranked(
+    query: str, *, online_only: bool = False, addressee: str = "", language: str = "de"
+) -> tuple[list[int], bool]:
+    """Ids of the published Leistungen matching the query, best first, and whether they are
+    partial matches.
+
+    Strict first: every word (or its synonym, or its correction) must match. When nothing
+    matches every word of a query of several, the services matching the most of its words
+    come instead ("hund ummelden": the dog services, though none is called an Ummeldung) and
+    the caller says so. One round trip per word for that fallback; the strict search is one.
     """
     words, names_only = query_words(query)
-    groups = _groups(words, language)
-    if not groups:
-        return []
+    grouped = _grouped(words, language)
+    if not grouped:
+        return [], False
+    groups = [group for group, _typed in grouped]
+    rows = _candidates(groups, names_only)
+    if rows or len(groups) < 2:
+        wanted, spellings = " ".join(words), _spellings(groups)
+        ordered = sorted(rows, key=lambda row: _order(row, wanted, spellings))
+        return _filtered(ordered, online_only, addressee), False
+    joined = _joined(words)
+    if joined is not None:
+        retried = ranked(
+            " ".join(joined), online_only=online_only, addressee=addressee, language=language
+        )
+        if retried[0]:
+            return retried
+    # Partial: each word on its own. A service matching more words ranks above one matching
+    # fewer; among those matching as many, the earlier word's services first (everyday queries
+    # name the thing first and what to do with it after: "hund ummelden", "taxi konzession"),
+    # then as closely as the name matches the word ("Reisepass" before "Verlust oder Diebstahl
+    # Reisepass").
+    found: dict[int, tuple[Any, int, tuple[int, int, float, str]]] = {}
+    for position, (group, typed) in enumerate(grouped[:MAX_PARTIAL_WORDS]):
+        spellings = _spellings([group])
+        for row in _candidates([group], names_only):
+            key = (position, *_order(row, typed, spellings))
+            seen = found.get(row.id)
+            found[row.id] = (row, seen[1] + 1, min(seen[2], key)) if seen else (row, 1, key)
+    ordered = [
+        row for row, _count, _key in sorted(found.values(), key=lambda item: (-item[1], item[2]))
+    ]
+    return _filtered(ordered, online_only, addressee), bool(ordered)
+
+
+def _candidates(groups: list[list[Alternative]], names_only: bool) -> list[Any]:
+    """The index's best matches joined to the plain columns the ranking and the filters need
+    (not ORM objects: a broad query ranks hundreds, of which a page shows twenty)."""
     matches = _matches(groups, names_only)
-    columns = [Leistung.id, matches.c.rank, Leistung.name, Leistung.keywords]
-    if online_only:
-        columns.append(Leistung.online_url)
-    if addressee:
-        columns.append(Leistung.addressees)
-    rows = db.session.execute(
-        select(*columns)
-        .join(matches, matches.c.leistung_id == Leistung.id)
-        .where(Leistung.published)
-        .order_by(matches.c.rank)
-        .limit(MAX_CANDIDATES)
-    ).all()
-    # Names and query compared as folded words: punctuation and the filler words a citizen may
-    # have typed around the name ("einen Reisepass") do not matter.
-    wanted = " ".join(words)
+    return list(
+        db.session.execute(
+            select(
+                Leistung.id,
+                matches.c.rank,
+                Leistung.name,
+                Leistung.keywords,
+                Leistung.online_url,
+                Leistung.addressees,
+            )
+            .join(matches, matches.c.leistung_id == Leistung.id)
+            .where(Leistung.published)
+            .order_by(matches.c.rank)
+            .limit(MAX_CANDIDATES)
+        ).all()
+    )
 
-    def order(row: Any) -> tuple[int, float, str]:
-        name = _folded(row.name)
-        if name == wanted:
-            closeness = 0
-        elif wanted in _folded_keywords(row.keywords):  # the Redaktion's exact search word
-            closeness = 1
-        elif name.startswith(wanted):
-            closeness = 2
-        else:
-            # Only loose matches are ordered by the index's relevance; the close ones above
-            # read best in alphabetical order (…-Abmeldung, …-Anmeldung, …-Ummeldung).
-            return 3, row.rank, name
-        return closeness, 0.0, name
 
+def _spellings(groups: list[list[Alternative]]) -> frozenset[str]:
+    """The query's groups as stemmed phrases, each synonym and correction spelled out (a few
+    dozen at most): "heiraten" is also "eheschliess"."""
+    spellings = [""]
+    for group in groups:
+        spellings = [
+            f"{start} {' '.join(alternative)}".strip()
+            for start in spellings
+            for alternative in group
+        ][:MAX_SPELLINGS]
+    return frozenset(spellings)
+
+
+def _order(row: Any, wanted: str, spellings: frozenset[str]) -> tuple[int, float, str]:
+    """Names and query compared as folded words: punctuation and the filler words a citizen
+    may have typed around the name ("einen Reisepass") do not matter; nor does which of the
+    query's synonyms the name uses ("Heiraten" → "Eheschließung")."""
+    name = _folded(row.name)
+    stems = _stemmed(name)
+    if name == wanted or stems in spellings:
+        closeness = 0
+    elif wanted in _folded_keywords(row.keywords):  # the Redaktion's exact search word
+        closeness = 1
+    elif name.startswith(wanted) or any(stems.startswith(f"{item} ") for item in spellings):
+        closeness = 2
+    else:
+        # Only loose matches are ordered by the index's relevance; the close ones above read
+        # best in alphabetical order (…-Abmeldung, …-Anmeldung, …-Ummeldung).
+        return 3, row.rank, name
+    return closeness, 0.0, name
+
+
+def _filtered(rows: list[Any], online_only: bool, addressee: str) -> list[int]:
     return [
         row.id
-        for row in sorted(rows, key=order)
+        for row in rows
         if (not online_only or row.online_url) and (not addressee or addressee in row.addressees)
     ]
 
@@ -373,6 +506,11 @@ def corrected_query(query: str, names: list[str], language: str = "de") -> str |
 def _folded(name: str) -> str:
     """A name as folded words, cached: ranking looks at every candidate's name on each search."""
     return " ".join(TOKEN.findall(fold(name)))
+
+
+@lru_cache(maxsize=50_000)
+def _stemmed(folded: str) -> str:
+    return " ".join(stem(word) for word in folded.split())
 
 
 @lru_cache(maxsize=50_000)

@@ -93,6 +93,20 @@ class SearchForm(PortalForm):
     )
 
 
+class OfficeSearchForm(SearchForm):
+    zeigen = SelectField(
+        _l("Anzeigen"),
+        description=_l("Wie in der Vorgangsliste sind abgeschlossene Vorgänge ausgeblendet."),
+        choices=[
+            SelectChoice(services.SHOWN_OPEN, _l("Offene Vorgänge und Anfragen")),
+            SelectChoice(services.SHOWN_CLOSED, _l("Abgeschlossene Vorgänge")),
+            SelectChoice(services.SHOWN_ALL, _l("Alle")),
+        ],
+        default=services.SHOWN_OPEN,
+        validators=[Optional()],
+    )
+
+
 ActionForm = ButtonForm  # a button and its CSRF token
 
 
@@ -292,16 +306,25 @@ def _staff_offices() -> tuple[StaffAccount, OfficeScope]:
 @staff_required(*CASE_READ)
 def office_inbox() -> str:
     _staff, offices = _staff_offices()
-    search = SearchForm(request.args)
-    if search.q.data and search.validate():
-        where = services.office_where(offices)
+    search = OfficeSearchForm(request.args)
+    valid = search.validate()
+    shown = (search.zeigen.data if valid else None) or services.SHOWN_OPEN
+    if search.q.data and valid:
+        where = services.office_where(offices, shown)
         listing = services.search(where, search.q.data, unread_from_office=False, page=_page())
     else:
-        listing = services.office_threads(offices, page=_page())
+        listing = services.office_threads(offices, page=_page(), shown=shown)
+    params = {
+        key: value
+        for key, value in (("q", search.q.data if valid else ""), ("zeigen", shown))
+        if value and not (key == "zeigen" and value == services.SHOWN_OPEN)
+    }
     return render_template(
         "postfach/office_inbox.html",
         listing=listing,
         search=search,
+        params=params,
+        hidden=services.closed_thread_count(offices) if shown == services.SHOWN_OPEN else 0,
         office_names=_office_names(),
     )
 

@@ -13,10 +13,10 @@ from flask import abort
 from flask_babel import force_locale, format_currency, format_date
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
-from sqlalchemy import ColumnElement, and_, case, delete, distinct, func, select, union
+from sqlalchemy import ColumnElement, and_, case, delete, distinct, func, or_, select, union
 
 from portal.applications.cases import record_change
-from portal.applications.models import Application, ChangeKind
+from portal.applications.models import Application, CaseStatus, ChangeKind
 from portal.core.db import contains_pattern, utcnow
 from portal.core.jobs import enqueue
 from portal.core.notices import login_address, send_notice
@@ -194,12 +194,36 @@ def office_thread(public_id: str, scope: OfficeScope) -> Thread:
     return found
 
 
-def office_where(scope: OfficeScope) -> ColumnElement[bool]:
-    return in_scope(Thread.office_id, scope)
+# What the office Postfach shows, as the queue does: threads of closed cases only on request.
+SHOWN_OPEN, SHOWN_CLOSED, SHOWN_ALL = "offen", "abgeschlossen", "alle"
 
 
-def office_threads(scope: OfficeScope, page: int = 1) -> InboxPage:
-    return inbox_page(office_where(scope), unread_from_office=False, page=page)
+def closed_case() -> ColumnElement[bool]:
+    """The thread belongs to a case that is closed (``abgeschlossen``)."""
+    return Thread.application_id.in_(
+        select(Application.id).where(Application.case_status == CaseStatus.CLOSED)
+    )
+
+
+def office_where(scope: OfficeScope, shown: str = SHOWN_ALL) -> ColumnElement[bool]:
+    """The office's threads: all, or those still open (general enquiries and cases not yet
+    closed), or those of closed cases."""
+    where = in_scope(Thread.office_id, scope)
+    if shown == SHOWN_OPEN:
+        return and_(where, or_(Thread.application_id.is_(None), ~closed_case()))
+    if shown == SHOWN_CLOSED:
+        return and_(where, closed_case())
+    return where
+
+
+def office_threads(scope: OfficeScope, page: int = 1, shown: str = SHOWN_OPEN) -> InboxPage:
+    return inbox_page(office_where(scope, shown), unread_from_office=False, page=page)
+
+
+def closed_thread_count(scope: OfficeScope) -> int:
+    """How many threads the open view leaves out."""
+    where = office_where(scope, SHOWN_CLOSED)
+    return db.session.scalar(select(func.count()).select_from(Thread).where(where)) or 0
 
 
 def existing_thread(application: Application) -> Thread | None:

@@ -12,13 +12,17 @@ from sqlalchemy.orm import Session, scoped_session
 
 from portal.catalog.models import Leistung
 from portal.catalog.search import (
+    _joined,
+    _split_compound,
     _within_one_edit,
     analyse,
     fold,
     query_groups,
+    ranked,
     search,
     synonyms,
 )
+from portal.extensions import db
 from tests.catalog.test_import import LOCATIONS, SERVICES, run_import
 
 
@@ -212,3 +216,53 @@ def test_english_words_find_services_in_the_english_interface(
     assert first.group(1) == "Reisepass"
     assert ("dog",) not in synonyms("de")  # German interface: English words stay English
     assert synonyms("en")[("dog",)] == ["Hund"]
+
+
+def test_a_word_nothing_matches_with_the_others_falls_back_to_partial_matches(
+    munich: Flask, client: FlaskClient
+) -> None:
+    with munich.test_request_context():
+        assert ranked("Reisepass", language="de")[1] is False
+        ids, partial = ranked("Reisepass Quarkstrudel")
+        assert partial is True
+        assert ids
+        assert ranked("Quarkstrudelverordnung") == ([], False)  # one unknown word: nothing
+    assert names(munich, "Reisepass Quarkstrudel")[0] == "Reisepass"
+    html = client.get("/suche?q=Reisepass+Quarkstrudel").get_data(as_text=True)
+    notice = re.search(r"data-partial>([^<]+)<", html)
+    assert notice
+    assert notice.group(1) == (
+        "Keine Leistung passt zu allen Wörtern von „Reisepass Quarkstrudel“. "
+        "Diese Leistungen passen zu einem Teil davon:"
+    )
+    assert "data-corrected" not in html
+    assert "Reisepass" in html
+    assert "data-partial" not in client.get("/suche?q=Reisepass").get_data(as_text=True)
+    # A service matching two of the words ranks above those matching one.
+    with munich.test_request_context():
+        three, partial_three = ranked("Gewerbe Anmeldung Quarkstrudel")
+        assert partial_three is True
+        first = db.session.get(Leistung, three[0])
+        assert first is not None
+        assert first.name == "Gewerbe-Anmeldung"
+
+
+def test_what_citizens_do_with_a_service_is_read_as_the_catalogue_says_it(munich: Flask) -> None:
+    # "beantragen" says nothing about which service: passed over like a filler word.
+    assert names(munich, "Reisepass beantragen")[0] == "Reisepass"
+    assert names(munich, "neuer Reisepass")[0] == "Reisepass"
+    # What happened, in the catalogue's words: "verloren" → "Verlust".
+    assert "Verlust oder Diebstahl Personalausweis" in names(munich, "Personalausweis verloren")[:3]
+    assert "Verlust oder Diebstahl Personalausweis" in names(munich, "perso gestohlen")[:3]
+
+
+def test_compounds_are_split_and_joined(munich: Flask) -> None:
+    with munich.test_request_context():
+        assert _joined(["taxi", "genehmigung"]) == ["taxigenehmigung"]
+        assert _joined(["quark", "strudel"]) is None
+        split = _split_compound("anwohnerparkausweis", "de")
+        assert split is not None
+        assert "".join(split) == "anwohnerparkausweis"
+        assert _split_compound("quarkstrudelverordnung", "de") is None
+    assert "arkausweis" in names(munich, "Anwohnerparkausweis")[0]  # Bewohner- or Parkausweis
+    assert names(munich, "taxi genehmigung")[0].startswith("Taxigenehmigung")
