@@ -444,6 +444,16 @@ def test_from_submission_to_retrieved_bescheid(  # noqa: PLR0915, PLR0917 - one 
     )
     expect(found).to_have_count(1)  # this case's thread (earlier runs may have their own)
     assert_accessible(clerk)
+    # Issue 31, 11: closed cases' threads (the demo's history) only behind the filter.
+    clerk.get_by_label("Nachrichten durchsuchen").fill("")
+    clerk.get_by_label("Anzeigen").select_option("abgeschlossen")
+    clerk.get_by_role("button", name="Suchen").click()
+    expect(clerk.locator(f'a[href="{thread_path}"]')).to_have_count(0)  # decided, not closed
+    assert_accessible(clerk)
+    for narrow in (360, 320):
+        clerk.set_viewport_size({"width": narrow, "height": 800})
+        assert clerk.evaluate("document.documentElement.scrollWidth") <= narrow
+    assert_accessible(clerk)
     office.close()
 
 

@@ -97,6 +97,20 @@ def test_search_from_the_start_page(page: Page, themed_server: LiveServer, artif
     )
     assert_accessible(page)
 
+    # Issue 31, 16: a word no dog service has ("ummelden") no longer ends in nothing.
+    for width in (360, 320):
+        page.set_viewport_size({"width": width, "height": 740})
+        page.goto(themed_server.url + "/suche?q=hund+ummelden")
+        expect(page.locator("[data-partial]")).to_contain_text(
+            "Keine Leistung passt zu allen Wörtern von „hund ummelden“."
+        )
+        # München's only dog service, though no service is called an Ummeldung of a dog.
+        expect(page.locator(".service-list__item a").first).to_contain_text("Hund")
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert_accessible(page)
+    page.screenshot(path=artifacts / f"{theme}-suche-teilweise-320.png", full_page=True)
+    page.set_viewport_size({"width": 1280, "height": 800})
+
     page.get_by_label("Suchbegriff").fill("Perso")
     page.get_by_label("Unternehmen").check()
     page.get_by_role("button", name="Suchen").click()
