@@ -144,7 +144,7 @@ def start(form_key: str) -> BaseResponse | str:
         "applications/start.html",
         definition=definition,
         form=ActionForm(),
-        needs=services.needs_of(definition),
+        needs=services.needs_with_costs(definition),
         login_link=login_link,
         draft=next((a for a in mine if a.is_draft), None),
         running=next(

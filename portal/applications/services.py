@@ -33,7 +33,12 @@ from portal.applications.models import (
 )
 from portal.applications.reference import new_reference
 from portal.catalog.offices import OfficeReferenceError, office_by_reference
-from portal.catalog.services import LOGIN_IN_PLAIN_WORDS, YouNeed
+from portal.catalog.services import (
+    LOGIN_IN_PLAIN_WORDS,
+    YouNeed,
+    fees_for_keys,
+    with_catalogue_costs,
+)
 from portal.core.db import utcnow
 from portal.core.jobs import enqueue
 from portal.core.pagecache import bump_revision
@@ -179,7 +184,17 @@ def needs_of(definition: FormDefinition) -> YouNeed:
         cost=cost,
         steps=len(everyone),
         more_steps=len(definition.steps) - len(everyone),
+        charged_cents=(
+            0 if fee.kind == "none" else fee.amount_cents or 0 if fee.kind == "fixed" else None
+        ),
+        own_form=True,
     )
+
+
+def needs_with_costs(definition: FormDefinition) -> YouNeed:
+    """``needs_of`` beside the costs the catalogue lists for the form's service."""
+    keys = [definition.service] if definition.service else []
+    return with_catalogue_costs(needs_of(definition), fees_for_keys(keys))
 
 
 def needs_for_service(keys: list[str]) -> YouNeed | None:

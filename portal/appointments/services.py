@@ -59,6 +59,7 @@ class BookingPlace:
     office_name: str
     url: str
     external: bool
+    office_id: int = 0
 
 
 def holiday_land() -> str:
@@ -78,7 +79,7 @@ def places_for(leistung_id: int, own_url: Callable[[int], str]) -> list[BookingP
         .order_by(Office.name, Calendar.name)
     ).all()
     places = [
-        BookingPlace(name, own_url(offer_id), False)
+        BookingPlace(name, own_url(offer_id), False, office_id)
         for offer_id, office_id, name in rows
         if office_id not in systems
     ]
@@ -91,7 +92,7 @@ def places_for(leistung_id: int, own_url: Callable[[int], str]) -> list[BookingP
     for office_id, name in responsible:
         url = systems[office_id].booking_url(leistung_id)
         if url:
-            places.append(BookingPlace(name, url, True))
+            places.append(BookingPlace(name, url, True, office_id))
     return places
 
 

@@ -61,18 +61,22 @@ def leistung(service_id: int, slug: str) -> str | Response:
     place = places.current_place() if region else None
     link = services.online_url(item, place)
     url = absolute_url(".leistung", service_id=item.id, slug=item.slug)
+    here = places.responsible_here(item, place) if place is not None else None
+    bookable = services.booking_places(item, here or None)
     return render_template(
         "catalog/leistung.html",
         leistung=item,
         modules=services.modules(item, language),
         offices=offices,
         online_url=link,
-        booking_places=services.booking_places(item),
+        # The portal's own form exists but goes to an office not responsible for the place.
+        online_elsewhere=link is None and place is not None and bool(services.online_url(item)),
+        booking_places=bookable,
+        # Appointments are booked online elsewhere, but not with the offices of this place.
+        booking_elsewhere=bool(here) and not bookable and bool(services.booking_places(item)),
         region=region,
         place=place,
-        here=[services.office_view(o) for o in places.responsible_here(item, place)]
-        if place is not None
-        else [],
+        here=[services.office_view(o) for o in here] if here is not None else [],
         finder=places.NATIONAL_FINDER,
         lebenslagen=services.lebenslagen_of(item),
         you_need=services.you_need(item, link),

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 from dataclasses import dataclass
 from typing import Any
 
@@ -69,6 +70,75 @@ class YouNeed:
     cost: str
     steps: int | None = None  # steps everyone answers
     more_steps: int = 0  # steps that only some answer (shown by earlier answers)
+    # The portal's own form: what it charges with the application (``None``: it depends on
+    # the answers), so the catalogue's costs can be set beside it without contradiction.
+    charged_cents: int | None = None
+    own_form: bool = False
+
+
+# Words of a catalogue cost without an amount that say there is nothing to pay.
+FREE_WORDS = ("gebührenfrei", "kostenfrei", "kostenlos", "keine gebühr", "keine kosten")
+
+
+def _costs_in_words(fees: list[dict[str, Any]]) -> list[str]:
+    """The catalogue's costs that cost something, as the service page shows them."""
+    shown = []
+    for fee in fees:
+        text = str(fee.get("text") or "").strip()
+        cents = fee.get("amount_cents")
+        if cents is None and (not text or any(word in text.lower() for word in FREE_WORDS)):
+            continue
+        if cents == 0:
+            continue
+        amount = format_currency(cents / 100, fee.get("currency") or "EUR") if cents else ""
+        shown.append(" ".join(part for part in (amount, text) if part))
+    return shown
+
+
+def with_catalogue_costs(needs: YouNeed, fees: list[dict[str, Any]]) -> YouNeed:
+    """The own form's "Kosten" beside what the catalogue says the service costs: what is paid
+    with the application and what the office sets later by Bescheid (the Hundesteuer of a dog
+    registered free of charge), so the page never says "keine" next to "96 Euro im Jahr"."""
+    if not needs.own_form:
+        return needs
+    costs = _costs_in_words(
+        [
+            fee
+            for fee in fees
+            if needs.charged_cents is None or fee.get("amount_cents") != needs.charged_cents
+        ]
+    )
+    if not costs:
+        return needs
+    if needs.charged_cents == 0:
+        cost = _(
+            "Mit dem Online-Antrag bezahlen Sie nichts. Die Leistungsbeschreibung nennt: "
+            "%(costs)s. Das setzt das Amt danach mit einem Bescheid fest; Sie bezahlen es erst, "
+            "wenn Sie den Bescheid haben.",
+            costs="; ".join(costs),
+        )
+    else:
+        cost = _(
+            "%(now)s Die Leistungsbeschreibung nennt außerdem: %(costs)s. Was davon nicht mit "
+            "dem Antrag bezahlt wird, setzt das Amt mit dem Bescheid fest.",
+            now=needs.cost,
+            costs="; ".join(costs),
+        )
+    return dataclasses.replace(needs, cost=cost)
+
+
+def fees_for_keys(keys: list[str]) -> list[dict[str, Any]]:
+    """The costs the catalogue lists for the published Leistung with one of these keys."""
+    if not keys:
+        return []
+    found = db.session.scalar(
+        select(Leistung)
+        .join(LeistungKey, LeistungKey.leistung_id == Leistung.id)
+        .where(LeistungKey.key.in_(keys), Leistung.published)
+        .order_by(Leistung.id)
+        .limit(1)
+    )
+    return list(found.fees) if found is not None else []
 
 
 def you_need(leistung: Leistung, link: str | None) -> YouNeed | None:
@@ -83,7 +153,7 @@ def you_need(leistung: Leistung, link: str | None) -> YouNeed | None:
     if finder is not None:
         own: YouNeed | None = finder([item.key for item in leistung.keys])
         if own is not None:
-            return own
+            return with_catalogue_costs(own, list(leistung.fees))
     login = LOGIN_IN_PLAIN_WORDS.get(leistung.trust_level or "")
     amounts = [
         format_currency(fee["amount_cents"] / 100, fee.get("currency") or "EUR")
@@ -299,11 +369,17 @@ def online_url(leistung: Leistung, place: Authority | None = None) -> str | None
     return str(value) if value else None
 
 
-def booking_places(leistung: Leistung) -> list[Any]:
+def booking_places(leistung: Leistung, here: list[Office] | None = None) -> list[Any]:
     """Where an appointment for the service can be booked (``office_name``, ``url``,
-    ``external``); the appointments domain registers ``appointment_places(leistung_id)``."""
+    ``external``, ``office_id``); the appointments domain registers
+    ``appointment_places(leistung_id)``. With ``here`` (the offices responsible for the chosen
+    place) only theirs: a Neudorf citizen does not book the Musterstadt Bürgerbüro."""
     finder = current_app.extensions.get("appointment_places")
-    return list(finder(leistung.id)) if finder is not None else []
+    found = list(finder(leistung.id)) if finder is not None else []
+    if here is None:
+        return found
+    responsible = {office.id for office in here}
+    return [item for item in found if item.office_id in responsible]
 
 
 def services_of(office: Office) -> list[Leistung]:

@@ -13,9 +13,23 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session, scoped_session
 
 from portal.catalog import places
-from portal.catalog.models import Authority, AuthorityKind, Leistung, Zustaendigkeit
+from portal.catalog.models import (
+    Authority,
+    AuthorityKind,
+    Leistung,
+    LeistungKey,
+    Office,
+    Zustaendigkeit,
+)
 from portal.extensions import db
-from tests.factories import make_authority, make_office, make_person, make_service
+from tests.factories import (
+    make_authority,
+    make_calendar,
+    make_form,
+    make_office,
+    make_person,
+    make_service,
+)
 from tests.support.auth import login_as
 
 CSRF = re.compile(r'name="csrf_token"[^>]*value="([^"]+)"')
@@ -264,3 +278,46 @@ def test_a_gemeindes_own_host_serves_its_place_until_another_is_chosen(
     assert f'data-place="{region.nord}"' in _page(client, region, "passport")
     client.set_cookie(places.PLACE_COOKIE, region.sued)
     assert f'data-place="{region.sued}"' in _page(client, region, "passport")
+
+
+@pytest.mark.usefixtures("app_context")
+def test_booking_and_the_online_form_follow_the_chosen_place(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Issue 31, 7 and 8: with Südweiler chosen, the page named Südweiler's Bürgerbüro but
+    booked Nordhausen's, and said "nicht online" where the portal's form goes to Nordhausen."""
+    with app.test_request_context("/"):
+        region = build_region()
+        passport = db.session.get(Leistung, region.passport)
+        assert passport is not None
+        nord = db.session.scalar(
+            db.select(Office).where(Office.name == region.names["nord"]).order_by(Office.id.desc())
+        )
+        sued = db.session.scalar(
+            db.select(Office).where(Office.name == region.names["sued"]).order_by(Office.id.desc())
+        )
+        assert nord is not None
+        assert sued is not None
+        sued.phone, sued.url = "0761 12 34", "https://suedweiler.example/"
+        key = f"99{secrets.randbelow(10**12):012d}"
+        db.session.add(LeistungKey(leistung=passport, key=key))
+        make_form(nord, service=key)
+        make_calendar(nord, passport)
+        db.session.commit()
+
+    client.set_cookie(places.PLACE_COOKIE, region.nord)
+    north = _page(client, region, "passport")
+    assert f"Termin buchen: <span>{region.names['nord']}</span>" in north
+    assert "Online beantragen" in north
+    client.set_cookie(places.PLACE_COOKIE, region.sued)
+    south = _page(client, region, "passport")
+    assert "Termin buchen:" not in south  # not Nordhausen's calendar for a Südweiler citizen
+    no_booking = south.split("data-no-booking-here", 1)[1].split("</section>", 1)[0]
+    assert f"Bei {region.names['sued']} buchen Sie den Termin nicht hier online." in no_booking
+    assert 'href="tel:07611234"' in no_booking
+    assert "Online beantragen" not in south  # the form goes to Nordhausen
+    elsewhere = south.split("data-online-elsewhere>", 1)[1].split("</ul>", 1)[0]
+    assert elsewhere.startswith("Den Online-Antrag dieses Portals nimmt für Südweiler keine")
+    assert f"Zuständig ist: {region.names['sued']}." in elsewhere
+    assert 'href="https://suedweiler.example/"' in elsewhere
+    assert "Diese Leistung gibt es nicht online" not in south

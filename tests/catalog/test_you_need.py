@@ -96,3 +96,42 @@ def test_the_leistungsschluessel_is_metadata_not_text(
     assert f'<meta name="leistungsschluessel" content="{KEY}">' in html
     assert KEY not in visible_text(html)
     assert "Leistungsschlüssel" not in visible_text(html)
+
+
+def test_form_fee_and_catalogue_costs_do_not_contradict_each_other(
+    app_context: None, client: FlaskClient, db_session: scoped_session[Session]
+) -> None:
+    """Issue 31, 9: "Kosten: keine" stood next to "Hundesteuer: 96 Euro im Jahr"."""
+    office = make_office()
+    tax = {"amount_cents": None, "currency": "EUR", "text": "Hundesteuer: 96 Euro im Jahr"}
+    dog = make_service(office, name="Hund anmelden Test", fees=[tax])
+    db_session.add(LeistungKey(leistung=dog, key=KEY))
+    form_key = make_form(office, service=KEY, fee={"kind": "none"}).key
+    db_session.commit()
+    page = visible_text(_page(client, dog.id, dog.slug))
+    expected = (
+        "Kosten Mit dem Online-Antrag bezahlen Sie nichts. Die Leistungsbeschreibung nennt: "
+        "Hundesteuer: 96 Euro im Jahr. Das setzt das Amt danach mit einem Bescheid fest; Sie "
+        "bezahlen es erst, wenn Sie den Bescheid haben."
+    )
+    assert expected in page
+    assert "Kosten keine" not in page
+    start = visible_text(client.get(f"/antrag/{form_key}").get_data(as_text=True))
+    assert expected in start  # the form's start page says the same
+
+    # A form charging what the catalogue names says it once; a free service stays "keine".
+    other_key = "99123456100000"
+    permit = make_service(office, name="Parkausweis Test", fees=[
+        {"amount_cents": 3060, "currency": "EUR", "text": "für ein Jahr"}])  # fmt: skip
+    db_session.add(LeistungKey(leistung=permit, key=other_key))
+    make_form(office, service=other_key, fee={"kind": "fixed", "amount_cents": 3060})
+    free_key = "99123456200000"
+    free = make_service(office, name="Frei Test", fees=[
+        {"amount_cents": None, "currency": "EUR", "text": "gebührenfrei"}])  # fmt: skip
+    db_session.add(LeistungKey(leistung=free, key=free_key))
+    make_form(office, service=free_key, fee={"kind": "none"})
+    db_session.commit()
+    permit_page = visible_text(_page(client, permit.id, permit.slug))
+    assert "30,60 €." in permit_page
+    assert "außerdem" not in permit_page
+    assert "Kosten keine" in visible_text(_page(client, free.id, free.slug))
