@@ -77,6 +77,8 @@ def leistung(service_id: int, slug: str) -> str | Response:
         region=region,
         place=place,
         here=[services.office_view(o) for o in here] if here is not None else [],
+        # Nobody known for this place: the place's own administration says who is.
+        town=services.offices_of_authority(place.id) if place is not None and not here else [],
         finder=places.NATIONAL_FINDER,
         lebenslagen=services.lebenslagen_of(item),
         you_need=services.you_need(item, link),

@@ -324,6 +324,17 @@ def office_view(
     )
 
 
+def offices_of_authority(authority_id: int) -> list[OfficeView]:
+    """The published offices of an authority (a Gemeinde's own administration), by name: whom
+    to ask where the catalogue names no office responsible for a service in that place."""
+    rows = db.session.scalars(
+        select(Office)
+        .where(Office.authority_id == authority_id, Office.published)
+        .order_by(Office.name)
+    )
+    return [office_view(office) for office in rows]
+
+
 def responsible_offices(leistung: Leistung) -> list[OfficeView]:
     """Every office responsible for the service, each with the names of the places it covers."""
     areas: dict[int, list[str]] = {}

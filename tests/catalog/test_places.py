@@ -280,6 +280,10 @@ def test_a_gemeindes_own_host_serves_its_place_until_another_is_chosen(
     assert f'data-place="{region.sued}"' in _page(client, region, "passport")
 
 
+def elsewhere_block(html: str) -> str:
+    return html.split("data-online-elsewhere>", 1)[1].split("</ul>", 1)[0]
+
+
 @pytest.mark.usefixtures("app_context")
 def test_booking_and_the_online_form_follow_the_chosen_place(
     app: Flask, client: FlaskClient
@@ -313,11 +317,44 @@ def test_booking_and_the_online_form_follow_the_chosen_place(
     south = _page(client, region, "passport")
     assert "Termin buchen:" not in south  # not Nordhausen's calendar for a Südweiler citizen
     no_booking = south.split("data-no-booking-here", 1)[1].split("</section>", 1)[0]
-    assert f"Bei {region.names['sued']} buchen Sie den Termin nicht hier online." in no_booking
-    assert 'href="tel:07611234"' in no_booking
+    assert (
+        f"{region.names['sued']} bietet für diese Leistung keine Online-Terminbuchung an."
+        in no_booking
+    )
+    assert "wie oben unter „So erledigen Sie das“" in no_booking  # its phone is just above
+    assert 'href="tel:07611234"' in elsewhere_block(south)
     assert "Online beantragen" not in south  # the form goes to Nordhausen
-    elsewhere = south.split("data-online-elsewhere>", 1)[1].split("</ul>", 1)[0]
+    elsewhere = elsewhere_block(south)
     assert elsewhere.startswith("Den Online-Antrag dieses Portals nimmt für Südweiler keine")
     assert f"Zuständig ist: {region.names['sued']}." in elsewhere
     assert 'href="https://suedweiler.example/"' in elsewhere
     assert "Diese Leistung gibt es nicht online" not in south
+
+
+@pytest.mark.usefixtures("app_context")
+def test_where_nobody_is_known_for_the_place_its_own_administration_is_named(
+    app: Flask, client: FlaskClient
+) -> None:
+    """Issue 31, 8: "Hund anmelden" for a place the form does not serve was a dead end."""
+    with app.test_request_context("/"):
+        region = build_region()
+        dog = db.session.get(Leistung, region.dog)
+        assert dog is not None
+        nord = db.session.scalar(
+            db.select(Office).where(Office.name == region.names["nord"]).order_by(Office.id.desc())
+        )
+        assert nord is not None
+        key = f"99{secrets.randbelow(10**12):012d}"
+        db.session.add(LeistungKey(leistung=dog, key=key))
+        make_form(nord, service=key)
+        path = f"/leistungen/{dog.id}/{dog.slug}"
+        db.session.commit()
+    client.set_cookie(places.PLACE_COOKIE, region.sued)
+    page = client.get(path).get_data(as_text=True)
+    ask = page.split("data-ask-town>", 1)[1].split("</ul>", 1)[0]
+    assert ask.startswith(
+        "Den Online-Antrag dieses Portals nimmt für Südweiler keine Stelle entgegen. "
+        f"Welche Stelle in Südweiler zuständig ist, sagt Ihnen: {region.names['sued']}."
+    )
+    assert 'href="tel:115"' in ask
+    assert "Diese Leistung gibt es nicht online" not in page
