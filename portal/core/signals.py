@@ -14,6 +14,9 @@ _signals = Namespace()
 application_submitted = _signals.signal("application-submitted")
 # sender: the app; kwargs: payment (just became bezahlt, in this transaction)
 payment_settled = _signals.signal("payment-settled")
+# sender: the app; kwargs: payment, amount_cents, done (False: the Kasse is only asked to pay
+# back; True: the money went back), in this transaction
+refund_recorded = _signals.signal("refund-recorded")
 # sender: the app; kwargs: change (a CaseChange just added, in this transaction)
 case_changed = _signals.signal("case-changed")
 # sender: the app; kwargs: person (about to be deleted, in this transaction)

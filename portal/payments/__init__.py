@@ -16,6 +16,7 @@ def init_payments(app: Flask) -> None:
     from portal.payments.routing import init_providers  # noqa: PLC0415
     from portal.payments.services import (  # noqa: PLC0415
         payment_for,
+        refund_note,
         shown_kassenzeichen,
         state_label,
     )
@@ -32,3 +33,4 @@ def init_payments(app: Flask) -> None:
     app.jinja_env.globals["payment_of"] = payment_for
     app.jinja_env.filters["payment_state"] = state_label
     app.jinja_env.filters["kassenzeichen"] = shown_kassenzeichen
+    app.jinja_env.filters["refund_note"] = refund_note

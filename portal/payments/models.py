@@ -100,8 +100,15 @@ class Refund(db.Model):  # type: ignore[name-defined,misc]
     # The payment service offers no refunds: the Kasse pays it back; the portal records the
     # request (in the export) and tells the clerk so.
     by_kasse: Mapped[bool] = mapped_column(Boolean, default=False)
+    # When the money went back: at once for a provider's refund; for the Kasse's, when a
+    # clerk records that it paid (until then the refund is only "angefordert").
+    completed_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime())
     staff_id: Mapped[int | None] = mapped_column(
         ForeignKey("staff_account.id", ondelete="SET NULL")
     )
 
     payment: Mapped[Payment] = relationship(back_populates="refunds")
+
+    @property
+    def done(self) -> bool:
+        return self.completed_at is not None

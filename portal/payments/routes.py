@@ -394,6 +394,9 @@ def _payments_page(refund_form: RefundForm, refund_target: str = "") -> str:
             if refund_scope is None or application.office_id in refund_scope
             else 0
         ),
+        may_refund=lambda application: (
+            refund_scope is None or application.office_id in refund_scope
+        ),
         new_request_id=lambda: secrets.token_urlsafe(18),
     )
 
@@ -480,6 +483,30 @@ def _refund_by_kasse(
         ),
         "info",
     )
+    return redirect(url_for(".staff_payments"), 303)
+
+
+@bp.post("/verwaltung/zahlungen/<public_id>/erstattungen/<int:refund_id>/erstattet")
+@staff_required(*REFUND)
+def kasse_refunded(public_id: str, refund_id: int) -> BaseResponse:
+    """The Stadtkasse paid back a refund it was asked for: recorded once (a repeat changes
+    nothing), the payment is erstattet once everything went back, the citizen is told."""
+    payment = _locked_payment(logged_in_staff(), public_id, REFUND)
+    refund = next((item for item in payment.refunds if item.id == refund_id), None)
+    if refund is None or not refund.by_kasse or not PayForm().validate_on_submit():
+        abort(404)
+    if services.complete_refund(payment, refund):
+        flash(
+            _(
+                "Eingetragen: Die Stadtkasse hat %(amount)s erstattet (Kassenzeichen %(kz)s). "
+                "Die antragstellende Person erfährt es im Postfach.",
+                amount=_euro(refund.amount_cents),
+                kz=payment.transaction_reference or payment.kassenzeichen,
+            ),
+            "success",
+        )
+    else:
+        flash(_("Diese Erstattung ist bereits als erstattet eingetragen."), "info")
     return redirect(url_for(".staff_payments"), 303)
 
 

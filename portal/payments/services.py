@@ -10,6 +10,8 @@ import re
 import secrets
 from typing import Any
 
+from flask_babel import format_currency
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
@@ -18,7 +20,7 @@ from sqlalchemy.orm import selectinload
 from portal.applications.models import Application
 from portal.catalog.text import ascii_text
 from portal.core.db import utcnow
-from portal.core.signals import emit, payment_settled
+from portal.core.signals import emit, payment_settled, refund_recorded
 from portal.extensions import db
 from portal.identity.access import OfficeScope, in_scope
 from portal.payments.models import Payment, PaymentEvent, PaymentState, Refund
@@ -131,11 +133,11 @@ def derive_state(payment: Payment) -> PaymentState:
 
     A success counts whenever it arrives (a success after a failure ends as bezahlt); without
     one, the newest attempt's failure or cancellation counts; refunds of the full amount end
-    as erstattet.
+    as erstattet — refunds that went back, not those the Kasse is only asked for.
     """
     events = payment.events
     if any(event.kind == "paid" for event in events):
-        if payment.refunded_cents >= payment.amount_cents:
+        if payment.refunded_cents and refunded_done(payment) >= payment.amount_cents:
             return PaymentState.REFUNDED
         return PaymentState.PAID
     latest = [e for e in events if e.data.get("attempt") == payment.attempts]
@@ -218,18 +220,63 @@ def add_refund(
     refund = Refund(
         idempotency_key=key,
         by_kasse=by_kasse,
-        payment_id=payment.id,
         amount_cents=amount_cents,
         provider_ref=provider_ref,
         reason=reason,
         staff_id=staff_id,
+        completed_at=None if by_kasse else utcnow(),
     )
-    db.session.add(refund)
+    payment.refunds.append(refund)
+    # Counts what is refunded or asked for, so nothing is refunded twice.
     payment.refunded_cents += amount_cents
     payment.state = derive_state(payment)
     payment.updated_at = utcnow()
     db.session.flush()
+    emit(refund_recorded, payment=payment, amount_cents=amount_cents, done=refund.done)
     return refund
+
+
+def refunded_done(payment: Payment) -> int:
+    """What went back to the payer (the Kasse's refunds once a clerk recorded them)."""
+    return sum(refund.amount_cents for refund in payment.refunds if refund.done)
+
+
+def refund_requested(payment: Payment) -> int:
+    """What the Kasse is asked to pay back and has not yet (as far as the portal knows)."""
+    return sum(refund.amount_cents for refund in payment.refunds if not refund.done)
+
+
+def complete_refund(payment: Payment, refund: Refund) -> bool:
+    """Record that the Kasse paid ``refund`` back; ``False`` if that was recorded already.
+    The caller holds the payment's row lock."""
+    if refund.done:
+        return False
+    refund.completed_at = utcnow()
+    payment.state = derive_state(payment)
+    payment.updated_at = utcnow()
+    db.session.flush()
+    emit(refund_recorded, payment=payment, amount_cents=refund.amount_cents, done=True)
+    return True
+
+
+def _money(cents: int) -> str:
+    return str(format_currency(cents / 100, "EUR"))
+
+
+def refund_note(payment: Payment | None) -> str:
+    """What became of refunds, for the screen: "" without any."""
+    if payment is None or not payment.refunded_cents:
+        return ""
+    requested, done = refund_requested(payment), refunded_done(payment)
+    parts = []
+    if done and payment.state != PaymentState.REFUNDED:
+        parts.append(_("teilweise erstattet: %(amount)s", amount=_money(done)))
+    if requested:
+        parts.append(
+            _("Erstattung angefordert: %(amount)s (die Stadtkasse überweist)",
+              amount=_money(requested))
+        )  # fmt: skip
+    return "; ".join(str(part) for part in parts)
 
 
 def refundable(payment: Payment) -> int:
@@ -251,6 +298,7 @@ EXPORT_COLUMNS = [
     "anbieter_referenz",
     "kassenzeichen_bezahldienst",
     "erstattung_durch_kasse",
+    "erstattung_angefordert",
 ]
 
 
@@ -291,11 +339,12 @@ def export_csv(start: dt.date, end: dt.date, scope: OfficeScope) -> str:
                 payment.paid_at.astimezone(dt.UTC).strftime("%Y-%m-%d %H:%M:%S")
                 if payment.paid_at
                 else "",
-                _euro(payment.refunded_cents),
+                _euro(refunded_done(payment)),
                 payment.provider,
                 payment.provider_payment or payment.provider_ref,
                 payment.transaction_reference,
                 _euro(sum(refund.amount_cents for refund in payment.refunds if refund.by_kasse)),
+                _euro(refund_requested(payment)),
             ]
         )
     return buffer.getvalue()

@@ -8,7 +8,11 @@ from flask import Flask
 
 
 def init_postfach(app: Flask) -> None:
-    from portal.core.signals import application_submitted, payment_settled  # noqa: PLC0415
+    from portal.core.signals import (  # noqa: PLC0415
+        application_submitted,
+        payment_settled,
+        refund_recorded,
+    )
     from portal.postfach import decisions, services  # noqa: PLC0415
     from portal.postfach.routes import bp  # noqa: PLC0415
 
@@ -18,7 +22,11 @@ def init_postfach(app: Flask) -> None:
     def on_paid(_sender: Any, payment: Any, late: bool = False, **_: Any) -> None:
         services.acknowledge_payment(payment.application_id, payment.amount_cents, late=late)
 
+    def on_refund(_sender: Any, payment: Any, amount_cents: int, done: bool, **_: Any) -> None:
+        services.tell_refund(payment.application_id, amount_cents, done=done)
+
     application_submitted.connect(on_submitted, sender=app, weak=False)
+    refund_recorded.connect(on_refund, sender=app, weak=False)
     payment_settled.connect(on_paid, sender=app, weak=False)
     app.register_blueprint(bp)
     # For the applicant's page of an application (templates of lower packages use them).

@@ -434,6 +434,29 @@ def acknowledge_payment(application_id: int, amount_cents: int, *, late: bool) -
     post(thread_for_application(application), text, from_office=True, kind="zahlung")
 
 
+def refund_text(application: Application, amount_cents: int, *, done: bool) -> str:
+    euros = format_currency(amount_cents / 100, "EUR")
+    about = _("für den Antrag „%(title)s“ (Aktenzeichen %(reference)s)",
+              title=application.title, reference=application.reference)  # fmt: skip
+    if done:
+        return str(_("%(amount)s %(about)s wurden Ihnen erstattet. Bis das Geld auf Ihrem Konto "
+                     "ist, kann es einige Tage dauern.", amount=euros, about=about))  # fmt: skip
+    return str(_("Die Erstattung von %(amount)s %(about)s ist bei der Stadtkasse angefordert. "
+                 "Wir schreiben Ihnen, sobald die Kasse das Geld überwiesen hat.",
+                 amount=euros, about=about))  # fmt: skip
+
+
+def tell_refund(application_id: int, amount_cents: int, *, done: bool) -> None:
+    """A refund asked of the Kasse, or gone back to the payer, in the application's thread
+    (and by e-mail): the citizen learns of both steps, not only of the first."""
+    application = db.session.get(Application, application_id)
+    if application is None or application.is_draft:
+        return
+    with force_locale("de"):
+        text = refund_text(application, amount_cents, done=done)
+    post(thread_for_application(application), text, from_office=True, kind="erstattung")
+
+
 def rotate_bodies() -> int:
     """Re-encrypt every message body under the newest storage key."""
     fernet = cipher()

@@ -114,6 +114,7 @@ class Scene:
     booking_day_b: str
     form_draft_b: int
     form_key_b: str
+    refund_b: int  # asked of the Kasse, not yet paid back
 
 
 def _scene(b_belongs_to: str = "gemeinde") -> Scene:
@@ -134,6 +135,9 @@ def _scene(b_belongs_to: str = "gemeinde") -> Scene:
         with_file=True,
     )  # fmt: skip
     payment = make_payment(case)
+    kasse_refund = Refund(payment_id=payment.id, amount_cents=100, by_kasse=True,
+                          idempotency_key=f"scope-{payment.public_id}")  # fmt: skip
+    db.session.add(kasse_refund)
     thread = make_thread(case)
     enquiry = Thread(
         public_id="e" * 32, updated_at=case.updated_at, subject="Frage an B",
@@ -164,6 +168,7 @@ def _scene(b_belongs_to: str = "gemeinde") -> Scene:
         payment.kassenzeichen, delivery.id, office_c.id, service.id, local.id, someone.id,
         api_client.id, calendar.id, calendar.offers[0].id, calendar.closures[0].id, booking.id,
         booking.starts_at.astimezone(BERLIN).date().isoformat(), draft.id, case.form_key,
+        kasse_refund.id,
     )  # fmt: skip
 
 
@@ -184,6 +189,7 @@ def _record_routes(scene: Scene) -> dict[str, list[dict[str, Any]]]:
         ],
         "payments.refund": [{"public_id": scene.payment_b}],
         "payments.check_now": [{"public_id": scene.payment_b}],
+        "payments.kasse_refunded": [{"public_id": scene.payment_b, "refund_id": scene.refund_b}],
         "handoff.resend": [{"delivery_id": scene.delivery_b}],
         "backoffice.revoke_role": [{"staff_id": scene.someone}],
         "apiclients.revoke": [{"client_id": scene.api_client_b}],
@@ -260,6 +266,7 @@ def _state() -> dict[str, Any]:
         "read": sorted(str(m.read_at) for m in db.session.scalars(select(Message))),
         "threads": count(Thread),
         "refunds": count(Refund),
+        "refunds_done": sorted(str(r.completed_at) for r in db.session.scalars(select(Refund))),
         "refunded": sorted(p.refunded_cents for p in db.session.scalars(select(Payment))),
         "payment_checks": sorted(
             (p.checks, str(p.next_check_at)) for p in db.session.scalars(select(Payment))
@@ -383,6 +390,7 @@ def test_the_administrator_reads_but_never_decides_or_refunds(
         ("backoffice.case_status", "POST"), ("backoffice.case_assign", "POST"),
         ("decisions.issue", "POST"), ("postfach.office_thread", "POST"),
         ("payments.refund", "POST"), ("backoffice_appointments.mark", "POST"),
+        ("payments.kasse_refunded", "POST"),
     }  # fmt: skip
     tried, _lists = _staff_urls(app, scene)
     failures = []

@@ -161,6 +161,14 @@ def _staff(app: Flask, db_session: scoped_session[Session], role: StaffRole) -> 
     return staff
 
 
+def _thread_text(citizen: Citizen) -> str:
+    """The citizen's Postfach thread of the application, as they read it."""
+    page = citizen.client.get("/postfach").get_data(as_text=True)
+    link = re.search(r'href="(/postfach/[0-9a-f]{32})"', page)
+    assert link
+    return visible_text(citizen.client.get(link.group(1)).get_data(as_text=True))
+
+
 def _token(citizen: Citizen) -> str:
     page = citizen.client.get(f"/antraege/{citizen.public_id}/bestaetigung")
     found = re.search(r'name="csrf_token" value="([^"]+)"', page.get_data(as_text=True))
@@ -492,7 +500,7 @@ def test_requests_and_answers_follow_the_openapi_document(
             assert list(schema_validator("PaymentTransaction").iter_errors(event.data["raw"])) == []
 
 
-def test_refunds_go_to_the_kasse_and_into_the_export(
+def test_refunds_go_to_the_kasse_and_into_the_export(  # noqa: PLR0915 - one journey
     xbd_app: Flask,
     service: Service,
     db_session: scoped_session[Session],
@@ -524,6 +532,8 @@ def test_refunds_go_to_the_kasse_and_into_the_export(
     refund = db_session.scalars(select(Refund).where(Refund.payment_id == payment_row_id)).one()
     assert refund.by_kasse
     assert refund.amount_cents == 3060
+    assert refund.completed_at is None
+    refund_id = refund.id
     kasse = _payment(db_session, citizen).transaction_reference
     assert any("kasse@musterstadt.example" in mail and kasse in mail for mail in mails())
     today = dt.datetime.now(dt.UTC).date()
@@ -535,6 +545,55 @@ def test_refunds_go_to_the_kasse_and_into_the_export(
     assert line["kassenzeichen_bezahldienst"] == kasse
     assert line["erstattung_durch_kasse"] == "30,60"
     assert line["aktenzeichen"] == citizen.reference
+    # Issue 31, 5: only asked of the Kasse, not yet paid back — nowhere "erstattet".
+    assert line["erstattet"] == "0,00"
+    assert line["erstattung_angefordert"] == "30,60"
+    assert line["status"] == "bezahlt"
+    listing = staff.get("/verwaltung/zahlungen").get_data(as_text=True)
+    assert 'data-kasse-refund="angefordert"' in listing
+    assert "Erstattung angefordert: 30,60\xa0€" in listing
+    mine = citizen.client.get(f"/antraege/{citizen.public_id}/bestaetigung").get_data(as_text=True)
+    assert "Erstattung angefordert: 30,60\xa0€ (die Stadtkasse überweist)" in mine
+    inbox = _thread_text(citizen)
+    assert "Uhr · Erstattung Die Erstattung von 30,60 € für den Antrag" in inbox
+    assert "ist bei der Stadtkasse angefordert" in inbox
+
+    # The clerk records that the Kasse paid; a second click changes nothing.
+    token = re.search(r'name="csrf_token" value="([^"]+)"', listing)
+    assert token
+    done_path = f"/verwaltung/zahlungen/{pid}/erstattungen/{refund_id}/erstattet"
+    done = staff.post(done_path, data={"csrf_token": token.group(1)}, follow_redirects=True)
+    assert "Die Stadtkasse hat 30,60" in visible_text(done.get_data(as_text=True))
+    again = staff.post(done_path, data={"csrf_token": token.group(1)}, follow_redirects=True)
+    assert "bereits als erstattet eingetragen" in again.get_data(as_text=True)
+    assert staff.post(f"/verwaltung/zahlungen/{pid}/erstattungen/999999/erstattet",
+                      data={"csrf_token": token.group(1)}).status_code == 404  # fmt: skip
+    db_session.expire_all()
+    assert _payment(db_session, citizen).state is PaymentState.PAID  # half of 61,20 went back
+    inbox = _thread_text(citizen)
+    assert inbox.count("wurden Ihnen erstattet") == 1
+    export = staff.get(f"/verwaltung/zahlungen/export.csv?von={today}&bis={today}")
+    line = next(
+        dict(zip(header, row.split(";"), strict=True))
+        for row in export.get_data(as_text=True).lstrip("\ufeff").splitlines()[1:]
+        if citizen.reference in row
+    )
+    assert (line["erstattet"], line["erstattung_angefordert"]) == ("30,60", "0,00")
+    mine = citizen.client.get(f"/antraege/{citizen.public_id}/bestaetigung").get_data(as_text=True)
+    assert "teilweise erstattet: 30,60\xa0€" in mine
+    # The rest, too: erstattet only once the Kasse has paid it back.
+    rest_form = {"csrf_token": token.group(1), "amount": "30,60", "reason": "Rest",
+                 "request_id": "s" * 20}  # fmt: skip
+    staff.post(f"/verwaltung/zahlungen/{pid}/erstattung", data=rest_form)
+    db_session.expire_all()
+    assert _payment(db_session, citizen).state is PaymentState.PAID
+    rest = db_session.scalars(
+        select(Refund).where(Refund.payment_id == payment_row_id, Refund.completed_at.is_(None))
+    ).one()
+    rest_path = f"/verwaltung/zahlungen/{pid}/erstattungen/{rest.id}/erstattet"
+    staff.post(rest_path, data={"csrf_token": token.group(1)})
+    db_session.expire_all()
+    assert _payment(db_session, citizen).state is PaymentState.REFUNDED
 
 
 def test_stuck_payments_are_shown_checked_and_alerted(

@@ -19,6 +19,7 @@ from portal.applications.models import Application
 from portal.extensions import db
 from portal.handoff.models import Delivery
 from portal.payments import services as payments
+from portal.payments.models import Refund
 from portal.postfach.models import Thread
 from tests.applications.conftest import PDF, Applicant, public_id
 from tests.applications.test_cases import _submitted_dog
@@ -76,6 +77,7 @@ class Records:
     org_thread: str
     payment: str
     delivery: int
+    refund: int
 
 
 def _records(portal: Portal) -> Records:
@@ -109,7 +111,13 @@ def _records(portal: Portal) -> Records:
     run_rq_jobs(portal.app)
     with portal.app.app_context():
         application = db.session.scalars(select(Application).filter_by(public_id=submitted)).one()
-        payment = payments.open_payment(application, "Hundesteuer", "test").public_id
+        opened = payments.open_payment(application, "Hundesteuer", "test")
+        payment = opened.public_id
+        kasse_refund = Refund(payment_id=opened.id, amount_cents=100, by_kasse=True,
+                              idempotency_key=f"matrix-{payment}")  # fmt: skip
+        db.session.add(kasse_refund)
+        db.session.flush()
+        refund = kasse_refund.id
         delivery = db.session.scalars(
             select(Delivery.id).filter_by(application_id=application.id)
         ).first()
@@ -119,7 +127,7 @@ def _records(portal: Portal) -> Records:
     assert delivery is not None
     return Records(
         draft, step_key, draft_file, submitted, submitted_file, thread, attachment.group(1),
-        org_thread, payment, delivery,
+        org_thread, payment, delivery, refund,
     )  # fmt: skip
 
 
@@ -160,6 +168,7 @@ def _urls(portal: Portal, records: Records, *, staff: bool) -> Iterator[tuple[st
         "decisions.issue": [{"public_id": records.submitted}],
         "payments.refund": [{"public_id": records.payment}],
         "payments.check_now": [{"public_id": records.payment}],
+        "payments.kasse_refunded": [{"public_id": records.payment, "refund_id": records.refund}],
         "handoff.resend": [{"delivery_id": records.delivery}],
     }
     app = portal.app
