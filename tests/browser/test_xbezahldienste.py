@@ -13,6 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 from sqlalchemy import select
 
+from portal.applications.models import Application
 from portal.core.db import utcnow
 from portal.extensions import db
 from portal.payments.models import Payment
@@ -118,4 +119,56 @@ def test_the_clerk_sees_payments_and_the_stuck_view(
     clerk.get_by_role("button", name=re.compile("Status jetzt prüfen")).first.click()
     expect(clerk.get_by_text("Stand beim Zahlungsanbieter: noch nicht bezahlt.")).to_be_visible()
     assert_accessible(clerk)
+    staff.close()
+
+
+def test_a_kasse_refund_is_requested_then_recorded_as_done(
+    page: Page, xbd_server: LiveServer, artifacts: Path, tmp_path: Path
+) -> None:
+    """Issue 31, 5: "Erstattung angefordert" until the clerk records the Kasse's transfer."""
+    _submit_parking_permit(page, xbd_server, tmp_path)
+    page.get_by_role("button", name="Jetzt 30,60 € bezahlen").click()
+    page.get_by_role("button", name="Bezahlen", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Zahlung eingegangen")
+    kassenzeichen = page.locator("[data-kassenzeichen]").inner_text()
+    mine = page.url
+    fresh_admin(xbd_server)
+    grant_staff(xbd_server.app, "sven@musterstadt.example", "amtsleitung", "kfz")
+    staff = page.context.browser.new_context()  # type: ignore[union-attr]
+    clerk = staff.new_page()
+    clerk.goto(xbd_server.url + "/verwaltung/zahlungen")
+    if "anmelden" in clerk.url or clerk.get_by_text("Test-Anmeldung").count():
+        _log_in(clerk, "Sven Sachbearbeiter")
+    item = clerk.locator(".application-list__item").filter(has_text=kassenzeichen)
+    item.get_by_label("Grund").fill("Antrag zurückgenommen")
+    item.get_by_role("button", name=re.compile("Erstatten")).click()
+    expect(clerk.get_by_text("bei der Stadtkasse angefordert", exact=False).first).to_be_visible()
+    item = clerk.locator(".application-list__item").filter(has_text=kassenzeichen)
+    expect(item.locator('[data-kasse-refund="angefordert"]')).to_be_visible()
+    assert_accessible(clerk)
+    with xbd_server.app.app_context():
+        payment = db.session.query(Payment).filter_by(transaction_reference=kassenzeichen).one()
+        application = db.session.get(Application, payment.application_id)
+        assert application is not None
+        citizen_page = f"/antraege/{application.public_id}/bestaetigung"
+        db.session.remove()
+    page.goto(xbd_server.url + citizen_page)
+    expect(page.locator("[data-refund-note]")).to_have_text(
+        "Erstattung angefordert: 30,60 € (die Stadtkasse überweist)"
+    )
+    for width in (360, 320):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth") <= width
+        assert_accessible(page)
+    item.get_by_role("button", name=re.compile("Die Stadtkasse hat erstattet")).click()
+    expect(clerk.get_by_text("Eingetragen: Die Stadtkasse hat 30,60", exact=False)).to_be_visible()
+    item = clerk.locator(".application-list__item").filter(has_text=kassenzeichen)
+    expect(item.locator('[data-payment-state="erstattet"]')).to_be_visible()
+    assert_accessible(clerk)
+    clerk.set_viewport_size({"width": 360, "height": 800})
+    clerk.screenshot(path=artifacts / "xbd-erstattet-360.png", full_page=True)
+    page.goto(xbd_server.url + citizen_page)
+    expect(page.locator('[data-payment-state="erstattet"]')).to_be_visible()
+    assert_accessible(page)
+    assert mine
     staff.close()
