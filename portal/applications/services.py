@@ -17,6 +17,7 @@ from sqlalchemy import ColumnElement, and_, func, select, update
 from portal.applications.cases import record_change
 from portal.applications.definition import (
     DefinitionError,
+    Fee,
     Field,
     FormDefinition,
     Step,
@@ -184,11 +185,18 @@ def needs_of(definition: FormDefinition) -> YouNeed:
         cost=cost,
         steps=len(everyone),
         more_steps=len(definition.steps) - len(everyone),
-        charged_cents=(
-            0 if fee.kind == "none" else fee.amount_cents or 0 if fee.kind == "fixed" else None
-        ),
+        charged_cents=_charged_cents(fee),
         own_form=True,
     )
+
+
+def _charged_cents(fee: Fee) -> int | None:
+    """What the form charges with the application; ``None`` where the answers decide."""
+    if fee.kind == "none":
+        return 0
+    if fee.kind == "fixed":
+        return fee.amount_cents or 0
+    return None
 
 
 def needs_with_costs(definition: FormDefinition) -> YouNeed:

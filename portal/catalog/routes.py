@@ -62,7 +62,8 @@ def leistung(service_id: int, slug: str) -> str | Response:
     link = services.online_url(item, place)
     url = absolute_url(".leistung", service_id=item.id, slug=item.slug)
     here = places.responsible_here(item, place) if place is not None else None
-    bookable = services.booking_places(item, here or None)
+    everywhere = services.booking_places(item)
+    bookable = services.booking_places_of(everywhere, here) if here else everywhere
     return render_template(
         "catalog/leistung.html",
         leistung=item,
@@ -73,7 +74,7 @@ def leistung(service_id: int, slug: str) -> str | Response:
         online_elsewhere=link is None and place is not None and bool(services.online_url(item)),
         booking_places=bookable,
         # Appointments are booked online elsewhere, but not with the offices of this place.
-        booking_elsewhere=bool(here) and not bookable and bool(services.booking_places(item)),
+        booking_elsewhere=bool(here) and not bookable and bool(everywhere),
         region=region,
         place=place,
         here=[services.office_view(o) for o in here] if here is not None else [],

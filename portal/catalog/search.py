@@ -213,11 +213,16 @@ def _alternatives(term: str, word: str) -> list[str]:
     typo away from the stem or from the typed word (a typo can change what the stemmer cuts)."""
     if len(term) < 4 or _prefix_known(term):
         return [term]
+    return _close_terms(term, word) or [term]
+
+
+def _close_terms(term: str, word: str) -> list[str]:
+    """Indexed terms one typo away from the stem or from the typed word."""
     candidates = db.session.scalars(
         text("SELECT term FROM catalog_search_term WHERE term LIKE :start"),
         {"start": term[:1] + "%"},
     )
-    close = sorted(
+    return sorted(
         candidate
         for candidate in candidates
         if any(
@@ -225,7 +230,6 @@ def _alternatives(term: str, word: str) -> list[str]:
             for typed in (term, word)
         )
     )
-    return close or [term]
 
 
 def _split_compound(word: str, language: str) -> list[str] | None:
@@ -316,13 +320,14 @@ def _grouped(words: list[str], language: str = "de") -> list[tuple[list[Alternat
                 break
         else:
             word, term = words[position], terms[position]
-            alternatives = _alternatives(term, word)
-            unknown = alternatives == [term] and not _prefix_known(term)
-            parts = _split_compound(word, language) if unknown else None
+            known = len(term) < 4 or _prefix_known(term)
+            close = [] if known else _close_terms(term, word)
+            # Neither known nor a typo away: perhaps two known words written as one.
+            parts = None if known or close else _split_compound(word, language)
             if parts:
                 groups.extend(_grouped(parts, language))
             else:
-                groups.append(([(term,) for term in alternatives], word))
+                groups.append(([(alternative,) for alternative in close or [term]], word))
             position += 1
     return groups
 

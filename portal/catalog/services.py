@@ -380,15 +380,17 @@ def online_url(leistung: Leistung, place: Authority | None = None) -> str | None
     return str(value) if value else None
 
 
-def booking_places(leistung: Leistung, here: list[Office] | None = None) -> list[Any]:
+def booking_places(leistung: Leistung) -> list[Any]:
     """Where an appointment for the service can be booked (``office_name``, ``url``,
     ``external``, ``office_id``); the appointments domain registers
-    ``appointment_places(leistung_id)``. With ``here`` (the offices responsible for the chosen
-    place) only theirs: a Neudorf citizen does not book the Musterstadt Bürgerbüro."""
+    ``appointment_places(leistung_id)``."""
     finder = current_app.extensions.get("appointment_places")
-    found = list(finder(leistung.id)) if finder is not None else []
-    if here is None:
-        return found
+    return list(finder(leistung.id)) if finder is not None else []
+
+
+def booking_places_of(found: list[Any], here: list[Office]) -> list[Any]:
+    """Of ``booking_places``, those of the offices responsible for the chosen place: a
+    Neudorf citizen does not book the Musterstadt Bürgerbüro."""
     responsible = {office.id for office in here}
     return [item for item in found if item.office_id in responsible]
 

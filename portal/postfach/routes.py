@@ -314,11 +314,11 @@ def office_inbox() -> str:
         listing = services.search(where, search.q.data, unread_from_office=False, page=_page())
     else:
         listing = services.office_threads(offices, page=_page(), shown=shown)
-    params = {
-        key: value
-        for key, value in (("q", search.q.data if valid else ""), ("zeigen", shown))
-        if value and not (key == "zeigen" and value == services.SHOWN_OPEN)
-    }
+    params = {}  # what the pager and the links keep (the open view is the default)
+    if valid and search.q.data:
+        params["q"] = search.q.data
+    if shown != services.SHOWN_OPEN:
+        params["zeigen"] = shown
     return render_template(
         "postfach/office_inbox.html",
         listing=listing,

@@ -6,6 +6,7 @@ import hashlib
 import hmac
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from zoneinfo import ZoneInfo
 
@@ -426,12 +427,19 @@ def payment_text(application: Application, amount_cents: int, *, late: bool) -> 
 def acknowledge_payment(application_id: int, amount_cents: int, *, late: bool) -> None:
     """A paid fee, in the application's thread: the citizen hears of it by e-mail too, also
     when the provider confirmed it only after they had been told it failed."""
+    _tell_about_fee(
+        application_id, "zahlung", lambda item: payment_text(item, amount_cents, late=late)
+    )
+
+
+def _tell_about_fee(application_id: int, kind: str, compose: Callable[[Application], str]) -> None:
+    """A notice about the application's fee in its thread (and so by e-mail), in German."""
     application = db.session.get(Application, application_id)
     if application is None or application.is_draft:
         return
     with force_locale("de"):
-        text = payment_text(application, amount_cents, late=late)
-    post(thread_for_application(application), text, from_office=True, kind="zahlung")
+        text = compose(application)
+    post(thread_for_application(application), text, from_office=True, kind=kind)
 
 
 def refund_text(application: Application, amount_cents: int, *, done: bool) -> str:
@@ -449,12 +457,9 @@ def refund_text(application: Application, amount_cents: int, *, done: bool) -> s
 def tell_refund(application_id: int, amount_cents: int, *, done: bool) -> None:
     """A refund asked of the Kasse, or gone back to the payer, in the application's thread
     (and by e-mail): the citizen learns of both steps, not only of the first."""
-    application = db.session.get(Application, application_id)
-    if application is None or application.is_draft:
-        return
-    with force_locale("de"):
-        text = refund_text(application, amount_cents, done=done)
-    post(thread_for_application(application), text, from_office=True, kind="erstattung")
+    _tell_about_fee(
+        application_id, "erstattung", lambda item: refund_text(item, amount_cents, done=done)
+    )
 
 
 def rotate_bodies() -> int:

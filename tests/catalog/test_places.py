@@ -280,6 +280,14 @@ def test_a_gemeindes_own_host_serves_its_place_until_another_is_chosen(
     assert f'data-place="{region.sued}"' in _page(client, region, "passport")
 
 
+def _newest_office(name: str) -> Office | None:
+    """The office of that name the latest ``build_region`` made (names repeat across tests)."""
+    found: Office | None = db.session.scalar(
+        db.select(Office).where(Office.name == name).order_by(Office.id.desc())
+    )
+    return found
+
+
 def elsewhere_block(html: str) -> str:
     return html.split("data-online-elsewhere>", 1)[1].split("</ul>", 1)[0]
 
@@ -294,12 +302,8 @@ def test_booking_and_the_online_form_follow_the_chosen_place(
         region = build_region()
         passport = db.session.get(Leistung, region.passport)
         assert passport is not None
-        nord = db.session.scalar(
-            db.select(Office).where(Office.name == region.names["nord"]).order_by(Office.id.desc())
-        )
-        sued = db.session.scalar(
-            db.select(Office).where(Office.name == region.names["sued"]).order_by(Office.id.desc())
-        )
+        nord = _newest_office(region.names["nord"])
+        sued = _newest_office(region.names["sued"])
         assert nord is not None
         assert sued is not None
         sued.phone, sued.url = "0761 12 34", "https://suedweiler.example/"
@@ -340,9 +344,7 @@ def test_where_nobody_is_known_for_the_place_its_own_administration_is_named(
         region = build_region()
         dog = db.session.get(Leistung, region.dog)
         assert dog is not None
-        nord = db.session.scalar(
-            db.select(Office).where(Office.name == region.names["nord"]).order_by(Office.id.desc())
-        )
+        nord = _newest_office(region.names["nord"])
         assert nord is not None
         key = f"99{secrets.randbelow(10**12):012d}"
         db.session.add(LeistungKey(leistung=dog, key=key))
